@@ -1,0 +1,74 @@
+"""The ASGI app: GraphQL (with GraphiQL) at /graphql, a health check at /health."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import neo4j
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from api.schema import schema
+from graph.connection import Neo4jSettings, async_driver, translate
+
+log = logging.getLogger("c360.api")
+
+
+class _GraphQL(GraphQL):  # type: ignore[type-arg]
+    def __init__(self, state: dict[str, Any]) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self._state = state
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> dict[str, Any]:
+        return {
+            "driver": self._state["driver"],
+            "database": self._state["database"],
+            "request": request,
+        }
+
+
+def create_app(
+    settings: Neo4jSettings, on_ready: Callable[[], None] | None = None
+) -> Starlette:
+    """The app for uvicorn. The driver opens (and is verified) at start-up, closes at shutdown."""
+    state: dict[str, Any] = {"database": settings.database}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        driver: neo4j.AsyncDriver = async_driver(settings)
+        try:
+            await driver.verify_connectivity()
+        except BaseException as exc:
+            await driver.close()
+            raise translate(exc, settings) from exc
+        state["driver"] = driver
+        if on_ready:
+            on_ready()
+        try:
+            yield
+        finally:
+            await driver.close()
+
+    async def health(_: Request) -> JSONResponse:
+        try:
+            await state["driver"].verify_connectivity()
+        except Exception:  # health reports, it never raises
+            log.exception("health check failed")
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    graphql = _GraphQL(state)
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/health", health),
+        ],
+        lifespan=lifespan,
+    )

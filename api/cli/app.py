@@ -1,0 +1,20 @@
+"""The Typer app: one module per command group, registered here."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import demo, load, neo4j_cmd, serve
+
+app = typer.Typer(
+    name="c360",
+    help="customer360: a knowledge-graph customer 360 on Neo4j, served over GraphQL.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(neo4j_cmd.app, name="neo4j")
+app.command("load")(load.load)
+app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)

@@ -1,0 +1,139 @@
+"""Batched, idempotent writes: ``UNWIND $rows ... MERGE`` on the stable keys.
+
+Rows are plain dicts, so this module needs no linkage types; ``api`` turns a resolution
+into rows. Loading the same rows twice gives the same graph: nodes are merged on their keys,
+and a person's derived relationships are replaced, not added to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, LiteralString
+
+import neo4j
+
+Row = dict[str, Any]
+Progress = Callable[[str, int, int], None]
+
+BATCH_SIZE = 1000
+
+REFERENCE: dict[str, LiteralString] = {
+    "countries": """
+        UNWIND $rows AS r
+        MERGE (c:Country {code: r.code}) SET c.name = r.name""",
+    "dealers": """
+        UNWIND $rows AS r
+        MERGE (d:Dealer {code: r.code}) SET d.name = r.name
+        WITH d, r
+        MERGE (c:Country {code: r.country})
+        MERGE (d)-[:IN_COUNTRY]->(c)""",
+    "clubs": """
+        UNWIND $rows AS r
+        MERGE (c:Club {code: r.code}) SET c.name = r.name
+        WITH c, r
+        MATCH (d:Dealer {code: r.dealer})
+        MERGE (c)-[:AFFILIATED_WITH]->(d)""",
+    "models": """
+        UNWIND $rows AS r
+        MERGE (m:Model {code: r.code})
+        SET m.name = r.name, m.family = r.family, m.limitedEdition = r.limitedEdition""",
+}
+
+RECORDS: LiteralString = """
+UNWIND $rows AS r
+MERGE (s:SourceRecord {source: r.source, sourceId: r.sourceId})
+SET s += r.props
+WITH s, r
+CALL (s, r) {
+  OPTIONAL MATCH (s)-[old:HAS_CONTACT_POINT]->()
+  DELETE old
+}
+CALL (s, r) {
+  WITH s, r WHERE r.email IS NOT NULL
+  MERGE (e:Email {value: r.email})
+  MERGE (s)-[:HAS_CONTACT_POINT {raw: r.props.email}]->(e)
+}
+CALL (s, r) {
+  WITH s, r WHERE r.phone IS NOT NULL
+  MERGE (p:Phone {value: r.phone})
+  MERGE (s)-[:HAS_CONTACT_POINT {raw: r.props.phone}]->(p)
+}
+"""
+
+PERSONS: LiteralString = """
+UNWIND $rows AS r
+MERGE (p:Person {id: r.id})
+SET p += r.props
+WITH p, r
+CALL (p) {
+  OPTIONAL MATCH (p)-[old:OWNS|MEMBER_OF|PREFERS_DEALER]->()
+  DELETE old
+}
+CALL (p, r) {
+  UNWIND r.links AS link
+  MATCH (s:SourceRecord {source: link.source, sourceId: link.sourceId})
+  OPTIONAL MATCH (s)-[stale:RESOLVED_TO]->(other:Person) WHERE other <> p
+  DELETE stale
+  MERGE (s)-[rt:RESOLVED_TO]->(p)
+  SET rt.rule = link.rule, rt.rulesetVersion = link.ruleset, rt.matchedSource = link.matchedSource,
+      rt.matchedSourceId = link.matchedSourceId, rt.value = link.value, rt.actor = 'auto'
+}
+CALL (p, r) {
+  UNWIND r.vehicles AS v
+  MERGE (veh:Vehicle {vin: v.vin})
+  WITH p, v, veh
+  CALL (veh, v) {
+    WITH veh, v WHERE v.model IS NOT NULL
+    MERGE (m:Model {code: v.model})
+    MERGE (veh)-[:OF_MODEL]->(m)
+  }
+  MERGE (p)-[o:OWNS]->(veh)
+  SET o.certification = v.certification, o.since = v.since
+}
+CALL (p, r) {
+  UNWIND r.clubs AS c
+  MATCH (club:Club {code: c.club})
+  MERGE (p)-[m:MEMBER_OF]->(club)
+  SET m.memberNo = c.memberNo, m.since = c.since, m.status = c.status
+}
+CALL (p, r) {
+  WITH p, r WHERE r.preferredDealer IS NOT NULL
+  MATCH (d:Dealer {code: r.preferredDealer})
+  MERGE (p)-[:PREFERS_DEALER]->(d)
+}
+"""
+
+# A person whose records all moved to other persons is gone, not left empty.
+PRUNE_ORPHANS: LiteralString = """
+MATCH (p:Person) WHERE NOT (p)<-[:RESOLVED_TO]-()
+DETACH DELETE p
+RETURN count(*) AS removed
+"""
+
+
+def load_rows(
+    driver: neo4j.Driver,
+    query: LiteralString,
+    rows: Sequence[Row],
+    *,
+    what: str,
+    progress: Progress | None = None,
+    database: str = "neo4j",
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """Run ``query`` over ``rows`` in batches, each its own retried transaction."""
+    done = 0
+    if progress:
+        progress(what, 0, len(rows))
+    for start in range(0, len(rows), batch_size):
+        batch = list(rows[start : start + batch_size])
+        driver.execute_query(query, rows=batch, database_=database)
+        done += len(batch)
+        if progress:
+            progress(what, done, len(rows))
+    return done
+
+
+def prune_orphans(driver: neo4j.Driver, database: str = "neo4j") -> int:
+    records, _, _ = driver.execute_query(PRUNE_ORPHANS, database_=database)
+    return int(records[0]["removed"])

@@ -1,0 +1,1 @@
+"""Identity resolution: normalise, match, cluster and keep the evidence. Writes nothing itself."""
