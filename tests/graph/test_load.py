@@ -1,0 +1,91 @@
+"""Loading into Neo4j is idempotent and writes the evidence."""
+
+from __future__ import annotations
+
+import neo4j
+import pytest
+
+from api import pipeline
+from graph import schema
+
+pytestmark = pytest.mark.neo4j
+
+
+def _snapshot(driver: neo4j.Driver) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[str]]:
+    labels, _, _ = driver.execute_query(
+        "MATCH (n) UNWIND labels(n) AS l RETURN l, count(*) AS c ORDER BY l"
+    )
+    rels, _, _ = driver.execute_query(
+        "MATCH ()-[r]->() RETURN type(r) AS t, count(*) AS c ORDER BY t"
+    )
+    # Every relationship with its endpoints' keys and its properties: a full fingerprint.
+    edges, _, _ = driver.execute_query(
+        """
+        MATCH (a)-[r]->(b)
+        WITH coalesce(a.id, a.sourceId, a.vin, a.code, a.value) AS ak, type(r) AS t,
+             coalesce(b.id, b.sourceId, b.vin, b.code, b.value) AS bk, properties(r) AS p
+        RETURN ak, t, bk, p
+        """
+    )
+    return (
+        [(r["l"], r["c"]) for r in labels],
+        [(r["t"], r["c"]) for r in rels],
+        sorted(f"{r['ak']} {r['t']} {r['bk']} {sorted(r['p'].items())}" for r in edges),
+    )
+
+
+def test_loading_twice_gives_the_same_graph(clean_graph: neo4j.Driver) -> None:
+    first = pipeline.run(clean_graph)
+    snap1 = _snapshot(clean_graph)
+    second = pipeline.run(clean_graph)
+    assert _snapshot(clean_graph) == snap1
+    assert (first.records, first.persons) == (second.records, second.persons) == (19, 8)
+    labels = dict(snap1[0])
+    assert labels["Person"] == 8
+    assert labels["SourceRecord"] == 19
+    assert second.removed_persons == 0
+
+
+def test_every_record_resolves_to_exactly_one_person(clean_graph: neo4j.Driver) -> None:
+    pipeline.run(clean_graph)
+    records, _, _ = clean_graph.execute_query(
+        "MATCH (s:SourceRecord) RETURN s.sourceId AS id, count{ (s)-[:RESOLVED_TO]->(:Person) } AS n"
+    )
+    assert records and all(r["n"] == 1 for r in records)
+    bellini, _, _ = clean_graph.execute_query(
+        """
+        MATCH (s:SourceRecord {source: 'owner_app', sourceId: 'u-5f2c'})-[r:RESOLVED_TO]->(p:Person)
+        RETURN r.rule AS rule, r.value AS value, r.rulesetVersion AS version,
+               [(p)-[:OWNS]->(v) | v.vin] AS vins, [(p)-[:PREFERS_DEALER]->(d) | d.code] AS dealers
+        """
+    )
+    assert bellini[0].data() == {
+        "rule": "same_phone", "value": "+393315551234", "version": "exact-v0",
+        "vins": ["ZVLS950A7RM012345"], "dealers": ["IT-003"],
+    }
+
+
+def test_schema_is_applied_idempotently(clean_graph: neo4j.Driver) -> None:
+    schema.apply_schema(clean_graph)
+    schema.apply_schema(clean_graph)
+    names, _, _ = clean_graph.execute_query("SHOW CONSTRAINTS YIELD name RETURN collect(name) AS n")
+    assert {"person_id", "source_record_key", "vehicle_vin", "dealer_code"} <= set(names[0]["n"])
+    with pytest.raises(neo4j.exceptions.ConstraintError):
+        clean_graph.execute_query("CREATE (:Vehicle {vin: 'X'}), (:Vehicle {vin: 'X'})")
+
+
+def test_a_record_moving_to_another_person_leaves_no_orphan(clean_graph: neo4j.Driver, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    src = (pipeline.DEMO_DIR / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    # Without the ticketing record's shared email, Bellini's dealer record stays in the
+    # cluster through the phone; drop the phone too and it becomes its own person.
+    changed = [ln.replace('"331 555 1234"', "null") for ln in src]
+    (tmp_path / "r.jsonl").write_text("\n".join(changed) + "\n", encoding="utf-8")
+    pipeline.run(clean_graph)
+    result = pipeline.run(clean_graph, tmp_path / "r.jsonl")
+    assert result.persons == 9
+    orphans, _, _ = clean_graph.execute_query(
+        "MATCH (p:Person) WHERE NOT (p)<-[:RESOLVED_TO]-() RETURN count(p) AS n"
+    )
+    assert orphans[0]["n"] == 0
+    persons, _, _ = clean_graph.execute_query("MATCH (p:Person) RETURN count(p) AS n")
+    assert persons[0]["n"] == 9
