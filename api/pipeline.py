@@ -13,6 +13,7 @@ from typing import Any
 import neo4j
 
 from graph import load, schema
+from graph.cypher.customer import search_text
 from linkage import exact
 from linkage.records import DEMO_DIR, Quarantined, read_records
 
@@ -91,7 +92,7 @@ def person_rows(persons: list[exact.Person]) -> list[dict[str, Any]]:
     for p in persons:
         names = {n for r in p.records for n in (r.first_name, r.last_name) if n}
         names |= {n for n in (p.given_name, p.family_name) if n}
-        search = " ".join([*sorted(names), *p.emails, *p.phones])
+        search = search_text([*sorted(names), *p.emails, *p.phones])
         rows.append(
             {
                 "id": p.id,

@@ -186,9 +186,10 @@ def _should_mask(error: Any) -> bool:
 
 schema = strawberry.Schema(
     query=Query,
+    # Factories, so each request gets fresh extension instances.
     extensions=[
-        QueryDepthLimiter(max_depth=8),
-        MaxAliasesLimiter(max_alias_count=20),
-        MaskErrors(should_mask_error=_should_mask, error_message="internal error; it was logged"),
+        lambda: QueryDepthLimiter(max_depth=8),
+        lambda: MaxAliasesLimiter(max_alias_count=20),
+        lambda: MaskErrors(should_mask_error=_should_mask, error_message="internal error; it was logged"),
     ],
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -11,7 +13,8 @@ import uvicorn
 from api.app import create_app
 from api.cli.connect import neo4j_settings
 from api.cli.output import say
-from graph.connection import Neo4jSettings
+from graph.connection import Neo4jSettings, connect
+from graph.errors import C360Error
 
 
 def serve(
@@ -27,6 +30,7 @@ def run_server(
     settings: Neo4jSettings, host: str, port: int, on_ready: Callable[[], None]
 ) -> None:
     """Run uvicorn until Ctrl-C or SIGTERM; ``on_ready`` fires once Neo4j was reached."""
+    connect(settings).close()  # a missing server is one line here, not a uvicorn traceback
     config = uvicorn.Config(
         create_app(settings, on_ready=on_ready),
         host=host,
@@ -36,8 +40,19 @@ def run_server(
         lifespan="on",
     )
     server = uvicorn.Server(config)
-    server.run()
+    # uvicorn shuts down gracefully, then re-raises the signal; make SIGTERM behave like
+    # Ctrl-C so callers' clean-up (the demo stopping its Neo4j) runs for both.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if not server.started:
-        from graph.errors import C360Error
-
         raise C360Error(f"the API did not start on {host}:{port} (port busy, or Neo4j unreachable)")
+    say("API stopped")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any, LiteralString
 
 import neo4j
@@ -42,6 +43,12 @@ SEARCH: LiteralString = (
 )
 
 _WORD = re.compile(r"\w+")
+
+
+def search_text(values: Iterable[str]) -> str:
+    """The indexed text: the same word split as queries use, so 'henrik.dahl@post.example.se'
+    is found by any of its words."""
+    return " ".join(w for v in values for w in _WORD.findall(v.casefold()))
 
 
 def search_query(text: str) -> str | None:
