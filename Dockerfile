@@ -15,10 +15,8 @@ RUN groupadd --system --gid 10001 c360 \
 
 WORKDIR /src
 
-# Metadata and locked versions first. README.m[d] is a glob on purpose: pyproject.toml names
-# README.md as the long description, but the build must not break while that file is absent
-# (a glob that matches nothing is skipped as long as the other sources exist).
-COPY pyproject.toml constraints.txt README.m[d] ./
+# Metadata and locked versions first (README.md is the package's long description).
+COPY pyproject.toml constraints.txt README.md ./
 COPY api ./api
 COPY graph ./graph
 COPY linkage ./linkage

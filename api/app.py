@@ -21,12 +21,14 @@ from graph.connection import Neo4jSettings, async_driver, translate
 log = logging.getLogger("c360.api")
 
 
-class _GraphQL(GraphQL):  # type: ignore[type-arg]
+class _GraphQL(GraphQL[dict[str, Any], None]):
     def __init__(self, state: dict[str, Any]) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self._state = state
 
-    async def get_context(self, request: Request | WebSocket, response: Any) -> dict[str, Any]:
+    async def get_context(
+        self, request: Request | WebSocket, response: Any
+    ) -> dict[str, Any]:
         return {
             "driver": self._state["driver"],
             "database": self._state["database"],

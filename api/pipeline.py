@@ -46,15 +46,28 @@ def run(
     reference = json.loads(reference_path.read_text(encoding="utf-8"))
     for kind, query in load.REFERENCE.items():
         load.load_rows(
-            driver, query, reference.get(kind, []), what=kind, progress=progress, database=database
+            driver,
+            query,
+            reference.get(kind, []),
+            what=kind,
+            progress=progress,
+            database=database,
         )
     load.load_rows(
-        driver, load.RECORDS, record_rows(read.records), what="source records",
-        progress=progress, database=database,
+        driver,
+        load.RECORDS,
+        record_rows(read.records),
+        what="source records",
+        progress=progress,
+        database=database,
     )
     load.load_rows(
-        driver, load.PERSONS, person_rows(persons), what="persons",
-        progress=progress, database=database,
+        driver,
+        load.PERSONS,
+        person_rows(persons),
+        what="persons",
+        progress=progress,
+        database=database,
     )
     removed = load.prune_orphans(driver, database)
     return PipelineResult(
@@ -119,11 +132,21 @@ def person_rows(persons: list[exact.Person]) -> list[dict[str, Any]]:
                     for link in p.links
                 ],
                 "vehicles": [
-                    {"vin": v.vin, "model": v.model, "certification": v.certification, "since": v.since}
+                    {
+                        "vin": v.vin,
+                        "model": v.model,
+                        "certification": v.certification,
+                        "since": v.since,
+                    }
                     for v in p.vehicles
                 ],
                 "clubs": [
-                    {"club": c.club, "memberNo": c.member_no, "since": c.since, "status": c.status}
+                    {
+                        "club": c.club,
+                        "memberNo": c.member_no,
+                        "since": c.since,
+                        "status": c.status,
+                    }
                     for c in p.clubs
                 ],
             }

@@ -26,7 +26,9 @@ class Model:
     limited_edition: bool | None
 
 
-@strawberry.type(description="A vehicle the person owns, with the ownership's certification.")
+@strawberry.type(
+    description="A vehicle the person owns, with the ownership's certification."
+)
 class Vehicle:
     vin: str
     certification: str | None
@@ -56,7 +58,9 @@ class ClubMembership:
     status: str | None
 
 
-@strawberry.type(description="One record of a source system, and why it belongs to this person.")
+@strawberry.type(
+    description="One record of a source system, and why it belongs to this person."
+)
 class SourceRecord:
     source: str
     source_id: str
@@ -66,14 +70,20 @@ class SourceRecord:
     phone: str | None
     country: str | None
     updated_at: str | None
-    rule: str | None = strawberry.field(description="Match rule that linked it (seed = first record).")
+    rule: str | None = strawberry.field(
+        description="Match rule that linked it (seed = first record)."
+    )
     ruleset_version: str | None
-    matched_value: str | None = strawberry.field(description="The shared normalised value.")
+    matched_value: str | None = strawberry.field(
+        description="The shared normalised value."
+    )
     matched_source: str | None
     matched_source_id: str | None
 
 
-@strawberry.type(description="A unified customer: one real person across all source systems.")
+@strawberry.type(
+    description="A unified customer: one real person across all source systems."
+)
 class Person:
     id: strawberry.ID
     given_name: str | None
@@ -89,7 +99,11 @@ class Person:
 
 
 def _dealer(d: dict[str, Any] | None) -> Dealer | None:
-    return Dealer(code=d["code"], name=d.get("name"), country=d.get("country")) if d else None
+    return (
+        Dealer(code=d["code"], name=d.get("name"), country=d.get("country"))
+        if d
+        else None
+    )
 
 
 def to_person(row: dict[str, Any]) -> Person:
@@ -118,7 +132,10 @@ def to_person(row: dict[str, Any]) -> Person:
                 matched_source=s.get("matchedSource"),
                 matched_source_id=s.get("matchedSourceId"),
             )
-            for s in sorted(row.get("sourceRecords") or [], key=lambda s: (s["source"], s["sourceId"]))
+            for s in sorted(
+                row.get("sourceRecords") or [],
+                key=lambda s: (s["source"], s["sourceId"]),
+            )
         ],
         vehicles=[
             Vehicle(
@@ -160,14 +177,18 @@ class UserError(Exception):
 @strawberry.type
 class Query:
     @strawberry.field(description="The unified customer with this id, or null.")
-    async def customer(self, info: Info, id: strawberry.ID) -> Person | None:  # noqa: A002
-        row = await cypher.customer_by_id(info.context["driver"], str(id), info.context["database"])
+    async def customer(self, info: Info, id: strawberry.ID) -> Person | None:
+        row = await cypher.customer_by_id(
+            info.context["driver"], str(id), info.context["database"]
+        )
         return to_person(row) if row else None
 
     @strawberry.field(
         description="Customers whose names, emails or phones match all words of `text`, best first."
     )
-    async def search_customers(self, info: Info, text: str, first: int = 10) -> list[Person]:
+    async def search_customers(
+        self, info: Info, text: str, first: int = 10
+    ) -> list[Person]:
         if not 1 <= first <= MAX_SEARCH:
             raise UserError(f"first must be between 1 and {MAX_SEARCH}")
         if len(text) > 200:
@@ -190,6 +211,9 @@ schema = strawberry.Schema(
     extensions=[
         lambda: QueryDepthLimiter(max_depth=8),
         lambda: MaxAliasesLimiter(max_alias_count=20),
-        lambda: MaskErrors(should_mask_error=_should_mask, error_message="internal error; it was logged"),
+        lambda: MaskErrors(
+            should_mask_error=_should_mask,
+            error_message="internal error; it was logged",
+        ),
     ],
 )

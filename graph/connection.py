@@ -40,7 +40,9 @@ class Neo4jSettings:
             return None
         password = env.get("NEO4J_PASSWORD")
         if password is None:
-            raise Neo4jSetupError(f"NEO4J_URI is set to {uri} but NEO4J_PASSWORD is not: set both")
+            raise Neo4jSetupError(
+                f"NEO4J_URI is set to {uri} but NEO4J_PASSWORD is not: set both"
+            )
         return cls(
             uri=uri,
             user=env.get("NEO4J_USER", "neo4j"),
@@ -52,9 +54,13 @@ class Neo4jSettings:
 def connect(settings: Neo4jSettings) -> neo4j.Driver:
     """A driver whose connectivity and credentials were checked, or one clear error."""
     try:
-        driver = GraphDatabase.driver(settings.uri, auth=(settings.user, settings.password))
+        driver = GraphDatabase.driver(
+            settings.uri, auth=(settings.user, settings.password)
+        )
     except (ConfigurationError, ValueError) as exc:
-        raise Neo4jSetupError(f"NEO4J_URI {settings.uri!r} is not a Neo4j URI: {exc}") from exc
+        raise Neo4jSetupError(
+            f"NEO4J_URI {settings.uri!r} is not a Neo4j URI: {exc}"
+        ) from exc
     try:
         driver.verify_connectivity()
     except BaseException as exc:
@@ -65,7 +71,9 @@ def connect(settings: Neo4jSettings) -> neo4j.Driver:
 
 def async_driver(settings: Neo4jSettings) -> neo4j.AsyncDriver:
     """The async driver the API uses; checked with ``verify_async`` at app start-up."""
-    return neo4j.AsyncGraphDatabase.driver(settings.uri, auth=(settings.user, settings.password))
+    return neo4j.AsyncGraphDatabase.driver(
+        settings.uri, auth=(settings.user, settings.password)
+    )
 
 
 def translate(exc: BaseException, settings: Neo4jSettings) -> BaseException:

@@ -1,9 +1,9 @@
 """Errors of the graph layer, each with a message a person can act on.
 
-    C360Error                 (api/errors re-exports it; the CLI prints ``message`` on one line)
-    ├── Neo4jSetupError       JDK, Maven, jars, port or start-up problems of the managed server
-    ├── Neo4jUnavailable      no server answers at the URI
-    └── Neo4jAuthError        the server refused the user or password
+C360Error                 (api/errors re-exports it; the CLI prints ``message`` on one line)
+├── Neo4jSetupError       JDK, Maven, jars, port or start-up problems of the managed server
+├── Neo4jUnavailable      no server answers at the URI
+└── Neo4jAuthError        the server refused the user or password
 """
 
 from __future__ import annotations

@@ -85,7 +85,9 @@ def ensure_jars(say: Callable[[str], None] = lambda _: None) -> Path:
     if target.is_dir() and not _mismatches(target, jars):
         marker.write_text(lock_digest)
         return target
-    say(f"fetching Neo4j {neo4j_version()} jars ({len(jars)} files) with Maven into {target}")
+    say(
+        f"fetching Neo4j {neo4j_version()} jars ({len(jars)} files) with Maven into {target}"
+    )
     staging = Path(tempfile.mkdtemp(prefix="jars-", dir=_mkdir(target.parent)))
     try:
         _maven_copy(staging)
@@ -95,7 +97,9 @@ def ensure_jars(say: Callable[[str], None] = lambda _: None) -> Path:
                 f"{len(bad)} downloaded Neo4j jar(s) do not match {LOCK.name} "
                 f"(first: {bad[0]}); re-run, or re-lock with `c360 neo4j lock` if the pom changed"
             )
-        for extra in set(p.name for p in staging.glob("*.jar")) - {j.file for j in jars}:
+        for extra in set(p.name for p in staging.glob("*.jar")) - {
+            j.file for j in jars
+        }:
             (staging / extra).unlink()
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
@@ -118,7 +122,9 @@ def relock(say: Callable[[str], None] = lambda _: None) -> list[LockedJar]:
                 raise Neo4jSetupError(f"Maven copied {jar.name} but did not list it")
             jars.append(LockedJar(coordinate, jar.name, sha256(jar)))
     header = f"# Neo4j {neo4j_version()} runtime: coordinate, file, sha256. Written by `c360 neo4j lock`.\n"
-    LOCK.write_text(header + "".join(f"{j.coordinate} {j.file} {j.sha256}\n" for j in jars))
+    LOCK.write_text(
+        header + "".join(f"{j.coordinate} {j.file} {j.sha256}\n" for j in jars)
+    )
     say(f"locked {len(jars)} jars in {LOCK}")
     return jars
 
@@ -169,7 +175,11 @@ def _run_maven(args: list[str]) -> None:
 
 def _maven_copy(dest: Path) -> None:
     _run_maven(
-        ["dependency:copy-dependencies", f"-DoutputDirectory={dest}", "-DincludeScope=runtime"]
+        [
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={dest}",
+            "-DincludeScope=runtime",
+        ]
     )
 
 
@@ -184,5 +194,7 @@ def _maven_coordinates(listing: Path) -> dict[str, str]:
             group, artifact, _type, *rest = parts
             version = rest[-2]
             classifier = f"-{rest[0]}" if len(rest) == 3 else ""
-            coords[f"{artifact}-{version}{classifier}.jar"] = f"{group}:{artifact}:{version}"
+            coords[f"{artifact}-{version}{classifier}.jar"] = (
+                f"{group}:{artifact}:{version}"
+            )
     return coords

@@ -97,7 +97,9 @@ class ManagedNeo4j:
         state = self.state()
         if state is None:
             return None
-        return Neo4jSettings(uri=str(state["uri"]), user="neo4j", password=self.password())
+        return Neo4jSettings(
+            uri=str(state["uri"]), user="neo4j", password=self.password()
+        )
 
     def password(self) -> str:
         """``NEO4J_PASSWORD`` if set, else the one generated at first start (kept mode 600)."""
@@ -145,7 +147,9 @@ class ManagedNeo4j:
             str(conf),
         ]
         env = {**os.environ, "C360_NEO4J_PASSWORD": password}
-        say(f"starting Neo4j {runtime.neo4j_version()} on 127.0.0.1:{port} (home {self.home})")
+        say(
+            f"starting Neo4j {runtime.neo4j_version()} on 127.0.0.1:{port} (home {self.home})"
+        )
         with self.log_path.open("ab") as log:
             proc = subprocess.Popen(
                 cmd,
@@ -157,7 +161,14 @@ class ManagedNeo4j:
             )
         uri = f"bolt://127.0.0.1:{port}"
         self.state_path.write_text(
-            json.dumps({"pid": proc.pid, "port": port, "uri": uri, "version": runtime.neo4j_version()})
+            json.dumps(
+                {
+                    "pid": proc.pid,
+                    "port": port,
+                    "uri": uri,
+                    "version": runtime.neo4j_version(),
+                }
+            )
         )
         settings = Neo4jSettings(uri=uri, user="neo4j", password=password)
         try:
@@ -265,7 +276,9 @@ def find_java() -> str:
     for java in candidates:
         if not Path(java).is_file():
             continue
-        proc = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [java, "-version"], capture_output=True, text=True, check=False
+        )
         match = re.search(r'version "(\d+)(?:\.(\d+))?', proc.stderr + proc.stdout)
         if match:
             major = int(match.group(1))
@@ -348,6 +361,7 @@ def _bytes(size: str) -> int:
     match = re.fullmatch(r"(\d+)([kmgKMG]?)", size.strip())
     if not match:
         raise Neo4jSetupError(f"memory size {size!r} is not like 512m or 2g")
-    return int(match.group(1)) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[
-        match.group(2).lower()
-    ]
+    return (
+        int(match.group(1))
+        * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[match.group(2).lower()]
+    )

@@ -88,7 +88,9 @@ def resolve(records: Iterable[SourceRecord]) -> list[Person]:
     persons = []
     for members in clusters.values():
         cluster = [recs[i] for i in members]
-        evidence = [links.get(i, Link(recs[i].key, "seed", None, None)) for i in members]
+        evidence = [
+            links.get(i, Link(recs[i].key, "seed", None, None)) for i in members
+        ]
         persons.append(_person(cluster, evidence))
     return sorted(persons, key=lambda p: p.id)
 
@@ -119,7 +121,11 @@ def _person(cluster: list[SourceRecord], links: list[Link]) -> Person:
     dealer = None
     if dealers:
         top = max(dealers.values())
-        dealer = next(r.preferred_dealer for r in ranked if dealers.get(r.preferred_dealer or "") == top)
+        dealer = next(
+            r.preferred_dealer
+            for r in ranked
+            if dealers.get(r.preferred_dealer or "") == top
+        )
     vehicles: dict[str, VehicleClaim] = {}
     for rec in ranked:
         for v in rec.vehicles:

@@ -88,10 +88,14 @@ def read_records(path: Path) -> ReadResult:
         try:
             raw = json.loads(line)
         except json.JSONDecodeError as exc:
-            result.quarantined.append(Quarantined(where, f"not JSON: {exc.msg}", line[:200]))
+            result.quarantined.append(
+                Quarantined(where, f"not JSON: {exc.msg}", line[:200])
+            )
             continue
         if not isinstance(raw, dict):
-            result.quarantined.append(Quarantined(where, "not a JSON object", line[:200]))
+            result.quarantined.append(
+                Quarantined(where, "not a JSON object", line[:200])
+            )
             continue
         record = parse_record(raw, where, result.quarantined)
         if record is not None:
@@ -106,7 +110,9 @@ def parse_record(
     source = _text(raw.get("source"))
     source_id = _text(raw.get("source_id"))
     if not source or not source_id:
-        quarantine.append(Quarantined(where, "missing source or source_id", json.dumps(raw)[:200]))
+        quarantine.append(
+            Quarantined(where, "missing source or source_id", json.dumps(raw)[:200])
+        )
         return None
     where = f"{where} ({source}/{source_id})"
     country = (_text(raw.get("country")) or "").upper() or None
@@ -115,11 +121,17 @@ def parse_record(
     if email and not email_key:
         quarantine.append(Quarantined(f"{where} email", "not an email address", email))
     if phone and not phone_key:
-        quarantine.append(Quarantined(f"{where} phone", "not a valid phone number", phone))
+        quarantine.append(
+            Quarantined(f"{where} phone", "not a valid phone number", phone)
+        )
     first, last = _text(raw.get("first_name")), _text(raw.get("last_name"))
     if not (name_key(first) or name_key(last) or email_key or phone_key):
         quarantine.append(
-            Quarantined(where, "no name, email or phone to identify a person", json.dumps(raw)[:200])
+            Quarantined(
+                where,
+                "no name, email or phone to identify a person",
+                json.dumps(raw)[:200],
+            )
         )
         return None
     return SourceRecord(
@@ -139,11 +151,15 @@ def parse_record(
     )
 
 
-def _vehicles(items: Any, where: str, quarantine: list[Quarantined]) -> Iterator[VehicleClaim]:
+def _vehicles(
+    items: Any, where: str, quarantine: list[Quarantined]
+) -> Iterator[VehicleClaim]:
     for item in items or ():
         vin = normalise_vin(_text(item.get("vin")) if isinstance(item, dict) else None)
         if vin is None:
-            quarantine.append(Quarantined(f"{where} vehicle", "invalid VIN (ISO 3779)", str(item)))
+            quarantine.append(
+                Quarantined(f"{where} vehicle", "invalid VIN (ISO 3779)", str(item))
+            )
             continue
         yield VehicleClaim(
             vin=vin,
@@ -153,11 +169,17 @@ def _vehicles(items: Any, where: str, quarantine: list[Quarantined]) -> Iterator
         )
 
 
-def _clubs(items: Any, where: str, quarantine: list[Quarantined]) -> Iterator[ClubClaim]:
+def _clubs(
+    items: Any, where: str, quarantine: list[Quarantined]
+) -> Iterator[ClubClaim]:
     for item in items or ():
         club = _text(item.get("club")) if isinstance(item, dict) else None
         if not club:
-            quarantine.append(Quarantined(f"{where} club", "club membership without club code", str(item)))
+            quarantine.append(
+                Quarantined(
+                    f"{where} club", "club membership without club code", str(item)
+                )
+            )
             continue
         yield ClubClaim(
             club=club,

@@ -42,7 +42,9 @@ def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jSe
 
 
 @pytest.fixture(scope="session")
-def driver(neo4j_settings: Neo4jSettings, pytestconfig: pytest.Config) -> Iterator[neo4j.Driver]:
+def driver(
+    neo4j_settings: Neo4jSettings, pytestconfig: pytest.Config
+) -> Iterator[neo4j.Driver]:
     drv = connect(neo4j_settings)
     pytestconfig.stash[COMPONENTS] = (
         f"{server_components(drv, neo4j_settings.database)} at {neo4j_settings.uri}"
@@ -52,14 +54,18 @@ def driver(neo4j_settings: Neo4jSettings, pytestconfig: pytest.Config) -> Iterat
 
 
 @pytest.fixture
-def clean_graph(driver: neo4j.Driver, neo4j_settings: Neo4jSettings) -> Iterator[neo4j.Driver]:
+def clean_graph(
+    driver: neo4j.Driver, neo4j_settings: Neo4jSettings
+) -> Iterator[neo4j.Driver]:
     """An empty database before and after the test."""
     driver.execute_query("MATCH (n) DETACH DELETE n", database_=neo4j_settings.database)
     yield driver
     driver.execute_query("MATCH (n) DETACH DELETE n", database_=neo4j_settings.database)
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     components = config.stash.get(COMPONENTS, None)
     if components:
         terminalreporter.write_line(f"neo4j: CALL dbms.components() -> {components}")
@@ -76,15 +82,26 @@ def cli_env(settings: Neo4jSettings | None, **extra: str) -> dict[str, str]:
     """The environment for a ``c360`` subprocess, pointed at ``settings`` (or at nothing)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
     if settings is not None:
-        env.update(NEO4J_URI=settings.uri, NEO4J_USER=settings.user, NEO4J_PASSWORD=settings.password)
+        env.update(
+            NEO4J_URI=settings.uri,
+            NEO4J_USER=settings.user,
+            NEO4J_PASSWORD=settings.password,
+        )
     env.update(extra)
     return env
 
 
-def run_cli(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -114,7 +131,9 @@ class LineReader:
             self.seen.append(line)
             if needle in line:
                 return self.seen
-        raise AssertionError(f"{needle!r} not seen; output was:\n" + "\n".join(self.seen))
+        raise AssertionError(
+            f"{needle!r} not seen; output was:\n" + "\n".join(self.seen)
+        )
 
     def rest(self, timeout: float = 5) -> list[str]:
         """Everything printed after the process ended."""

@@ -1,8 +1,8 @@
-"""docker-compose.yml, checked offline: `config` resolves and validates the file without a
-Docker engine, and its YAML output is the model compose would run.
+"""docker-compose.yml, checked offline: `config` resolves and validates the file
+without a Docker engine, and its YAML output is the model compose would run.
 
-Works with docker-compose v1 (>= 1.27, the Debian package) or the `docker compose` v2 plugin;
-skips when neither is installed.
+Works with docker-compose v1 (>= 1.27, the Debian package) or the `docker compose`
+v2 plugin; skips when neither is installed.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 
-# Control variables of the neo4j image's entrypoint; every other NEO4J_* variable becomes a
-# neo4j.conf setting, so it must look like one (NEO4J_server_memory_pagecache_size).
+# Control variables of the neo4j image's entrypoint; every other NEO4J_* variable
+# becomes a neo4j.conf setting, so it must look like one (NEO4J_server_memory_...).
 NEO4J_IMAGE_CONTROLS = {
     "NEO4J_AUTH",
     "NEO4J_AUTH_PATH",
@@ -33,7 +33,7 @@ NEO4J_IMAGE_CONTROLS = {
 
 
 def _compose_command() -> list[str]:
-    """The first compose tool that runs: docker-compose (v1), then `docker compose` (v2)."""
+    """The first compose tool that runs: docker-compose (v1), then docker compose."""
     candidates: list[list[str]] = []
     if exe := shutil.which("docker-compose"):
         candidates.append([exe])
@@ -62,8 +62,8 @@ def compose() -> list[str]:
 def _run_config(
     compose: list[str], tmp_path: Path, password: str | None
 ) -> subprocess.CompletedProcess[str]:
-    """`compose config` with a controlled environment: only NEO4J_PASSWORD (when given) is
-    set, and an empty --env-file so a developer's .env cannot change the outcome."""
+    """`compose config` in a controlled environment: only NEO4J_PASSWORD (when given)
+    is set, and an empty --env-file so a developer's .env cannot change the outcome."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -162,7 +162,9 @@ def test_neo4j_service(config: dict[str, Any], password: str) -> None:
         assert kind == "volume", f"{target} is not a named volume: {source}"
         assert source in config.get("volumes", {}), f"{source} is not a declared volume"
 
-    ports = {target: (host_ip, published) for host_ip, published, target in _ports(neo4j)}
+    ports = {
+        target: (host_ip, published) for host_ip, published, target in _ports(neo4j)
+    }
     assert ports == {"7687": ("127.0.0.1", "7687"), "7474": ("127.0.0.1", "7474")}
 
 
@@ -179,7 +181,7 @@ def test_api_service(config: dict[str, Any], password: str) -> None:
     assert env["NEO4J_PASSWORD"] == password
 
     depends = api["depends_on"]
-    assert isinstance(depends, dict), "depends_on needs the long form to carry a condition"
+    assert isinstance(depends, dict), "depends_on needs the long form for a condition"
     assert depends["neo4j"]["condition"] == "service_healthy"
 
     assert _ports(api) == [("127.0.0.1", "8000", "8000")]
@@ -192,7 +194,7 @@ def test_both_services_have_healthchecks(config: dict[str, Any], password: str) 
         assert health, f"{name} has no healthcheck"
         assert not health.get("disable"), f"{name} healthcheck is disabled"
         command = _healthcheck_command(config["services"][name])
-        # Read from the container's env at check time, never interpolated into the config.
+        # Read from the container's env at check time, never interpolated by compose.
         assert password not in command, f"{name} healthcheck embeds the password"
 
     neo4j_check = _healthcheck_command(config["services"]["neo4j"])
@@ -208,7 +210,9 @@ def test_password_is_not_in_the_file(password: str, config: dict[str, Any]) -> N
     # The raw (uninterpolated) file: each place that needs the password takes it from
     # NEO4J_PASSWORD with the :? guard, never a literal.
     raw = yaml.safe_load(text)["services"]
-    assert raw["neo4j"]["environment"]["NEO4J_AUTH"].startswith("neo4j/${NEO4J_PASSWORD:?")
+    assert raw["neo4j"]["environment"]["NEO4J_AUTH"].startswith(
+        "neo4j/${NEO4J_PASSWORD:?"
+    )
     assert raw["api"]["environment"]["NEO4J_PASSWORD"].startswith("${NEO4J_PASSWORD:?")
 
 

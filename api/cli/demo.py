@@ -15,9 +15,14 @@ from linkage.records import DEMO_DIR
 
 
 def demo(
-    port: Annotated[int, typer.Option(help="HTTP port of the GraphQL API", min=1, max=65535)] = 8000,
+    port: Annotated[
+        int, typer.Option(help="HTTP port of the GraphQL API", min=1, max=65535)
+    ] = 8000,
     keep_neo4j: Annotated[
-        bool, typer.Option("--keep-neo4j", help="Leave the managed Neo4j running after Ctrl-C")
+        bool,
+        typer.Option(
+            "--keep-neo4j", help="Leave the managed Neo4j running after Ctrl-C"
+        ),
     ] = False,
 ) -> None:
     """Run the whole service on the default setup and serve GraphiQL until Ctrl-C."""
@@ -31,7 +36,9 @@ def demo(
     else:
         say("step 1/3: using the running Neo4j")
     try:
-        say("step 2/3: loading the demo records, resolving identities, writing the graph")
+        say(
+            "step 2/3: loading the demo records, resolving identities, writing the graph"
+        )
         result = run_load(DEMO_DIR / "records.jsonl", DEMO_DIR / "reference.json")
         settings = external or managed.settings()  # type: ignore[union-attr]
         assert settings is not None  # noqa: S101 - started above
@@ -39,7 +46,7 @@ def demo(
         password_hint = (
             "NEO4J_PASSWORD" if external else f"the password in {managed.password_path}"  # type: ignore[union-attr]
         )
-        example = f'{{ searchCustomers(text: "Bellini") {{ id displayName }} }}'
+        example = '{ searchCustomers(text: "Bellini") { id displayName } }'
         run_server(
             settings,
             "127.0.0.1",

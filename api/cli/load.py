@@ -17,7 +17,10 @@ RecordsOpt = Annotated[
     Path, typer.Option(help="JSON Lines of source records", exists=True, dir_okay=False)
 ]
 ReferenceOpt = Annotated[
-    Path, typer.Option(help="Dealers, clubs, models and countries (JSON)", exists=True, dir_okay=False)
+    Path,
+    typer.Option(
+        help="Dealers, clubs, models and countries (JSON)", exists=True, dir_okay=False
+    ),
 ]
 
 
@@ -34,7 +37,11 @@ def run_load(records: Path, reference: Path) -> pipeline.PipelineResult:
     driver = open_driver(settings)
     try:
         result = pipeline.run(
-            driver, records, reference, progress=ProgressPrinter(), database=settings.database
+            driver,
+            records,
+            reference,
+            progress=ProgressPrinter(),
+            database=settings.database,
         )
     except (OSError, ValueError) as exc:
         raise C360Error(f"could not load {records}: {exc}") from exc

@@ -16,18 +16,27 @@ from graph.connection import Neo4jSettings, connect, server_components
 from graph.errors import Neo4jSetupError, Neo4jUnavailable
 from graph.server import ManagedNeo4j, Memory
 
-app = typer.Typer(help="Run the managed local Neo4j (used when NEO4J_URI is not set).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Run the managed local Neo4j (used when NEO4J_URI is not set).",
+    no_args_is_help=True,
+)
 
 HomeOpt = Annotated[
-    Path | None, typer.Option("--home", help="Data folder [default: $C360_HOME/neo4j or ~/.local/share/c360/neo4j]")
+    Path | None,
+    typer.Option(
+        "--home",
+        help="Data folder [default: $C360_HOME/neo4j or ~/.local/share/c360/neo4j]",
+    ),
 ]
 
 
 @app.command()
 def start(
     home: HomeOpt = None,
-    port: Annotated[int | None, typer.Option(help="Bolt port [default: 7687, or a free one if busy]")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Bolt port [default: 7687, or a free one if busy]"),
+    ] = None,
     heap: Annotated[str | None, typer.Option(help="JVM heap, e.g. 2g")] = None,
     pagecache: Annotated[str | None, typer.Option(help="Page cache, e.g. 1g")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for Bolt")] = 180.0,
@@ -35,7 +44,9 @@ def start(
     """Provision (first time) and start Neo4j on 127.0.0.1; reuse it if it already runs."""
     _refuse_external("start")
     default = Memory.default()
-    server = ManagedNeo4j(home, Memory(heap or default.heap, pagecache or default.pagecache))
+    server = ManagedNeo4j(
+        home, Memory(heap or default.heap, pagecache or default.pagecache)
+    )
     settings = server.start(port=port, timeout=timeout, say=say)
     say(f"user neo4j, password in {server.password_path} (or NEO4J_PASSWORD)")
     print(settings.uri)

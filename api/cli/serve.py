@@ -23,14 +23,18 @@ def serve(
 ) -> None:
     """Serve GraphQL (GraphiQL in the browser) at http://HOST:PORT/graphql. Ctrl-C stops it."""
     settings = neo4j_settings()
-    run_server(settings, host, port, lambda: say(f"GraphiQL: http://{host}:{port}/graphql"))
+    run_server(
+        settings, host, port, lambda: say(f"GraphiQL: http://{host}:{port}/graphql")
+    )
 
 
 def run_server(
     settings: Neo4jSettings, host: str, port: int, on_ready: Callable[[], None]
 ) -> None:
     """Run uvicorn until Ctrl-C or SIGTERM; ``on_ready`` fires once Neo4j was reached."""
-    connect(settings).close()  # a missing server is one line here, not a uvicorn traceback
+    connect(
+        settings
+    ).close()  # a missing server is one line here, not a uvicorn traceback
     config = uvicorn.Config(
         create_app(settings, on_ready=on_ready),
         host=host,
@@ -50,7 +54,9 @@ def run_server(
     finally:
         signal.signal(signal.SIGTERM, previous)
     if not server.started:
-        raise C360Error(f"the API did not start on {host}:{port} (port busy, or Neo4j unreachable)")
+        raise C360Error(
+            f"the API did not start on {host}:{port} (port busy, or Neo4j unreachable)"
+        )
     say("API stopped")
 
 

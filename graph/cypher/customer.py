@@ -70,7 +70,10 @@ async def customer_by_id(
     driver: neo4j.AsyncDriver, person_id: str, database: str = "neo4j"
 ) -> dict[str, Any] | None:
     records, _, _ = await driver.execute_query(
-        CUSTOMER_BY_ID, id=person_id, database_=database, routing_=neo4j.RoutingControl.READ
+        CUSTOMER_BY_ID,
+        id=person_id,
+        database_=database,
+        routing_=neo4j.RoutingControl.READ,
     )
     return dict(records[0]["person"]) if records else None
 
@@ -82,6 +85,10 @@ async def search_customers(
     if query is None:
         return []
     records, _, _ = await driver.execute_query(
-        SEARCH, query=query, limit=limit, database_=database, routing_=neo4j.RoutingControl.READ
+        SEARCH,
+        query=query,
+        limit=limit,
+        database_=database,
+        routing_=neo4j.RoutingControl.READ,
     )
     return [dict(r["person"]) for r in records]

@@ -45,12 +45,16 @@ def demo_graph(driver: neo4j.Driver) -> Iterator[dict[str, str]]:
     driver.execute_query("MATCH (n) DETACH DELETE n")
 
 
-def _execute(settings: Neo4jSettings, query: str, variables: dict[str, Any] | None = None) -> Any:
+def _execute(
+    settings: Neo4jSettings, query: str, variables: dict[str, Any] | None = None
+) -> Any:
     async def run() -> Any:
         drv = async_driver(settings)
         try:
             return await schema.execute(
-                query, variable_values=variables, context_value={"driver": drv, "database": settings.database}
+                query,
+                variable_values=variables,
+                context_value={"driver": drv, "database": settings.database},
             )
         finally:
             await drv.close()
@@ -58,25 +62,49 @@ def _execute(settings: Neo4jSettings, query: str, variables: dict[str, Any] | No
     return asyncio.run(run())
 
 
-def test_customer_360_in_process(neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]) -> None:
+def test_customer_360_in_process(
+    neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]
+) -> None:
     keller = demo_graph["u-a11"]
     result = _execute(neo4j_settings, CUSTOMER, {"id": keller})
     assert result.errors is None
     c = result.data["customer"]
     assert c["displayName"] == "Anna Keller"
-    assert {r["sourceId"] for r in c["sourceRecords"]} == {"W-1001", "DE-014/K-2201", "u-a11", "VOC-LN/117"}
+    assert {r["sourceId"] for r in c["sourceRecords"]} == {
+        "W-1001",
+        "DE-014/K-2201",
+        "u-a11",
+        "VOC-LN/117",
+    }
     assert c["vehicles"] == [
-        {"vin": "ZVLS950D2RM100231", "certification": "auto",
-         "model": {"code": "S950", "name": "Strale 950", "limitedEdition": False}}
+        {
+            "vin": "ZVLS950D2RM100231",
+            "certification": "auto",
+            "model": {"code": "S950", "name": "Strale 950", "limitedEdition": False},
+        }
     ]
-    assert c["preferredDealer"] == {"code": "DE-014", "name": "Velatra München Nord", "country": "DE"}
+    assert c["preferredDealer"] == {
+        "code": "DE-014",
+        "name": "Velatra München Nord",
+        "country": "DE",
+    }
     assert c["clubs"] == [
-        {"memberNo": "117", "status": "active", "club": {"code": "VOC-LN", "name": "VOC Lago Nord", "dealer": {"code": "DE-014"}}}
+        {
+            "memberNo": "117",
+            "status": "active",
+            "club": {
+                "code": "VOC-LN",
+                "name": "VOC Lago Nord",
+                "dealer": {"code": "DE-014"},
+            },
+        }
     ]
     assert "+4915123456789" in c["phones"]
 
 
-def test_unknown_id_is_null(neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]) -> None:
+def test_unknown_id_is_null(
+    neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]
+) -> None:
     result = _execute(neo4j_settings, CUSTOMER, {"id": "no-such-id"})
     assert result.errors is None
     assert result.data == {"customer": None}
@@ -94,33 +122,59 @@ def test_unknown_id_is_null(neo4j_settings: Neo4jSettings, demo_graph: dict[str,
         ("   ", set()),
     ],
 )
-def test_search(neo4j_settings: Neo4jSettings, demo_graph: dict[str, str], text: str, expected: set[str]) -> None:
-    result = _execute(neo4j_settings, "query($t: String!) { searchCustomers(text: $t) { displayName } }", {"t": text})
+def test_search(
+    neo4j_settings: Neo4jSettings,
+    demo_graph: dict[str, str],
+    text: str,
+    expected: set[str],
+) -> None:
+    result = _execute(
+        neo4j_settings,
+        "query($t: String!) { searchCustomers(text: $t) { displayName } }",
+        {"t": text},
+    )
     assert result.errors is None, result.errors
     assert {p["displayName"] for p in result.data["searchCustomers"]} == expected
 
 
-def test_marco_rossi_search_returns_both_homonyms(neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]) -> None:
-    result = _execute(neo4j_settings, '{ searchCustomers(text: "rossi") { id preferredDealer { code } } }')
-    assert sorted(p["preferredDealer"]["code"] for p in result.data["searchCustomers"]) == ["IT-003", "IT-011"]
+def test_marco_rossi_search_returns_both_homonyms(
+    neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]
+) -> None:
+    result = _execute(
+        neo4j_settings,
+        '{ searchCustomers(text: "rossi") { id preferredDealer { code } } }',
+    )
+    assert sorted(
+        p["preferredDealer"]["code"] for p in result.data["searchCustomers"]
+    ) == ["IT-003", "IT-011"]
 
 
-def test_bad_requests_are_graphql_errors(neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]) -> None:
+def test_bad_requests_are_graphql_errors(
+    neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]
+) -> None:
     bad_field = _execute(neo4j_settings, "{ nope }")
     assert "Cannot query field 'nope'" in bad_field.errors[0].message
-    bad_arg = _execute(neo4j_settings, '{ searchCustomers(text: "x", first: 0) { id } }')
+    bad_arg = _execute(
+        neo4j_settings, '{ searchCustomers(text: "x", first: 0) { id } }'
+    )
     assert bad_arg.errors[0].message == "first must be between 1 and 50"
-    deep = "{ customer(id: \"x\") { clubs { club { dealer { code } } } } }"
+    deep = '{ customer(id: "x") { clubs { club { dealer { code } } } } }'
     assert _execute(neo4j_settings, deep).errors is None
 
 
 @pytest.fixture(scope="module")
-def live_api(neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]) -> Iterator[str]:
+def live_api(
+    neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]
+) -> Iterator[str]:
     """``c360 serve`` in a subprocess on a free port, against the session's Neo4j."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-        env=cli_env(neo4j_settings), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=cli_env(neo4j_settings),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     reader = LineReader(proc)
     try:
@@ -135,12 +189,18 @@ def live_api(neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]) -> Itera
 @pytest.mark.http
 def test_customer_over_http(live_api: str, demo_graph: dict[str, str]) -> None:
     person = demo_graph["T-2024-8812"]
-    response = httpx.post(f"{live_api}/graphql", json={"query": CUSTOMER, "variables": {"id": person}}, timeout=30)
+    response = httpx.post(
+        f"{live_api}/graphql",
+        json={"query": CUSTOMER, "variables": {"id": person}},
+        timeout=30,
+    )
     assert response.status_code == 200
     c = response.json()["data"]["customer"]
     assert c["displayName"] == "Tomasz Wrona"
     assert {(r["source"], r["rule"]) for r in c["sourceRecords"]} == {
-        ("dealer_crm", "seed"), ("owner_app", "same_email"), ("ticketing", "same_phone"),
+        ("dealer_crm", "seed"),
+        ("owner_app", "same_email"),
+        ("ticketing", "same_phone"),
     }
     # The record whose VIN was invalid still counts; only the valid VIN became a vehicle.
     assert [v["vin"] for v in c["vehicles"]] == ["ZVLA800B1RP007781"]
@@ -152,11 +212,20 @@ def test_http_errors_and_graphiql(live_api: str) -> None:
     page = httpx.get(f"{live_api}/graphql", headers={"Accept": "text/html"}, timeout=10)
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()
-    garbage = httpx.post(f"{live_api}/graphql", content=b"\xff\xfe{{", headers={"content-type": "application/json"}, timeout=10)
+    garbage = httpx.post(
+        f"{live_api}/graphql",
+        content=b"\xff\xfe{{",
+        headers={"content-type": "application/json"},
+        timeout=10,
+    )
     assert garbage.status_code == 400
     assert "Traceback" not in garbage.text
-    syntax = httpx.post(f"{live_api}/graphql", json={"query": "{ customer(id: "}, timeout=10)
+    syntax = httpx.post(
+        f"{live_api}/graphql", json={"query": "{ customer(id: "}, timeout=10
+    )
     assert syntax.status_code == 200
     assert syntax.json()["errors"][0]["message"].startswith("Syntax Error")
-    deep = "{ customer(id: \"x\") " + "{ clubs { club { dealer { code } } } }" * 1 + " }"
-    assert httpx.post(f"{live_api}/graphql", json={"query": deep}, timeout=10).json()["data"] == {"customer": None}
+    deep = '{ customer(id: "x") ' + "{ clubs { club { dealer { code } } } }" * 1 + " }"
+    assert httpx.post(f"{live_api}/graphql", json={"query": deep}, timeout=10).json()[
+        "data"
+    ] == {"customer": None}

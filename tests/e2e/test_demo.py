@@ -23,45 +23,71 @@ def _run_demo(env: dict[str, str], port: int) -> tuple[list[str], int]:
     """Start the demo, check GraphiQL answers, Ctrl-C it; return its output and exit code."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "demo", "--port", str(port)],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     reader = LineReader(proc)
     try:
         reader.wait_for("GraphiQL: http://127.0.0.1", timeout=400)
-        response = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": QUERY}, timeout=30)
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/graphql", json={"query": QUERY}, timeout=30
+        )
         assert response.status_code == 200
         [bellini] = response.json()["data"]["searchCustomers"]
         assert bellini["displayName"] == "Beppe Bellini"
-        assert sorted(r["source"] for r in bellini["sourceRecords"]) == ["dealer_crm", "owner_app", "ticketing"]
+        assert sorted(r["source"] for r in bellini["sourceRecords"]) == [
+            "dealer_crm",
+            "owner_app",
+            "ticketing",
+        ]
         assert bellini["preferredDealer"] == {"code": "IT-003"}
         customer = httpx.post(
             f"http://127.0.0.1:{port}/graphql",
-            json={"query": 'query($id: ID!) { customer(id: $id) { displayName } }', "variables": {"id": bellini["id"]}},
+            json={
+                "query": "query($id: ID!) { customer(id: $id) { displayName } }",
+                "variables": {"id": bellini["id"]},
+            },
             timeout=30,
         )
-        assert customer.json() == {"data": {"customer": {"displayName": "Beppe Bellini"}}}
+        assert customer.json() == {
+            "data": {"customer": {"displayName": "Beppe Bellini"}}
+        }
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=120)
     return reader.rest(), code
 
 
-def test_demo_against_a_running_neo4j(neo4j_settings: Neo4jSettings, clean_graph: object) -> None:
+def test_demo_against_a_running_neo4j(
+    neo4j_settings: Neo4jSettings, clean_graph: object
+) -> None:
     lines, code = _run_demo(cli_env(neo4j_settings), free_port())
     assert code == 0, "\n".join(lines)
     text = "\n".join(lines)
     assert "Neo4j Kernel 5.26" in text
     assert "persons: 8/8" in text  # progress was shown
     assert "4 quarantined" in text
-    ready = next(i for i, line in enumerate(lines) if "GraphiQL: http://127.0.0.1" in line)
+    ready = next(
+        i for i, line in enumerate(lines) if "GraphiQL: http://127.0.0.1" in line
+    )
     assert "bolt://" in lines[ready] and "cypher-shell" in lines[ready]
     assert not any("Traceback" in line for line in lines)
 
 
 @pytest.mark.slow
-def test_demo_on_the_default_setup_starts_and_stops_its_own_neo4j(tmp_path: Path) -> None:
+def test_demo_on_the_default_setup_starts_and_stops_its_own_neo4j(
+    tmp_path: Path,
+) -> None:
     """No NEO4J_URI: the demo provisions the managed Neo4j, and Ctrl-C leaves no Java behind."""
-    env = cli_env(None, C360_HOME=str(tmp_path), C360_NEO4J_HEAP="512m", C360_NEO4J_PAGECACHE="64m")
+    env = cli_env(
+        None,
+        C360_HOME=str(tmp_path),
+        C360_NEO4J_HEAP="512m",
+        C360_NEO4J_PAGECACHE="64m",
+    )
     lines, code = _run_demo(env, free_port())
     assert code == 0, "\n".join(lines)
     assert any("starting the managed Neo4j" in line for line in lines)
@@ -69,7 +95,8 @@ def test_demo_on_the_default_setup_starts_and_stops_its_own_neo4j(tmp_path: Path
     server = ManagedNeo4j(tmp_path / "neo4j")
     assert server.state() is None
     assert not [
-        p for p in Path("/proc").iterdir()
+        p
+        for p in Path("/proc").iterdir()
         if p.name.isdigit() and str(server.home).encode() in _cmdline(p)
     ]
 

@@ -11,7 +11,9 @@ from graph import schema
 pytestmark = pytest.mark.neo4j
 
 
-def _snapshot(driver: neo4j.Driver) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[str]]:
+def _snapshot(
+    driver: neo4j.Driver,
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[str]]:
     labels, _, _ = driver.execute_query(
         "MATCH (n) UNWIND labels(n) AS l RETURN l, count(*) AS c ORDER BY l"
     )
@@ -60,21 +62,30 @@ def test_every_record_resolves_to_exactly_one_person(clean_graph: neo4j.Driver) 
         """
     )
     assert bellini[0].data() == {
-        "rule": "same_phone", "value": "+393315551234", "version": "exact-v0",
-        "vins": ["ZVLS950A7RM012345"], "dealers": ["IT-003"],
+        "rule": "same_phone",
+        "value": "+393315551234",
+        "version": "exact-v0",
+        "vins": ["ZVLS950A7RM012345"],
+        "dealers": ["IT-003"],
     }
 
 
 def test_schema_is_applied_idempotently(clean_graph: neo4j.Driver) -> None:
     schema.apply_schema(clean_graph)
     schema.apply_schema(clean_graph)
-    names, _, _ = clean_graph.execute_query("SHOW CONSTRAINTS YIELD name RETURN collect(name) AS n")
-    assert {"person_id", "source_record_key", "vehicle_vin", "dealer_code"} <= set(names[0]["n"])
+    names, _, _ = clean_graph.execute_query(
+        "SHOW CONSTRAINTS YIELD name RETURN collect(name) AS n"
+    )
+    assert {"person_id", "source_record_key", "vehicle_vin", "dealer_code"} <= set(
+        names[0]["n"]
+    )
     with pytest.raises(neo4j.exceptions.ConstraintError):
         clean_graph.execute_query("CREATE (:Vehicle {vin: 'X'}), (:Vehicle {vin: 'X'})")
 
 
-def test_a_record_moving_to_another_person_leaves_no_orphan(clean_graph: neo4j.Driver, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_record_moving_to_another_person_leaves_no_orphan(
+    clean_graph: neo4j.Driver, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     src = (pipeline.DEMO_DIR / "records.jsonl").read_text(encoding="utf-8").splitlines()
     # Without the ticketing record's shared email, Bellini's dealer record stays in the
     # cluster through the phone; drop the phone too and it becomes its own person.

@@ -42,7 +42,10 @@ def test_jars_match_the_lock() -> None:
     assert {j.file for j in locked} == present
     sample = locked[len(locked) // 2]
     assert runtime.sha256(folder / sample.file) == sample.sha256
-    assert any(j.coordinate == f"org.neo4j:neo4j-bolt:{runtime.neo4j_version()}" for j in locked)
+    assert any(
+        j.coordinate == f"org.neo4j:neo4j-bolt:{runtime.neo4j_version()}"
+        for j in locked
+    )
 
 
 @pytest.mark.slow
@@ -91,7 +94,9 @@ def test_busy_port_is_one_clear_error(tmp_path: Path) -> None:
     assert _java_processes_for(tmp_path.resolve()) == []
 
 
-def test_missing_jdk_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_jdk_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(Neo4jSetupError, match="no Java found: install a JDK 17"):
@@ -103,7 +108,7 @@ def test_old_java_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     (fake_home / "bin").mkdir(parents=True)
     java = fake_home / "bin" / "java"
     # A real executable that reports Java 8, the way `java -version` does.
-    java.write_text('#!/bin/sh\necho \'openjdk version "1.8.0_392"\' >&2\n')
+    java.write_text("#!/bin/sh\necho 'openjdk version \"1.8.0_392\"' >&2\n")
     java.chmod(0o755)
     monkeypatch.setenv("JAVA_HOME", str(fake_home))
     monkeypatch.setenv("PATH", str(tmp_path))

@@ -14,16 +14,26 @@ def _records():  # type: ignore[no-untyped-def]
 
 def test_bellini_three_systems_one_person_with_evidence() -> None:
     persons = resolve(_records())
-    bellini = next(p for p in persons if ("owner_app", "u-5f2c") in {r.key for r in p.records})
+    bellini = next(
+        p for p in persons if ("owner_app", "u-5f2c") in {r.key for r in p.records}
+    )
     assert {r.key for r in bellini.records} == {
-        ("dealer_crm", "IT-003/A-88121"), ("owner_app", "u-5f2c"), ("ticketing", "T-2024-7781"),
+        ("dealer_crm", "IT-003/A-88121"),
+        ("owner_app", "u-5f2c"),
+        ("ticketing", "T-2024-7781"),
     }
     rules = {link.record: (link.rule, link.value) for link in bellini.links}
     assert rules[("owner_app", "u-5f2c")] == ("same_phone", "+393315551234")
-    assert rules[("ticketing", "T-2024-7781")] == ("same_email", "g.bellini@mail.example.it")
+    assert rules[("ticketing", "T-2024-7781")] == (
+        "same_email",
+        "g.bellini@mail.example.it",
+    )
     # Survivorship: the app identity's name wins, both emails are kept.
     assert bellini.display_name == "Beppe Bellini"
-    assert bellini.emails == ("beppe.bellini@inbox.example", "g.bellini@mail.example.it")
+    assert bellini.emails == (
+        "beppe.bellini@inbox.example",
+        "g.bellini@mail.example.it",
+    )
 
 
 def test_homonyms_stay_apart() -> None:
