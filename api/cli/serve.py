@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 from collections.abc import Callable
 from types import FrameType
 from typing import Annotated
@@ -32,9 +33,9 @@ def run_server(
     settings: Neo4jSettings, host: str, port: int, on_ready: Callable[[], None]
 ) -> None:
     """Run uvicorn until Ctrl-C or SIGTERM; ``on_ready`` fires once Neo4j was reached."""
-    connect(
-        settings
-    ).close()  # a missing server is one line here, not a uvicorn traceback
+    # A missing server or a busy port is one line here, not a uvicorn traceback.
+    connect(settings).close()
+    _check_port_free(host, port)
     config = uvicorn.Config(
         create_app(settings, on_ready=on_ready),
         host=host,
@@ -58,6 +59,17 @@ def run_server(
             f"the API did not start on {host}:{port} (port busy, or Neo4j unreachable)"
         )
     say("API stopped")
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise C360Error(
+                f"cannot serve on {host}:{port} ({exc.strerror}): choose another --port"
+            ) from exc
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -156,3 +156,15 @@ def test_repo_has_no_jars() -> None:
     root = Path(__file__).resolve().parents[2]
     tracked = os.popen(f"git -C {root} ls-files '*.jar'").read().split()  # noqa: S605
     assert tracked == []
+
+
+def test_busy_http_port_is_one_line(neo4j_settings: Neo4jSettings) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = run_cli("serve", "--port", str(port), env=cli_env(neo4j_settings))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"c360: cannot serve on 127.0.0.1:{port} (Address already in use): choose another --port"
+    ]
