@@ -15,7 +15,7 @@ import neo4j
 from graph import load, schema
 from graph.cypher.customer import search_text
 from linkage import exact
-from linkage.records import DEMO_DIR, Quarantined, read_records
+from linkage.records import DEMO_DIR, Quarantined, SourceRecord, read_records
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def run(
     )
 
 
-def record_rows(records: list[Any]) -> list[dict[str, Any]]:
+def record_rows(records: list[SourceRecord]) -> list[dict[str, Any]]:
     return [
         {
             "source": r.source,

@@ -10,6 +10,7 @@ from api.cli.load import run_load
 from api.cli.output import say
 from api.cli.serve import run_server
 from graph.connection import Neo4jSettings
+from graph.errors import C360Error
 from graph.server import ManagedNeo4j
 from linkage.records import DEMO_DIR
 
@@ -40,8 +41,9 @@ def demo(
             "step 2/3: loading the demo records, resolving identities, writing the graph"
         )
         result = run_load(DEMO_DIR / "records.jsonl", DEMO_DIR / "reference.json")
-        settings = external or managed.settings()  # type: ignore[union-attr]
-        assert settings is not None  # noqa: S101 - started above
+        settings = external or (managed.settings() if managed else None)
+        if settings is None:
+            raise C360Error("the managed Neo4j stopped during the demo; see its log")
         say("step 3/3: serving GraphQL")
         password_hint = (
             "NEO4J_PASSWORD" if external else f"the password in {managed.password_path}"  # type: ignore[union-attr]
