@@ -145,3 +145,16 @@ class LineReader:
                 if self.proc.poll() is not None:
                     break
         return self.seen
+
+
+def start_cli(*args: str, env: dict[str, str]) -> LineReader:
+    """Start a long-running ``c360`` command (serve, demo); read its stderr with the reader."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return LineReader(proc)

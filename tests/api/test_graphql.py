@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +14,7 @@ import pytest
 from api import pipeline
 from api.schema import schema
 from graph.connection import Neo4jSettings, async_driver
-from tests.conftest import ROOT, LineReader, cli_env, free_port
+from tests.conftest import cli_env, free_port, start_cli
 
 pytestmark = pytest.mark.neo4j
 
@@ -168,15 +166,8 @@ def live_api(
 ) -> Iterator[str]:
     """``c360 serve`` in a subprocess on a free port, against the session's Neo4j."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-        env=cli_env(neo4j_settings),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    reader = LineReader(proc)
+    reader = start_cli("serve", "--port", str(port), env=cli_env(neo4j_settings))
+    proc = reader.proc
     try:
         reader.wait_for("GraphiQL: http://127.0.0.1", timeout=60)
         yield f"http://127.0.0.1:{port}"

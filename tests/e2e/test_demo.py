@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -12,7 +10,7 @@ import pytest
 
 from graph.connection import Neo4jSettings
 from graph.server import ManagedNeo4j
-from tests.conftest import ROOT, LineReader, cli_env, free_port
+from tests.conftest import cli_env, free_port, start_cli
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.http]
 
@@ -21,15 +19,8 @@ QUERY = '{ searchCustomers(text: "Bellini") { id displayName sourceRecords { sou
 
 def _run_demo(env: dict[str, str], port: int) -> tuple[list[str], int]:
     """Start the demo, check GraphiQL answers, Ctrl-C it; return its output and exit code."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "demo", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    reader = LineReader(proc)
+    reader = start_cli("demo", "--port", str(port), env=env)
+    proc = reader.proc
     try:
         reader.wait_for("GraphiQL: http://127.0.0.1", timeout=400)
         response = httpx.post(
