@@ -1,11 +1,10 @@
-"""The main job, end to end: read -> validate/quarantine -> resolve -> load into Neo4j.
+"""The main job, end to end: sources file -> ingest/quarantine -> resolve -> load into Neo4j.
 
 Lives in ``api`` because it is the one place that chains ``linkage`` output into ``graph``.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,8 @@ import neo4j
 from graph import load, schema
 from graph.cypher.customer import search_text
 from linkage import exact
-from linkage.records import DEMO_DIR, Quarantined, SourceRecord, read_records
+from linkage.records import Quarantined, SourceRecord
+from linkage.sources import Ingested, ingest, load_sources
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class PipelineResult:
     persons: int
     quarantined: tuple[Quarantined, ...]
     removed_persons: int
+    unmapped: dict[str, set[str]]
+    touchpoint_rows: dict[str, int]
 
     @property
     def consolidation_rate(self) -> float:
@@ -34,21 +36,19 @@ class PipelineResult:
 
 def run(
     driver: neo4j.Driver,
-    records_path: Path = DEMO_DIR / "records.jsonl",
-    reference_path: Path = DEMO_DIR / "reference.json",
+    sources_path: Path,
     progress: load.Progress | None = None,
     database: str = "neo4j",
 ) -> PipelineResult:
-    """Load reference data and records, resolve them, write the graph. Idempotent."""
-    read = read_records(records_path)
-    persons = exact.resolve(read.records)
+    """Ingest every source of ``sources_path``, resolve, write the graph. Idempotent."""
+    data = ingest(load_sources(sources_path), progress)
+    persons = exact.resolve(data.records)
     schema.apply_schema(driver, database)
-    reference = json.loads(reference_path.read_text(encoding="utf-8"))
-    for kind, query in load.REFERENCE.items():
+    for kind, rows in reference_rows(data).items():
         load.load_rows(
             driver,
-            query,
-            reference.get(kind, []),
+            load.REFERENCE[kind],
+            rows,
             what=kind,
             progress=progress,
             database=database,
@@ -56,7 +56,7 @@ def run(
     load.load_rows(
         driver,
         load.RECORDS,
-        record_rows(read.records),
+        record_rows(data.records),
         what="source records",
         progress=progress,
         database=database,
@@ -71,12 +71,65 @@ def run(
     )
     removed = load.prune_orphans(driver, database)
     return PipelineResult(
-        lines=read.lines,
-        records=len(read.records),
+        lines=data.lines,
+        records=len(data.records),
         persons=len(persons),
-        quarantined=tuple(read.quarantined),
+        quarantined=tuple(data.quarantined),
         removed_persons=removed,
+        unmapped=data.unmapped,
+        touchpoint_rows=dict(data.touchpoint_rows),
     )
+
+
+def reference_rows(data: Ingested) -> dict[str, list[dict[str, Any]]]:
+    """Reference CSV rows shaped for ``graph.load.REFERENCE``, in dependency order."""
+    ref = data.reference
+
+    def blank(v: str | None) -> str | None:
+        return v or None
+
+    return {
+        "countries": [
+            {"code": r["code"], "name": r.get("name"), "region": blank(r.get("region"))}
+            for r in ref.get("countries", [])
+        ],
+        "dealers": [
+            {
+                "code": r["code"],
+                "name": r.get("name"),
+                "country": r["country"],
+                "kind": blank(r.get("kind")),
+            }
+            for r in ref.get("dealers", [])
+        ],
+        "clubs": [
+            {"code": r["code"], "name": r.get("name"), "dealer": r["dealer"]}
+            for r in ref.get("clubs", [])
+        ],
+        "models": [
+            {
+                "code": r["code"],
+                "name": r.get("name"),
+                "family": blank(r.get("family")),
+                "limitedEdition": bool(r.get("limited_units")),
+                "limitedUnits": int(r["limited_units"])
+                if r.get("limited_units")
+                else None,
+            }
+            for r in ref.get("models", [])
+        ],
+        "events": [
+            {
+                "id": r["id"],
+                "type": r.get("type"),
+                "name": r.get("name"),
+                "start": r["start"],
+                "capacity": int(r["capacity"]) if r.get("capacity") else None,
+                "dealer": blank(r.get("dealer")),
+            }
+            for r in ref.get("events", [])
+        ],
+    }
 
 
 def record_rows(records: list[SourceRecord]) -> list[dict[str, Any]]:
@@ -94,6 +147,7 @@ def record_rows(records: list[SourceRecord]) -> list[dict[str, Any]]:
                 "country": r.country,
                 "updatedAt": r.updated_at,
                 "preferredDealer": r.preferred_dealer,
+                **dict(r.attributes),
             },
         }
         for r in records
@@ -105,7 +159,6 @@ def person_rows(persons: list[exact.Person]) -> list[dict[str, Any]]:
     for p in persons:
         names = {n for r in p.records for n in (r.first_name, r.last_name) if n}
         names |= {n for n in (p.given_name, p.family_name) if n}
-        search = search_text([*sorted(names), *p.emails, *p.phones])
         rows.append(
             {
                 "id": p.id,
@@ -116,7 +169,7 @@ def person_rows(persons: list[exact.Person]) -> list[dict[str, Any]]:
                     "country": p.country,
                     "emails": list(p.emails),
                     "phones": list(p.phones),
-                    "searchText": search,
+                    "searchText": search_text([*sorted(names), *p.emails, *p.phones]),
                 },
                 "preferredDealer": p.preferred_dealer,
                 "links": [

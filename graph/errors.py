@@ -1,6 +1,6 @@
 """Errors of the graph layer, each with a message a person can act on.
 
-C360Error                 (api/errors re-exports it; the CLI prints ``message`` on one line)
+C360Error                 (ontology.errors; the CLI prints ``message`` on one line)
 ├── Neo4jSetupError       JDK, Maven, jars, port or start-up problems of the managed server
 ├── Neo4jUnavailable      no server answers at the URI
 └── Neo4jAuthError        the server refused the user or password
@@ -8,15 +8,9 @@ C360Error                 (api/errors re-exports it; the CLI prints ``message`` 
 
 from __future__ import annotations
 
+from ontology.errors import C360Error
 
-class C360Error(Exception):
-    """Base of every error the CLI reports as one line; ``exit_code`` 2 = fix your input."""
-
-    exit_code = 1
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+__all__ = ["C360Error", "Neo4jAuthError", "Neo4jSetupError", "Neo4jUnavailable"]
 
 
 class Neo4jSetupError(C360Error):

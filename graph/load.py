@@ -20,10 +20,13 @@ BATCH_SIZE = 1000
 REFERENCE: dict[str, LiteralString] = {
     "countries": """
         UNWIND $rows AS r
-        MERGE (c:Country {code: r.code}) SET c.name = r.name""",
+        MERGE (c:Country {code: r.code}) SET c.name = r.name
+        WITH c, r WHERE r.region IS NOT NULL
+        MERGE (g:Region {code: r.region})
+        MERGE (c)-[:IN_REGION]->(g)""",
     "dealers": """
         UNWIND $rows AS r
-        MERGE (d:Dealer {code: r.code}) SET d.name = r.name
+        MERGE (d:Dealer {code: r.code}) SET d.name = r.name, d.kind = r.kind
         WITH d, r
         MERGE (c:Country {code: r.country})
         MERGE (d)-[:IN_COUNTRY]->(c)""",
@@ -36,7 +39,18 @@ REFERENCE: dict[str, LiteralString] = {
     "models": """
         UNWIND $rows AS r
         MERGE (m:Model {code: r.code})
-        SET m.name = r.name, m.family = r.family, m.limitedEdition = r.limitedEdition""",
+        SET m.name = r.name, m.family = r.family, m.limitedEdition = r.limitedEdition,
+            m.limitedUnits = r.limitedUnits""",
+    "events": """
+        UNWIND $rows AS r
+        MERGE (e:Event {id: r.id})
+        SET e.type = r.type, e.name = r.name, e.start = date(r.start), e.capacity = r.capacity
+        WITH e, r
+        CALL (e, r) {
+          WITH e, r WHERE r.dealer IS NOT NULL
+          MATCH (d:Dealer {code: r.dealer})
+          MERGE (e)-[:AT_DEALER]->(d)
+        }""",
 }
 
 RECORDS: LiteralString = """
@@ -88,7 +102,7 @@ CALL (p, r) {
     MERGE (veh)-[:OF_MODEL]->(m)
   }
   MERGE (p)-[o:OWNS]->(veh)
-  SET o.certification = v.certification, o.since = v.since
+  SET o.certification = v.certification, o.since = v.since, o.until = v.until
 }
 CALL (p, r) {
   UNWIND r.clubs AS c

@@ -21,6 +21,8 @@ STATEMENTS: tuple[LiteralString, ...] = (
     "CREATE CONSTRAINT dealer_code IF NOT EXISTS FOR (n:Dealer) REQUIRE n.code IS UNIQUE",
     "CREATE CONSTRAINT club_code IF NOT EXISTS FOR (n:Club) REQUIRE n.code IS UNIQUE",
     "CREATE CONSTRAINT country_code IF NOT EXISTS FOR (n:Country) REQUIRE n.code IS UNIQUE",
+    "CREATE CONSTRAINT region_code IF NOT EXISTS FOR (n:Region) REQUIRE n.code IS UNIQUE",
+    "CREATE CONSTRAINT event_id IF NOT EXISTS FOR (n:Event) REQUIRE n.id IS UNIQUE",
     "CREATE FULLTEXT INDEX person_search IF NOT EXISTS FOR (n:Person) ON EACH [n.searchText] "
     "OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-folding'}}",
 )

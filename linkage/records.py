@@ -1,25 +1,22 @@
 """Source records in the canonical row shape, read with validation and quarantine.
 
-Every input line ends up either as a ``SourceRecord`` or as a ``Quarantined`` entry with a
-reason; an unusable part of a good record (a bad VIN) is quarantined on its own while the
-record itself loads. Nothing is dropped silently: ``len(records) + whole-record quarantines``
-equals the number of input lines.
+``linkage.sources`` turns each row of each source into the canonical dict that
+``parse_record`` checks. Every row ends up either as a ``SourceRecord`` or as a
+``Quarantined`` entry with a reason; an unusable part of a good record (a bad VIN) is
+quarantined on its own while the record itself loads. Nothing is dropped silently.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any
 
 from linkage.normalise.emails import normalise_email
 from linkage.normalise.names import name_key
 from linkage.normalise.phones import normalise_phone
 from linkage.normalise.vins import normalise_vin
-
-DEMO_DIR = Path(__file__).with_name("fixtures") / "demo"
 
 
 @dataclass(frozen=True)
@@ -30,6 +27,7 @@ class VehicleClaim:
     model: str | None
     certification: str | None
     since: str | None
+    until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +36,7 @@ class ClubClaim:
     member_no: str | None
     since: str | None
     status: str | None
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,52 +54,35 @@ class SourceRecord:
     preferred_dealer: str | None
     email_key: str | None
     phone_key: str | None
+    app_account: str | None = (
+        None  # a party identifier: the brand issues it to one person only
+    )
     vehicles: tuple[VehicleClaim, ...] = ()
     clubs: tuple[ClubClaim, ...] = ()
+    attributes: tuple[
+        tuple[str, str], ...
+    ] = ()  # other mapped properties, e.g. ("city", "Verona")
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.source, self.source_id)
 
+    def with_attributes(self, values: dict[str, str]) -> SourceRecord:
+        return replace(self, attributes=tuple(sorted(values.items())))
+
 
 @dataclass(frozen=True)
 class Quarantined:
-    """An input (whole line, or one field of it) that was not loaded, and why."""
+    """An input that was not loaded, and why: a whole row (``field`` None) or one field of it."""
 
     location: str
     reason: str
     value: str
+    field: str | None = None
 
-
-@dataclass
-class ReadResult:
-    records: list[SourceRecord] = field(default_factory=list)
-    quarantined: list[Quarantined] = field(default_factory=list)
-    lines: int = 0
-
-
-def read_records(path: Path) -> ReadResult:
-    """Read a JSON Lines file of canonical records; bad lines are quarantined, not raised."""
-    result = ReadResult()
-    for lineno, line in _lines(path):
-        result.lines += 1
-        where = f"{path.name}:{lineno}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            result.quarantined.append(
-                Quarantined(where, f"not JSON: {exc.msg}", line[:200])
-            )
-            continue
-        if not isinstance(raw, dict):
-            result.quarantined.append(
-                Quarantined(where, "not a JSON object", line[:200])
-            )
-            continue
-        record = parse_record(raw, where, result.quarantined)
-        if record is not None:
-            result.records.append(record)
-    return result
+    def __str__(self) -> str:
+        where = f"{self.location} {self.field}" if self.field else self.location
+        return f"{where}: {self.reason} [{self.value[:60]}]"
 
 
 def parse_record(
@@ -119,17 +101,18 @@ def parse_record(
     email, phone = _text(raw.get("email")), _text(raw.get("phone"))
     email_key, phone_key = normalise_email(email), normalise_phone(phone, country)
     if email and not email_key:
-        quarantine.append(Quarantined(f"{where} email", "not an email address", email))
+        quarantine.append(Quarantined(where, "not an email address", email, "email"))
     if phone and not phone_key:
         quarantine.append(
-            Quarantined(f"{where} phone", "not a valid phone number", phone)
+            Quarantined(where, "not a valid phone number", phone, "phone")
         )
     first, last = _text(raw.get("first_name")), _text(raw.get("last_name"))
-    if not (name_key(first) or name_key(last) or email_key or phone_key):
+    app_account = _text(raw.get("app_account"))
+    if not (name_key(first) or name_key(last) or email_key or phone_key or app_account):
         quarantine.append(
             Quarantined(
                 where,
-                "no name, email or phone to identify a person",
+                "no name, email, phone or account to identify a person",
                 json.dumps(raw)[:200],
             )
         )
@@ -146,6 +129,7 @@ def parse_record(
         preferred_dealer=_text(raw.get("preferred_dealer")),
         email_key=email_key,
         phone_key=phone_key,
+        app_account=app_account,
         vehicles=tuple(_vehicles(raw.get("vehicles"), where, quarantine)),
         clubs=tuple(_clubs(raw.get("clubs"), where, quarantine)),
     )
@@ -158,7 +142,7 @@ def _vehicles(
         vin = normalise_vin(_text(item.get("vin")) if isinstance(item, dict) else None)
         if vin is None:
             quarantine.append(
-                Quarantined(f"{where} vehicle", "invalid VIN (ISO 3779)", str(item))
+                Quarantined(where, "invalid VIN (ISO 3779)", str(item), "vehicle")
             )
             continue
         yield VehicleClaim(
@@ -166,6 +150,7 @@ def _vehicles(
             model=_text(item.get("model")),
             certification=_text(item.get("certification")),
             since=_text(item.get("since")),
+            until=_text(item.get("until")),
         )
 
 
@@ -177,7 +162,7 @@ def _clubs(
         if not club:
             quarantine.append(
                 Quarantined(
-                    f"{where} club", "club membership without club code", str(item)
+                    where, "club membership without club code", str(item), "club"
                 )
             )
             continue
@@ -186,14 +171,8 @@ def _clubs(
             member_no=_text(item.get("member_no")),
             since=_text(item.get("since")),
             status=_text(item.get("status")),
+            role=_text(item.get("role")),
         )
-
-
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if line.strip():
-                yield lineno, line
 
 
 def _text(value: Any) -> str | None:

@@ -24,6 +24,7 @@ from graph.connection import Neo4jSettings, connect, server_components
 from graph.server import ManagedNeo4j, Memory
 
 ROOT = Path(__file__).resolve().parents[1]
+HANDMADE = ROOT / "tests" / "data" / "handmade" / "sources.toml"
 COMPONENTS = pytest.StashKey[str]()
 
 

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from api.cli.load import run_load
-from api.cli.output import say
+from api.cli.output import ProgressPrinter, say
 from api.cli.serve import run_server
-from graph.connection import Neo4jSettings
+from graph.connection import Neo4jSettings, connect
+from graph.cypher.customer import most_linked_customer
 from graph.errors import C360Error
-from graph.server import ManagedNeo4j
-from linkage.records import DEMO_DIR
+from graph.server import ManagedNeo4j, default_home
+from linkage.generate.run import generate
 
 
 def demo(
     port: Annotated[
         int, typer.Option(help="HTTP port of the GraphQL API", min=1, max=65535)
     ] = 8000,
+    people: Annotated[
+        int, typer.Option(help="People to generate for the demo", min=1)
+    ] = 1000,
+    seed: Annotated[int, typer.Option(help="Generator seed")] = 7,
     keep_neo4j: Annotated[
         bool,
         typer.Option(
@@ -38,9 +45,12 @@ def demo(
         say("step 1/3: using the running Neo4j")
     try:
         say(
-            "step 2/3: loading the demo records, resolving identities, writing the graph"
+            f"step 2/3: generating {people} people (seed {seed}), resolving identities, writing the graph"
         )
-        result = run_load(DEMO_DIR / "records.jsonl", DEMO_DIR / "reference.json")
+        data = demo_data_dir()
+        shutil.rmtree(data, ignore_errors=True)
+        generated = generate(people, seed, data, progress=ProgressPrinter())
+        result = run_load(generated.folder / "sources.toml")
         settings = external or (managed.settings() if managed else None)
         if settings is None:
             raise C360Error("the managed Neo4j stopped during the demo; see its log")
@@ -48,7 +58,7 @@ def demo(
         password_hint = (
             "NEO4J_PASSWORD" if external else f"the password in {managed.password_path}"  # type: ignore[union-attr]
         )
-        example = '{ searchCustomers(text: "Bellini") { id displayName } }'
+        example = _example(settings)
         run_server(
             settings,
             "127.0.0.1",
@@ -64,3 +74,23 @@ def demo(
         if started_here and not keep_neo4j and managed is not None:
             managed.stop()
             say("stopped the managed Neo4j this demo started")
+
+
+def demo_data_dir() -> Path:
+    """Generated demo data lives beside the managed Neo4j's home (``$C360_HOME``)."""
+    return default_home().parent / "demo-data"
+
+
+def _example(settings: Neo4jSettings) -> str:
+    """A query to paste into GraphiQL, about the customer with the most source records."""
+    driver = connect(settings)
+    try:
+        top = most_linked_customer(driver, settings.database)
+    finally:
+        driver.close()
+    if top is None:
+        return '{ searchCustomers(text: "a") { id displayName } }'
+    return (
+        f'{{ customer(id: "{top["id"]}") {{ displayName emails sourceRecords {{ source sourceId rule }} '
+        f"vehicles {{ vin }} }} }}  ({top['name']}, {top['records']} source records)"
+    )

@@ -92,3 +92,20 @@ async def search_customers(
         routing_=neo4j.RoutingControl.READ,
     )
     return [dict(r["person"]) for r in records]
+
+
+MOST_LINKED: LiteralString = """
+MATCH (p:Person)
+RETURN p.id AS id, p.displayName AS name, count{ (p)<-[:RESOLVED_TO]-() } AS records
+ORDER BY records DESC, p.id LIMIT 1
+"""
+
+
+def most_linked_customer(
+    driver: neo4j.Driver, database: str = "neo4j"
+) -> dict[str, Any] | None:
+    """The customer with the most source records: a good first example to look at."""
+    records, _, _ = driver.execute_query(
+        MOST_LINKED, database_=database, routing_=neo4j.RoutingControl.READ
+    )
+    return records[0].data() if records else None

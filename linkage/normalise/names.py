@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import unicodedata
 
+# Countries whose names are written family name first (in their own script and often in Latin).
+FAMILY_NAME_FIRST_COUNTRIES = frozenset({"JP", "CN", "KR", "TW", "HU", "VN"})
+
 
 def name_key(raw: str | None) -> str | None:
     """'  Müller ' -> 'muller'; None for blank input."""

@@ -14,7 +14,7 @@ import pytest
 from api import pipeline
 from api.schema import schema
 from graph.connection import Neo4jSettings, async_driver
-from tests.conftest import cli_env, free_port, start_cli
+from tests.conftest import HANDMADE, cli_env, free_port, start_cli
 
 pytestmark = pytest.mark.neo4j
 
@@ -35,7 +35,7 @@ query($id: ID!) {
 def demo_graph(driver: neo4j.Driver) -> Iterator[dict[str, str]]:
     """The demo records loaded once; maps each source record key to its person id."""
     driver.execute_query("MATCH (n) DETACH DELETE n")
-    pipeline.run(driver)
+    pipeline.run(driver, HANDMADE)
     rows, _, _ = driver.execute_query(
         "MATCH (s:SourceRecord)-[:RESOLVED_TO]->(p:Person) RETURN s.sourceId AS s, p.id AS p"
     )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import neo4j
 import pytest
 
 from api import pipeline
 from graph import schema
+from tests.conftest import HANDMADE
 
 pytestmark = pytest.mark.neo4j
 
@@ -37,9 +41,9 @@ def _snapshot(
 
 
 def test_loading_twice_gives_the_same_graph(clean_graph: neo4j.Driver) -> None:
-    first = pipeline.run(clean_graph)
+    first = pipeline.run(clean_graph, HANDMADE)
     snap1 = _snapshot(clean_graph)
-    second = pipeline.run(clean_graph)
+    second = pipeline.run(clean_graph, HANDMADE)
     assert _snapshot(clean_graph) == snap1
     assert (first.records, first.persons) == (second.records, second.persons) == (19, 8)
     labels = dict(snap1[0])
@@ -49,7 +53,7 @@ def test_loading_twice_gives_the_same_graph(clean_graph: neo4j.Driver) -> None:
 
 
 def test_every_record_resolves_to_exactly_one_person(clean_graph: neo4j.Driver) -> None:
-    pipeline.run(clean_graph)
+    pipeline.run(clean_graph, HANDMADE)
     records, _, _ = clean_graph.execute_query(
         "MATCH (s:SourceRecord) RETURN s.sourceId AS id, count{ (s)-[:RESOLVED_TO]->(:Person) } AS n"
     )
@@ -84,15 +88,19 @@ def test_schema_is_applied_idempotently(clean_graph: neo4j.Driver) -> None:
 
 
 def test_a_record_moving_to_another_person_leaves_no_orphan(
-    clean_graph: neo4j.Driver, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
-    src = (pipeline.DEMO_DIR / "records.jsonl").read_text(encoding="utf-8").splitlines()
-    # Without the ticketing record's shared email, Bellini's dealer record stays in the
-    # cluster through the phone; drop the phone too and it becomes its own person.
-    changed = [ln.replace('"331 555 1234"', "null") for ln in src]
-    (tmp_path / "r.jsonl").write_text("\n".join(changed) + "\n", encoding="utf-8")
-    pipeline.run(clean_graph)
-    result = pipeline.run(clean_graph, tmp_path / "r.jsonl")
+    clean_graph: neo4j.Driver, tmp_path: Path
+) -> None:
+    pipeline.run(clean_graph, HANDMADE)
+    # Bellini's dealer record joins his cluster through its phone; without it (and with
+    # the ticketing record's email changed) it becomes a person of its own.
+    data = tmp_path / "handmade"
+    shutil.copytree(HANDMADE.parent, data)
+    crm = data / "dealer_crm.jsonl"
+    crm.write_text(
+        crm.read_text(encoding="utf-8").replace('"331 555 1234"', "null"),
+        encoding="utf-8",
+    )
+    result = pipeline.run(clean_graph, data / "sources.toml")
     assert result.persons == 9
     orphans, _, _ = clean_graph.execute_query(
         "MATCH (p:Person) WHERE NOT (p)<-[:RESOLVED_TO]-() RETURN count(p) AS n"

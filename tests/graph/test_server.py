@@ -16,7 +16,7 @@ from graph import runtime
 from graph.connection import Neo4jSettings, connect, server_components
 from graph.errors import Neo4jAuthError, Neo4jSetupError, Neo4jUnavailable
 from graph.server import ManagedNeo4j, Memory
-from tests.conftest import cli_env, free_port, run_cli
+from tests.conftest import HANDMADE, cli_env, free_port, run_cli
 
 pytestmark = pytest.mark.neo4j
 
@@ -119,7 +119,7 @@ def test_old_java_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_unreachable_uri_is_one_line_from_the_cli() -> None:
     env = cli_env(None)
     env.update(NEO4J_URI=f"bolt://127.0.0.1:{free_port()}", NEO4J_PASSWORD="x")
-    for args in (("neo4j", "status"), ("load",)):
+    for args in (("neo4j", "status"), ("load", "--sources", str(HANDMADE))):
         result = run_cli(*args, env=env)
         assert result.returncode == 1
         lines = result.stderr.strip().splitlines()

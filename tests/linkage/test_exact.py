@@ -5,11 +5,13 @@ from __future__ import annotations
 import random
 
 from linkage.exact import resolve
-from linkage.records import DEMO_DIR, read_records
+from linkage.records import SourceRecord
+from linkage.sources import ingest, load_sources
+from tests.conftest import HANDMADE
 
 
-def _records():  # type: ignore[no-untyped-def]
-    return read_records(DEMO_DIR / "records.jsonl").records
+def _records() -> list[SourceRecord]:
+    return ingest(load_sources(HANDMADE)).records
 
 
 def test_bellini_three_systems_one_person_with_evidence() -> None:

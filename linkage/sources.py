@@ -1,0 +1,387 @@
+"""Sources are configuration: a TOML file says which file each system exported and what it means.
+
+    version = 1
+    [reference]                       # dealers, clubs, models, countries, events (CSV files)
+    dealers = "reference/dealers.csv"
+    [[source]]
+    name = "dealer_crm"               # the source system; with the id it keys every record
+    file = "dealer_crm_accounts.csv"  # relative to the sources file
+    format = "csv"                    # csv | jsonl
+    delimiter = ";"                   # csv only
+    id = ["DEALER_CODE", "ACCOUNT_ID"]  # joined with "/" into the record's source id
+    date_format = "%d.%m.%Y"          # strptime format of its dates (default: ISO 8601)
+    name_order = "given_first"        # how a fullName splits: given_first | by_country | upper_is_family_first
+    default_country = "IT"            # for phones typed without a country code, when a row has no country
+    kind = "identity"                 # identity (describes a person) | touchpoint (loaded by the journey work)
+    [source.columns]
+    FIRST_NAME = "givenName"          # column (or nested path like "garage[].vin") -> property;
+                                      # a flat column mapped to "clubs[].club" makes one item per row
+
+Every problem in the file is reported at once. Rows become ``SourceRecord``s or quarantine
+entries with a reason; columns that map to nothing are counted and reported, never dropped
+silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import tomllib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from linkage.normalise.names import FAMILY_NAME_FIRST_COUNTRIES
+from linkage.records import Quarantined, SourceRecord, parse_record
+from ontology.errors import C360Error
+
+Progress = Callable[[str, int, int], None]
+
+# Properties a column may map to. The ontology issue derives this list from the ontology.
+SCALARS = {
+    "givenName": "first_name",
+    "familyName": "last_name",
+    "fullName": None,
+    "email": "email",
+    "phone": "phone",
+    "country": "country",
+    "preferredDealer": "preferred_dealer",
+    "updatedAt": "updated_at",
+    "createdAt": None,
+    "birthDate": None,
+    "street": None,
+    "postcode": None,
+    "city": None,
+    "language": None,
+    "appAccount": "app_account",
+}
+LISTS = {
+    "vehicles": {
+        "vin": "vin",
+        "model": "model",
+        "certification": "certification",
+        "since": "since",
+        "until": "until",
+    },
+    "clubs": {
+        "club": "club",
+        "memberNo": "member_no",
+        "since": "since",
+        "status": "status",
+        "role": "role",
+        "renewalDue": "renewal_due",
+    },
+}
+DATE_PROPERTIES = {
+    "updatedAt",
+    "createdAt",
+    "birthDate",
+    "since",
+    "until",
+    "renewalDue",
+}
+NAME_ORDERS = {"given_first", "by_country", "upper_is_family_first"}
+
+
+class SourcesError(C360Error):
+    """The sources file cannot be used; the message lists every problem."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    file: Path
+    format: str
+    delimiter: str
+    id: tuple[str, ...]
+    columns: dict[str, str]
+    date_format: str | None
+    name_order: str
+    default_country: str | None
+    kind: str
+
+
+@dataclass(frozen=True)
+class SourcesFile:
+    path: Path
+    sources: tuple[SourceSpec, ...]
+    reference: dict[str, Path]
+
+
+@dataclass
+class Ingested:
+    """What came in: records, quarantine, reference rows, and what was not mapped."""
+
+    records: list[SourceRecord] = field(default_factory=list)
+    quarantined: list[Quarantined] = field(default_factory=list)
+    rows: Counter[str] = field(default_factory=Counter)
+    unmapped: dict[str, set[str]] = field(default_factory=dict)
+    touchpoint_rows: Counter[str] = field(default_factory=Counter)
+    reference: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+
+    @property
+    def lines(self) -> int:
+        return sum(self.rows.values())
+
+
+def load_sources(path: Path) -> SourcesFile:
+    """Parse and check a sources file; one ``SourcesError`` lists every problem."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SourcesError(f"cannot read sources file {path}: {exc.strerror}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SourcesError(f"{path} is not valid TOML: {exc}") from exc
+    base = path.resolve().parent
+    problems: list[str] = []
+    if data.get("version") != 1:
+        problems.append("version must be 1")
+    specs = []
+    names: set[str] = set()
+    for n, raw in enumerate(data.get("source", []), start=1):
+        where = f"source #{n} ({raw.get('name', '?')})"
+        spec, errs = _spec(raw, base, where)
+        problems += errs
+        if spec:
+            if spec.name in names:
+                problems.append(f"{where}: name {spec.name!r} is used twice")
+            names.add(spec.name)
+            specs.append(spec)
+    if not specs and not problems:
+        problems.append("no [[source]] entries")
+    reference = {}
+    for kind, rel in data.get("reference", {}).items():
+        ref = base / str(rel)
+        if not ref.is_file():
+            problems.append(f"reference {kind}: file {ref} not found")
+        reference[kind] = ref
+    if problems:
+        raise SourcesError(f"{path}: " + "; ".join(problems))
+    return SourcesFile(path, tuple(specs), reference)
+
+
+def _spec(
+    raw: dict[str, Any], base: Path, where: str
+) -> tuple[SourceSpec | None, list[str]]:
+    problems = []
+    name, file, fmt = raw.get("name"), raw.get("file"), raw.get("format")
+    if not isinstance(name, str) or not name:
+        problems.append(f"{where}: name is required")
+    if not isinstance(file, str) or not (base / file).is_file():
+        problems.append(f"{where}: file {file!r} not found next to the sources file")
+    if fmt not in {"csv", "jsonl"}:
+        problems.append(f"{where}: format must be csv or jsonl, got {fmt!r}")
+    ids = raw.get("id")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        problems.append(f"{where}: id must be a list of column names")
+    kind = raw.get("kind", "identity")
+    if kind not in {"identity", "touchpoint"}:
+        problems.append(f"{where}: kind must be identity or touchpoint, got {kind!r}")
+    order = raw.get("name_order", "given_first")
+    if order not in NAME_ORDERS:
+        problems.append(
+            f"{where}: name_order must be one of {sorted(NAME_ORDERS)}, got {order!r}"
+        )
+    columns = raw.get("columns", {})
+    for column, prop in columns.items():
+        if not _known_property(str(prop)):
+            problems.append(
+                f"{where}: column {column!r} maps to unknown property {prop!r}"
+            )
+    if kind == "identity" and not columns:
+        problems.append(f"{where}: an identity source needs [source.columns]")
+    if problems:
+        return None, problems
+    return SourceSpec(
+        name=str(name),
+        file=base / str(file),
+        format=str(fmt),
+        delimiter=str(raw.get("delimiter", ",")),
+        id=tuple(str(i) for i in ids or ()),
+        columns={str(k): str(v) for k, v in columns.items()},
+        date_format=raw.get("date_format"),
+        name_order=str(order),
+        default_country=raw.get("default_country"),
+        kind=str(kind),
+    ), []
+
+
+def _known_property(prop: str) -> bool:
+    if "[]." in prop:
+        head, tail = prop.split("[].", 1)
+        return tail in LISTS.get(head, {})
+    return prop in SCALARS
+
+
+def ingest(sources: SourcesFile, progress: Progress | None = None) -> Ingested:
+    """Read every source of the file; each row is a record or a quarantine entry."""
+    out = Ingested()
+    for kind, path in sources.reference.items():
+        with path.open(encoding="utf-8", newline="") as fh:
+            out.reference[kind] = list(csv.DictReader(fh))
+    for spec in sources.sources:
+        seen_columns: set[str] = set()
+        if progress:
+            progress(spec.name, 0, 0)
+        for lineno, row in _rows(spec, out.quarantined):
+            out.rows[spec.name] += 1
+            seen_columns.update(row)
+            if spec.kind == "touchpoint":
+                out.touchpoint_rows[spec.name] += 1
+                continue
+            record = _record(spec, row, f"{spec.file.name}:{lineno}", out.quarantined)
+            if record is not None:
+                out.records.append(record)
+        mapped = {c.split("[].", 1)[0] for c in spec.columns} | set(spec.id)
+        if spec.kind == "identity" and seen_columns - mapped:
+            out.unmapped[spec.name] = seen_columns - mapped
+        if progress:
+            progress(spec.name, out.rows[spec.name], out.rows[spec.name])
+    return out
+
+
+def _rows(
+    spec: SourceSpec, quarantine: list[Quarantined]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    with spec.file.open(encoding="utf-8", errors="replace", newline="") as fh:
+        if spec.format == "csv":
+            reader = csv.DictReader(fh, delimiter=spec.delimiter)
+            for lineno, row in enumerate(reader, start=2):
+                if None in row:  # more cells than the header has
+                    quarantine.append(
+                        Quarantined(
+                            f"{spec.file.name}:{lineno}",
+                            "more cells than header columns",
+                            str(row.pop(None))[:200],
+                            "(extra cells)",
+                        )
+                    )
+                yield lineno, row
+            return
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                quarantine.append(
+                    Quarantined(
+                        f"{spec.file.name}:{lineno}", f"not JSON: {exc.msg}", line[:200]
+                    )
+                )
+                continue
+            if not isinstance(value, dict):
+                quarantine.append(
+                    Quarantined(
+                        f"{spec.file.name}:{lineno}", "not a JSON object", line[:200]
+                    )
+                )
+                continue
+            yield lineno, value
+
+
+def _record(
+    spec: SourceSpec, row: dict[str, Any], where: str, quarantine: list[Quarantined]
+) -> SourceRecord | None:
+    ids = [_text(row.get(c)) for c in spec.id]
+    canonical: dict[str, Any] = {
+        "source": spec.name,
+        "source_id": "/".join(i for i in ids if i) if all(ids) else None,
+    }
+    extra: dict[str, str] = {}
+    lists: dict[str, list[dict[str, Any]]] = {}
+    for column, prop in spec.columns.items():
+        if "[]." in column:
+            head, leaf = column.split("[].", 1)
+            target, field_ = prop.split("[].", 1)
+            items = row.get(head) or []
+            if not isinstance(items, list):
+                quarantine.append(
+                    Quarantined(where, "expected a list", str(items)[:200], head)
+                )
+                continue
+            bucket = lists.setdefault(target, [{} for _ in items])
+            for i, item in enumerate(items):
+                if i < len(bucket) and isinstance(item, dict):
+                    bucket[i][LISTS[target][field_]] = _value(
+                        spec, field_, item.get(leaf), where, quarantine
+                    )
+            continue
+        value = _value(spec, prop, row.get(column), where, quarantine)
+        if "[]." in prop:  # one membership per row, e.g. a club registration
+            target, field_ = prop.split("[].", 1)
+            bucket = lists.setdefault(target, [{}])
+            bucket[0][LISTS[target][field_]] = value
+        elif prop == "fullName":
+            canonical["full_name"] = value
+        elif SCALARS[prop]:
+            canonical[str(SCALARS[prop])] = value
+        elif value:
+            extra[prop] = value
+    country = _text(canonical.get("country")) or spec.default_country
+    canonical["country"] = country
+    if canonical.get("full_name") and not (
+        canonical.get("first_name") or canonical.get("last_name")
+    ):
+        canonical["first_name"], canonical["last_name"] = split_full_name(
+            str(canonical.pop("full_name")), spec.name_order, country
+        )
+    canonical.pop("full_name", None)
+    for target, items in lists.items():
+        canonical[target] = items
+    record = parse_record(canonical, where, quarantine)
+    if record is not None and extra:
+        record = record.with_attributes(extra)
+    return record
+
+
+def _value(
+    spec: SourceSpec, prop: str, raw: Any, where: str, quarantine: list[Quarantined]
+) -> str | None:
+    text = _text(raw)
+    if text is None or prop not in DATE_PROPERTIES:
+        return text
+    try:
+        if spec.date_format:
+            return dt.datetime.strptime(text, spec.date_format).date().isoformat()
+        return (
+            dt.datetime.fromisoformat(text)
+            if "T" in text
+            else dt.date.fromisoformat(text)
+        ).isoformat()
+    except ValueError:
+        quarantine.append(
+            Quarantined(
+                where, f"not a date ({spec.date_format or 'ISO 8601'})", text, prop
+            )
+        )
+        return None
+
+
+def split_full_name(
+    full: str, order: str, country: str | None
+) -> tuple[str | None, str | None]:
+    """'Giuseppe Bellini' -> ('Giuseppe', 'Bellini'); family first where the source says so."""
+    parts = full.split()
+    if not parts:
+        return None, None
+    if len(parts) == 1:
+        return None, parts[0]
+    family_first = (
+        order == "by_country" and (country or "") in FAMILY_NAME_FIRST_COUNTRIES
+    ) or (order == "upper_is_family_first" and full.isupper())
+    if family_first:
+        return " ".join(parts[1:]), parts[0]
+    return " ".join(parts[:-1]), parts[-1]
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
