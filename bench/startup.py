@@ -14,6 +14,7 @@ from pathlib import Path
 from api import pipeline
 from graph.connection import connect
 from graph.server import ManagedNeo4j, Memory
+from linkage.generate.run import generate
 
 
 def main() -> None:
@@ -26,11 +27,12 @@ def main() -> None:
         settings = server.start(port=0)
         first = time.perf_counter() - t0
         driver = connect(settings)
+        sources = generate(1000, 7, Path(tmp) / "data").folder / "sources.toml"
         t0 = time.perf_counter()
-        result = pipeline.run(driver)
+        result = pipeline.run(driver, sources)
         load1 = time.perf_counter() - t0
         t0 = time.perf_counter()
-        pipeline.run(driver)
+        pipeline.run(driver, sources)
         load2 = time.perf_counter() - t0
         driver.close()
         t0 = time.perf_counter()

@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import json
 import random
-from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -442,7 +441,7 @@ def write_person(
                 ident.phone,
                 p.country.code,
                 _iso(since),
-                _iso(since.replace(year=since.year + 1)),
+                _iso(_one_year_after(since)),
                 status,
                 role,
                 _iso(since),
@@ -613,10 +612,12 @@ def _truth_side(w: Writers, p: Person) -> None:
         )
 
 
-def identity_records_per_person(
-    counts: dict[str, int],
-) -> Iterator[str]:  # pragma: no cover - reporting helper
-    yield from (s for s in IDENTITY_SOURCES if counts.get(s))
+def _one_year_after(day: dt.date) -> dt.date:
+    """Same day next year; 29 February renews on 28 February."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
 
 
 def _dmy(day: dt.date) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from linkage.generate.config import GeneratorConfig
@@ -24,6 +25,9 @@ from linkage.generate.noise import email_for
 from linkage.generate.world import Dealer, Event, ModelLine, World
 
 RESERVOIR = 20_000
+OwnerRow = tuple[
+    dt.date, str, str, str, int
+]  # first own delivery, id, name, email, chain depth
 STREET_WORDS = {
     "IT": "Via",
     "DE": "Straße",
@@ -158,20 +162,15 @@ class Population:
     world: World
     config: GeneratorConfig
     seed: int
-    owners: list[tuple[dt.date, str, str, str, int]] = field(
-        default_factory=list
-    )  # since, id, name, email, depth
+    owners: list[OwnerRow] = field(default_factory=list)
+    referred_owners: list[OwnerRow] = field(default_factory=list)
     seen: int = 0
+    seen_referred: int = 0
     names: list[tuple[str, Name, Name]] = field(default_factory=list)
     seats: dict[str, int] = field(default_factory=dict)
     households: int = 0
 
-    def people(
-        self, count: int
-    ) -> list[Person] | None:  # pragma: no cover - see iterate
-        return None
-
-    def iterate(self, count: int):  # type: ignore[no-untyped-def]
+    def iterate(self, count: int) -> Iterator[Person]:
         """Yield ``count`` people in order; household partners come right after each other."""
         idx = 0
         while idx < count:
@@ -288,7 +287,7 @@ class Population:
         ident = self.config.identity
         if not self.owners or rng.random() >= ident.referred:
             return
-        chained = [o for o in self.owners if o[4] > 0 and o[4] < ident.max_chain]
+        chained = self.referred_owners
         pool = (
             chained
             if chained and rng.random() < ident.referrer_already_referred
@@ -377,8 +376,9 @@ class Population:
                 )
             )
         self._after_sales(p, rng)
-        if p.ownerships:
-            since = min(o.start for o in p.ownerships)
+        bought = [o.start for o in p.ownerships if o.acquired_as != "co_owner"]
+        if bought:  # a co-owner never took a delivery: not a customer who refers
+            since = min(bought)
             depth = p.referred_by.depth if p.referred_by else 0
             self._remember_owner(
                 (since, p.id, f"{p.given.latin} {p.family.latin}", p.email, depth), rng
@@ -392,7 +392,12 @@ class Population:
         models = [
             m for m in world.brand.models if m.first_year <= t.year <= m.last_year
         ]
-        model = rng.choice(models or list(world.brand.models))
+        # Limited editions sell out: once all units are taken, buyers pick another model.
+        models = [m for m in models if not world.sold_out(m)]
+        model = rng.choice(
+            models or [m for m in world.brand.models if not m.limited_units]
+        )
+        will_order = rng.random() < cfg.order_after_quotation
         if rng.random() < 0.4:
             p.web_forms.append((_at(t, rng), "test_ride", model.code))
             p.touches.append(
@@ -405,12 +410,23 @@ class Population:
                 )
             )
             t += dt.timedelta(days=rng.randint(2, 20))
+        elif rng.random() < 0.35:  # a configurator quotation request from the website
+            p.web_forms.append((_at(t, rng), "quotation_request", model.code))
         quoted = _at(t, rng)
         p.touches.append(
             Touch(quoted, "prospect", "quotation", p.dealer.code, detail=model.code)
         )
-        self._survey(p, rng, t, "post_quotation", "dealer", p.dealer.code)
-        if rng.random() < cfg.order_after_quotation:
+        # A quotation that goes nowhere was often a poor experience (domain brief §4.3, J2).
+        self._survey(
+            p,
+            rng,
+            t,
+            "post_quotation",
+            "dealer",
+            p.dealer.code,
+            0.6 if will_order else 2.0,
+        )
+        if will_order:
             ordered = t + dt.timedelta(days=rng.randint(3, 50))
             status = "won"
         else:
@@ -523,8 +539,9 @@ class Population:
                         detail=kind,
                     )
                 )
+                mood = {"repair": 2.0, "recall": 3.0, "warranty": 1.5}.get(kind, 0.8)
                 self._survey(
-                    p, rng, day, "service", "dealer", own.dealer or p.dealer.code
+                    p, rng, day, "service", "dealer", own.dealer or p.dealer.code, mood
                 )
                 day += dt.timedelta(days=rng.randint(330, 420))
         if p.ownerships and rng.random() < cfg.app_owner:
@@ -619,11 +636,16 @@ class Population:
         checkpoint: str,
         subject: str,
         subject_id: str,
+        mood: float = 1.0,
     ) -> None:
+        """An NPS answer, if the person responds; ``mood`` > 1 makes a detractor likelier."""
         cfg = self.config.population
         if day >= self.world.as_of or rng.random() >= cfg.survey_response:
             return
-        bucket = rng.choices((0, 1, 2), weights=cfg.nps_mix)[0]
+        promoters, passives, detractors = cfg.nps_mix
+        bucket = rng.choices(
+            (0, 1, 2), weights=(promoters, passives, detractors * mood)
+        )[0]
         score = rng.choice(((9, 10), (7, 8), (0, 1, 2, 3, 4, 5, 6))[bucket])
         p.surveys.append(
             (day + dt.timedelta(days=1), checkpoint, subject, subject_id, score)
@@ -655,17 +677,28 @@ class Population:
                     )
                 )
 
-    def _remember_owner(
-        self, row: tuple[dt.date, str, str, str, int], rng: random.Random
-    ) -> None:
-        """Reservoir sampling: any earlier owner can refer, in bounded memory."""
+    def _remember_owner(self, row: OwnerRow, rng: random.Random) -> None:
+        """Reservoir sampling: any earlier owner can refer, in bounded memory.
+
+        Owners who were themselves referred (and whose chain may grow) get a reservoir of their
+        own, so chains form without scanning all owners for every referral.
+        """
         self.seen += 1
-        if len(self.owners) < RESERVOIR:
-            self.owners.append(row)
-        else:
-            j = rng.randrange(self.seen)
-            if j < RESERVOIR:
-                self.owners[j] = row
+        _reservoir_add(self.owners, row, self.seen, rng)
+        if 0 < row[4] < self.config.identity.max_chain:
+            self.seen_referred += 1
+            _reservoir_add(self.referred_owners, row, self.seen_referred, rng)
+
+
+def _reservoir_add(
+    pool: list[OwnerRow], row: OwnerRow, seen: int, rng: random.Random
+) -> None:
+    if len(pool) < RESERVOIR:
+        pool.append(row)
+    else:
+        j = rng.randrange(seen)
+        if j < RESERVOIR:
+            pool[j] = row
 
 
 def _at(day: dt.date, rng: random.Random) -> dt.datetime:

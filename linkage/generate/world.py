@@ -213,6 +213,7 @@ class World:
     dealers_by_country: dict[str, list[Dealer]] = field(default_factory=dict)
     clubs_by_dealer: dict[str, list[Club]] = field(default_factory=dict)
     _vin_serial: int = 0
+    sold: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for d in self.dealers:
@@ -221,12 +222,19 @@ class World:
         for c in self.clubs:
             self.clubs_by_dealer.setdefault(c.dealer, []).append(c)
 
+    def sold_out(self, model: ModelLine) -> bool:
+        return (
+            model.limited_units is not None
+            and self.sold.get(model.code, 0) >= model.limited_units
+        )
+
     def model(self, code: str) -> ModelLine:
         return next(m for m in self.brand.models if m.code == code)
 
     def new_vin(self, model: ModelLine, year: int) -> str:
         """A fresh VIN with a valid ISO 3779 check digit; serials never repeat in a run."""
         self._vin_serial += 1
+        self.sold[model.code] = self.sold.get(model.code, 0) + 1
         year_code = VIN_YEAR_CODES[(year - 1980) % len(VIN_YEAR_CODES)]
         body = f"{self.brand.wmi}{model.vds}0{year_code}B{self._vin_serial:06d}"
         return body[:8] + check_digit(body) + body[9:]

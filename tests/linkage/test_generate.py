@@ -264,3 +264,35 @@ def test_car_brand(tmp_path: Path) -> None:
     models = {m["name"] for m in _csv(folder / "reference" / "models.csv")}
     assert "Aster Speciale" in models and "Nembo V4" not in models
     assert FILE_NAMES["dealer_crm"] in {p.name for p in folder.iterdir()}
+
+
+def test_limited_editions_sell_out() -> None:
+    import datetime as dt
+    import random
+
+    from linkage.generate.world import build_world
+
+    world = build_world(
+        "moto", 1000, dt.date(2026, 6, 30), 8, 40, 12, 750, 0.47, 25, random.Random(1)
+    )
+    atelier = world.model("NV4-ATL")
+    assert atelier.limited_units == 500 and atelier.special_trim_units == 50
+    for _ in range(499):
+        world.new_vin(atelier, 2025)
+    assert not world.sold_out(atelier)
+    world.new_vin(atelier, 2025)
+    assert world.sold_out(atelier)
+    assert not world.sold_out(world.model("S950"))
+
+
+def test_forms_include_test_rides_and_quotation_requests(dataset: Path) -> None:
+    forms = Counter(str(f["form"]) for f in _jsonl(dataset / "web_forms.jsonl"))
+    assert {"newsletter", "brochure", "test_ride", "quotation_request"} <= set(forms)
+    scores = [int(r["score"]) for r in _csv(dataset / "nps_responses.csv")]
+    reasons = [
+        r["reason"] for r in _csv(dataset / "nps_responses.csv") if int(r["score"]) < 7
+    ]
+    assert all(reasons), "a score below 7 always has a reason"
+    promoters = sum(s >= 9 for s in scores) / len(scores)
+    detractors = sum(s <= 6 for s in scores) / len(scores)
+    assert 0.5 < promoters < 0.8 and 0.05 < detractors < 0.25  # brief: 65% / 12%
