@@ -84,6 +84,7 @@ CSV_FILES: dict[str, tuple[str, list[str]]] = {
             "name",
             "email",
             "phone",
+            "country",
             "member_since",
             "renewal_due",
             "status",
