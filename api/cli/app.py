@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import demo, generate, load, neo4j_cmd, serve
+from api.cli import demo, generate, load, neo4j_cmd, ontology_cmd, serve
 
 app = typer.Typer(
     name="c360",
@@ -15,6 +15,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(neo4j_cmd.app, name="neo4j")
+app.add_typer(ontology_cmd.app, name="ontology")
 app.command("generate")(generate.generate)
 app.command("load")(load.load)
 app.command("serve")(serve.serve)

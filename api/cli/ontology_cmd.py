@@ -1,0 +1,17 @@
+"""``c360 ontology ...``: the maintainer's commands. Each takes ``--ontology PATH``.
+
+Each command lives in its own module; this file only registers them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import ontology_check
+
+app = typer.Typer(
+    help="Check, export and document the ontology (ontology/customer360.ttl by default).",
+    no_args_is_help=True,
+)
+app.command("check")(ontology_check.check)
+# Further commands register below, one line each.
