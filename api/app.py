@@ -15,14 +15,18 @@ from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from api.schema import schema
+import strawberry
+
+from api.schema import build_schema
 from graph.connection import Neo4jSettings, async_driver, translate
+from ontology.model import Ontology
+from ontology.model import default as default_ontology
 
 log = logging.getLogger("c360.api")
 
 
 class _GraphQL(GraphQL[dict[str, Any], None]):
-    def __init__(self, state: dict[str, Any]) -> None:
+    def __init__(self, state: dict[str, Any], schema: strawberry.Schema) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self._state = state
 
@@ -37,9 +41,15 @@ class _GraphQL(GraphQL[dict[str, Any], None]):
 
 
 def create_app(
-    settings: Neo4jSettings, on_ready: Callable[[], None] | None = None
+    settings: Neo4jSettings,
+    on_ready: Callable[[], None] | None = None,
+    model: Ontology | None = None,
 ) -> Starlette:
-    """The app for uvicorn. The driver opens (and is verified) at start-up, closes at shutdown."""
+    """The app for uvicorn. The driver opens (and is verified) at start-up, closes at shutdown.
+
+    The GraphQL schema is derived from ``model`` (default: ``C360_ONTOLOGY`` or the project's
+    ontology), so a changed ontology is served after a restart, with no code change.
+    """
     state: dict[str, Any] = {"database": settings.database}
 
     @contextlib.asynccontextmanager
@@ -66,7 +76,7 @@ def create_app(
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    graphql = _GraphQL(state)
+    graphql = _GraphQL(state, build_schema(model or default_ontology()))
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

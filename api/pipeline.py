@@ -1,6 +1,10 @@
-"""The main job, end to end: sources file -> ingest/quarantine -> resolve -> load into Neo4j.
+"""The main job, end to end: sources file -> ingest/quarantine -> resolve -> validate -> Neo4j.
 
 Lives in ``api`` because it is the one place that chains ``linkage`` output into ``graph``.
+Every row is checked against the ontology's shapes (``ontology.validate``) before it is
+written: a row that violates one is quarantined with the shape, the property and the value,
+and what depends on it (a club without its dealer, an ownership of an invalid vehicle) is
+quarantined with it, so nothing half-valid reaches the graph and nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from graph.cypher.customer import search_text
 from linkage import exact
 from linkage.records import Quarantined, SourceRecord
 from linkage.sources import Ingested, ingest, load_sources
+from ontology.model import Ontology
+from ontology.model import default as default_ontology
+from ontology.validate import Validator, Violation, validators
 
 
 @dataclass(frozen=True)
@@ -39,24 +46,23 @@ def run(
     sources_path: Path,
     progress: load.Progress | None = None,
     database: str = "neo4j",
+    model: Ontology | None = None,
 ) -> PipelineResult:
-    """Ingest every source of ``sources_path``, resolve, write the graph. Idempotent."""
+    """Ingest every source of ``sources_path``, resolve, validate, write the graph. Idempotent."""
+    model = model or default_ontology()
     data = ingest(load_sources(sources_path), progress)
-    persons = exact.resolve(data.records)
-    schema.apply_schema(driver, database)
-    for kind, rows in reference_rows(data).items():
+    gate = Gate(validators(model), list(data.quarantined))
+    records = gate.records(data.records)
+    persons = exact.resolve(records)
+    schema.apply_schema(driver, model, database)
+    for kind, rows in gate.reference(data).items():
         load.load_rows(
-            driver,
-            load.REFERENCE[kind],
-            rows,
-            what=kind,
-            progress=progress,
-            database=database,
+            driver, load.REFERENCE[kind], rows, what=kind, progress=progress, database=database
         )
     load.load_rows(
         driver,
         load.RECORDS,
-        record_rows(data.records),
+        [gate.record_row(r) for r in records],
         what="source records",
         progress=progress,
         database=database,
@@ -64,7 +70,7 @@ def run(
     load.load_rows(
         driver,
         load.PERSONS,
-        person_rows(persons),
+        gate.person_rows(persons),
         what="persons",
         progress=progress,
         database=database,
@@ -72,136 +78,265 @@ def run(
     removed = load.prune_orphans(driver, database)
     return PipelineResult(
         lines=data.lines,
-        records=len(data.records),
+        records=len(records),
         persons=len(persons),
-        quarantined=tuple(data.quarantined),
+        quarantined=tuple(gate.quarantined),
         removed_persons=removed,
         unmapped=data.unmapped,
         touchpoint_rows=dict(data.touchpoint_rows),
     )
 
 
-def reference_rows(data: Ingested) -> dict[str, list[dict[str, Any]]]:
-    """Reference CSV rows shaped for ``graph.load.REFERENCE``, in dependency order."""
-    ref = data.reference
-
-    def blank(v: str | None) -> str | None:
-        return v or None
-
-    return {
-        "countries": [
-            {"code": r["code"], "name": r.get("name"), "region": blank(r.get("region"))}
-            for r in ref.get("countries", [])
-        ],
-        "dealers": [
-            {
-                "code": r["code"],
-                "name": r.get("name"),
-                "country": r["country"],
-                "kind": blank(r.get("kind")),
-            }
-            for r in ref.get("dealers", [])
-        ],
-        "clubs": [
-            {"code": r["code"], "name": r.get("name"), "dealer": r["dealer"]}
-            for r in ref.get("clubs", [])
-        ],
-        "models": [
-            {
-                "code": r["code"],
-                "name": r.get("name"),
-                "family": blank(r.get("family")),
-                "limitedEdition": bool(r.get("limited_units")),
-                "limitedUnits": int(r["limited_units"])
-                if r.get("limited_units")
-                else None,
-            }
-            for r in ref.get("models", [])
-        ],
-        "events": [
-            {
-                "id": r["id"],
-                "type": r.get("type"),
-                "name": r.get("name"),
-                "start": r["start"],
-                "capacity": int(r["capacity"]) if r.get("capacity") else None,
-                "dealer": blank(r.get("dealer")),
-            }
-            for r in ref.get("events", [])
-        ],
-    }
+def _blank(v: str | None) -> str | None:
+    return v or None
 
 
-def record_rows(records: list[SourceRecord]) -> list[dict[str, Any]]:
-    return [
-        {
-            "source": r.source,
-            "sourceId": r.source_id,
-            "email": r.email_key,
-            "phone": r.phone_key,
-            "props": {
+class Gate:
+    """Shapes the rows for ``graph.load`` and lets through only what the ontology accepts."""
+
+    def __init__(self, checks: dict[str, Validator], quarantined: list[Quarantined]) -> None:
+        self.checks = checks
+        self.quarantined = quarantined
+
+    def _ok(
+        self,
+        label: str,
+        where: str,
+        props: dict[str, Any],
+        links: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        clean, problems = self.checks[label].check(props, links)
+        for v in problems:
+            self.quarantined.append(_quarantine(where, v))
+        return None if problems else clean
+
+    def reference(self, data: Ingested) -> dict[str, list[dict[str, Any]]]:
+        """Reference CSV rows shaped for ``graph.load.REFERENCE``, in dependency order."""
+        ref = data.reference
+        out: dict[str, list[dict[str, Any]]] = {}
+
+        def keep(kind: str, label: str, key: str, rows: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]) -> set[str]:
+            kept = out.setdefault(kind, [])
+            for props, links, extra in rows:
+                clean = self._ok(label, f"reference {kind} {props.get(key)}", props, links)
+                if clean is not None:
+                    kept.append({"props": clean, **extra})
+            return {str(r["props"][key]) for r in kept}
+
+        countries = keep(
+            "countries",
+            "Country",
+            "code",
+            [
+                ({"code": r.get("code"), "name": r.get("name")}, {"inRegion": r.get("region")}, {"region": _blank(r.get("region"))})
+                for r in ref.get("countries", [])
+            ],
+        )
+        dealers = keep(
+            "dealers",
+            "Dealer",
+            "code",
+            [
+                (
+                    {"code": r.get("code"), "name": r.get("name"), "dealerType": r.get("kind")},
+                    {"inCountry": r.get("country") if r.get("country") in countries else None},
+                    {"country": r.get("country")},
+                )
+                for r in ref.get("dealers", [])
+            ],
+        )
+        clubs = keep(
+            "clubs",
+            "Club",
+            "code",
+            [
+                (
+                    {"code": r.get("code"), "name": r.get("name"), "founded": r.get("founded")},
+                    {"affiliatedWith": r.get("dealer") if r.get("dealer") in dealers else None},
+                    {"dealer": r.get("dealer")},
+                )
+                for r in ref.get("clubs", [])
+            ],
+        )
+        keep(
+            "models",
+            "Model",
+            "code",
+            [
+                (
+                    {
+                        "code": r.get("code"),
+                        "name": r.get("name"),
+                        "family": r.get("family"),
+                        "marketSegment": r.get("segment"),
+                        "listPrice": r.get("list_price_eur"),
+                        "limitedEdition": bool(r.get("limited_units")),
+                        "limitedUnits": r.get("limited_units"),
+                        "specialTrim": r.get("special_trim"),
+                        "specialTrimUnits": r.get("special_trim_units"),
+                    },
+                    {},
+                    {},
+                )
+                for r in ref.get("models", [])
+            ],
+        )
+        keep(
+            "events",
+            "Event",
+            "id",
+            [
+                (
+                    {
+                        "id": r.get("id"),
+                        "eventType": r.get("type"),
+                        "name": r.get("name"),
+                        "startDate": r.get("start"),
+                        "capacity": r.get("capacity"),
+                        "organiser": r.get("organiser"),
+                    },
+                    {},
+                    {
+                        "dealer": r.get("dealer") if r.get("dealer") in dealers else None,
+                        "club": r.get("club") if r.get("club") in clubs else None,
+                    },
+                )
+                for r in ref.get("events", [])
+            ],
+        )
+        return out
+
+    def records(self, records: list[SourceRecord]) -> list[SourceRecord]:
+        """Source records whose own values pass the SourceRecord shape; the rest are quarantined."""
+        self._record_props: dict[tuple[str, str], dict[str, Any]] = {}
+        kept = []
+        for r in records:
+            props = {
+                "source": r.source,
+                "sourceId": r.source_id,
                 "givenName": r.first_name,
                 "familyName": r.last_name,
                 "email": r.email,
                 "phone": r.phone,
-                "country": r.country,
+                "countryCode": r.country,
                 "updatedAt": r.updated_at,
-                "preferredDealer": r.preferred_dealer,
+                "preferredDealerCode": r.preferred_dealer,
+                "appAccount": r.app_account,
                 **dict(r.attributes),
-            },
+            }
+            clean = self._ok("SourceRecord", f"{r.source}/{r.source_id}", props)
+            if clean is not None:
+                self._record_props[r.key] = clean
+                kept.append(r)
+        return kept
+
+    def record_row(self, r: SourceRecord) -> dict[str, Any]:
+        where = f"{r.source}/{r.source_id}"
+        email = self._ok("Email", where, {"value": r.email_key}) if r.email_key else None
+        phone = self._ok("Phone", where, {"value": r.phone_key}) if r.phone_key else None
+        return {
+            "source": r.source,
+            "sourceId": r.source_id,
+            "props": self._record_props[r.key],
+            "email": email["value"] if email else None,
+            "emailUse": {"raw": r.email},
+            "phone": phone["value"] if phone else None,
+            "phoneUse": {"raw": r.phone},
         }
-        for r in records
-    ]
 
-
-def person_rows(persons: list[exact.Person]) -> list[dict[str, Any]]:
-    rows = []
-    for p in persons:
-        names = {n for r in p.records for n in (r.first_name, r.last_name) if n}
-        names |= {n for n in (p.given_name, p.family_name) if n}
-        rows.append(
-            {
-                "id": p.id,
-                "props": {
+    def person_rows(self, persons: list[exact.Person]) -> list[dict[str, Any]]:
+        rows = []
+        for p in persons:
+            names = {n for r in p.records for n in (r.first_name, r.last_name) if n}
+            names |= {n for n in (p.given_name, p.family_name) if n}
+            where = f"person {p.id}"
+            props = self._ok(
+                "Person",
+                where,
+                {
+                    "id": p.id,
                     "givenName": p.given_name,
                     "familyName": p.family_name,
                     "displayName": p.display_name,
-                    "country": p.country,
+                    "countryCode": p.country,
                     "emails": list(p.emails),
                     "phones": list(p.phones),
                     "searchText": search_text([*sorted(names), *p.emails, *p.phones]),
                 },
-                "preferredDealer": p.preferred_dealer,
-                "links": [
-                    {
-                        "source": link.record[0],
-                        "sourceId": link.record[1],
-                        "rule": link.rule,
-                        "ruleset": exact.RULESET,
-                        "matchedSource": link.matched[0] if link.matched else None,
-                        "matchedSourceId": link.matched[1] if link.matched else None,
-                        "value": link.value,
-                    }
-                    for link in p.links
-                ],
-                "vehicles": [
-                    {
-                        "vin": v.vin,
-                        "model": v.model,
-                        "certification": v.certification,
-                        "since": v.since,
-                    }
-                    for v in p.vehicles
-                ],
-                "clubs": [
-                    {
-                        "club": c.club,
-                        "memberNo": c.member_no,
-                        "since": c.since,
-                        "status": c.status,
-                    }
-                    for c in p.clubs
-                ],
-            }
-        )
-    return rows
+            )
+            if props is None:
+                continue
+            rows.append(
+                {
+                    "id": p.id,
+                    "props": props,
+                    "preferredDealer": p.preferred_dealer,
+                    "links": self._edges(
+                        "RESOLVED_TO",
+                        where,
+                        [
+                            (
+                                {"source": link.record[0], "sourceId": link.record[1]},
+                                {
+                                    "rule": link.rule,
+                                    "rulesetVersion": exact.RULESET,
+                                    "matchedSource": link.matched[0] if link.matched else None,
+                                    "matchedSourceId": link.matched[1] if link.matched else None,
+                                    "matchedValue": link.value,
+                                    "actor": "auto",
+                                },
+                            )
+                            for link in p.links
+                        ],
+                    ),
+                    "vehicles": self._edges(
+                        "OWNS",
+                        where,
+                        [
+                            (
+                                {"vin": v.vin, "model": v.model},
+                                {
+                                    "certificationStatus": v.certification,
+                                    "ownedFrom": v.since,
+                                    "ownedThrough": v.until,
+                                },
+                            )
+                            for v in p.vehicles
+                            if self._ok("Vehicle", where, {"vin": v.vin}) is not None
+                        ],
+                    ),
+                    "clubs": self._edges(
+                        "MEMBER_OF",
+                        where,
+                        [
+                            (
+                                {"club": c.club},
+                                {
+                                    "membershipNumber": c.member_no,
+                                    "since": c.since,
+                                    "membershipStatus": c.status,
+                                },
+                            )
+                            for c in p.clubs
+                        ],
+                    ),
+                }
+            )
+        return rows
+
+    def _edges(
+        self, rel_type: str, where: str, edges: list[tuple[dict[str, Any], dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
+        """Relationship rows (target keys + validated properties); invalid ones are quarantined."""
+        out = []
+        for target, props in edges:
+            clean = self._ok(rel_type, f"{where} {rel_type} {'/'.join(str(v) for v in target.values())}", props)
+            if clean is not None:
+                out.append({**target, "props": clean})
+        return out
+
+
+def _quarantine(where: str, v: Violation) -> Quarantined:
+    value = "" if v.value is None else str(v.value)
+    return Quarantined(where, f"{v.shape}: {v.message}", value, v.path)
+

@@ -1,219 +1,365 @@
-"""The GraphQL schema (first cut): ``customer(id)`` and ``searchCustomers(text)``.
+"""The GraphQL schema, built at start-up from the ontology (``ontology.graphql.describe``).
 
-Each root field runs one Cypher query (``graph.cypher.customer``) and child fields read its
-result, so a request costs one round trip. The ontology issue replaces these hand-written
-types with ones derived from ``ontology/customer360.ttl``.
+No type here is written by hand: object types, edge types, enums, ``where`` and ``orderBy``
+inputs and Relay-style connections all come from ``ontology/customer360.ttl`` (or the file
+``C360_ONTOLOGY`` names). Each root field compiles the request's selection into one Cypher
+query (``graph.compile``); child fields only read that query's result, by response key.
+The domain queries (``customer``, ``searchCustomers``) sit on top of the derived types.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import enum
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Any, Optional
 
 import strawberry
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField
 
+from graph import compile as cq
 from graph.cypher import customer as cypher
+from ontology.graphql import GqlRoot, GqlScalarField, GqlSchema, GqlType, describe
+from ontology.model import Ontology
 
 MAX_SEARCH = 50
-
-
-@strawberry.type(description="A model line or variant, e.g. Strale 950.")
-class Model:
-    code: str
-    name: str | None
-    family: str | None
-    limited_edition: bool | None
-
-
-@strawberry.type(
-    description="A vehicle the person owns, with the ownership's certification."
-)
-class Vehicle:
-    vin: str
-    certification: str | None
-    since: str | None
-    model: Model | None
-
-
-@strawberry.type(description="A dealer or service point.")
-class Dealer:
-    code: str
-    name: str | None
-    country: str | None
-
-
-@strawberry.type(description="An official owners' club, affiliated with one dealer.")
-class Club:
-    code: str
-    name: str | None
-    dealer: Dealer | None
-
-
-@strawberry.type(description="The person's membership of a club.")
-class ClubMembership:
-    club: Club
-    member_no: str | None
-    since: str | None
-    status: str | None
-
-
-@strawberry.type(
-    description="One record of a source system, and why it belongs to this person."
-)
-class SourceRecord:
-    source: str
-    source_id: str
-    given_name: str | None
-    family_name: str | None
-    email: str | None
-    phone: str | None
-    country: str | None
-    updated_at: str | None
-    rule: str | None = strawberry.field(
-        description="Match rule that linked it (seed = first record)."
-    )
-    ruleset_version: str | None
-    matched_value: str | None = strawberry.field(
-        description="The shared normalised value."
-    )
-    matched_source: str | None
-    matched_source_id: str | None
-
-
-@strawberry.type(
-    description="A unified customer: one real person across all source systems."
-)
-class Person:
-    id: strawberry.ID
-    given_name: str | None
-    family_name: str | None
-    display_name: str
-    country: str | None
-    emails: list[str]
-    phones: list[str]
-    source_records: list[SourceRecord]
-    vehicles: list[Vehicle]
-    preferred_dealer: Dealer | None
-    clubs: list[ClubMembership]
-
-
-def _dealer(d: dict[str, Any] | None) -> Dealer | None:
-    return (
-        Dealer(code=d["code"], name=d.get("name"), country=d.get("country"))
-        if d
-        else None
-    )
-
-
-def to_person(row: dict[str, Any]) -> Person:
-    """Build the GraphQL object from the one-query projection in ``graph.cypher.customer``."""
-    return Person(
-        id=strawberry.ID(row["id"]),
-        given_name=row.get("givenName"),
-        family_name=row.get("familyName"),
-        display_name=row.get("displayName") or "",
-        country=row.get("country"),
-        emails=list(row.get("emails") or []),
-        phones=list(row.get("phones") or []),
-        source_records=[
-            SourceRecord(
-                source=s["source"],
-                source_id=s["sourceId"],
-                given_name=s.get("givenName"),
-                family_name=s.get("familyName"),
-                email=s.get("email"),
-                phone=s.get("phone"),
-                country=s.get("country"),
-                updated_at=s.get("updatedAt"),
-                rule=s.get("rule"),
-                ruleset_version=s.get("rulesetVersion"),
-                matched_value=s.get("matchedValue"),
-                matched_source=s.get("matchedSource"),
-                matched_source_id=s.get("matchedSourceId"),
-            )
-            for s in sorted(
-                row.get("sourceRecords") or [],
-                key=lambda s: (s["source"], s["sourceId"]),
-            )
-        ],
-        vehicles=[
-            Vehicle(
-                vin=v["vin"],
-                certification=v.get("certification"),
-                since=v.get("since"),
-                model=Model(
-                    code=v["model"]["code"],
-                    name=v["model"].get("name"),
-                    family=v["model"].get("family"),
-                    limited_edition=v["model"].get("limitedEdition"),
-                )
-                if v.get("model")
-                else None,
-            )
-            for v in sorted(row.get("vehicles") or [], key=lambda v: v["vin"])
-        ],
-        preferred_dealer=_dealer(row.get("preferredDealer")),
-        clubs=[
-            ClubMembership(
-                club=Club(
-                    code=m["club"]["code"],
-                    name=m["club"].get("name"),
-                    dealer=_dealer(m["club"].get("dealer")),
-                ),
-                member_no=m.get("memberNo"),
-                since=m.get("since"),
-                status=m.get("status"),
-            )
-            for m in sorted(row.get("clubs") or [], key=lambda m: m["club"]["code"])
-        ],
-    )
 
 
 class UserError(Exception):
     """An error about the request itself; its message is shown to the client as is."""
 
 
-@strawberry.type
-class Query:
-    @strawberry.field(description="The unified customer with this id, or null.")
-    async def customer(self, info: Info, id: strawberry.ID) -> Person | None:
-        row = await cypher.customer_by_id(
-            info.context["driver"], str(id), info.context["database"]
-        )
-        return to_person(row) if row else None
+@strawberry.enum(description="Sort direction.")
+class SortDirection(enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"
 
-    @strawberry.field(
-        description="Customers whose names, emails or phones match all words of `text`, best first."
+
+@strawberry.type(description="Relay page information.")
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+def _filter(name: str, scalar: Any, ordered: bool, text: bool) -> Any:
+    fields: dict[str, Any] = {"eq": scalar, "in": list[scalar]}  # type: ignore[valid-type]
+    if ordered:
+        fields |= {"gt": scalar, "gte": scalar, "lt": scalar, "lte": scalar}
+    if text:
+        fields |= {"contains": str, "startsWith": str}
+    cls = type(name, (), {})
+    for key, kind in fields.items():
+        setattr(cls, f"f_{key}", strawberry.field(name=key, graphql_type=Optional[kind], default=strawberry.UNSET))
+    return strawberry.input(cls, name=name, description=f"Conditions on one {name.removesuffix('Filter')} value; all that are given must hold.")
+
+
+SCALARS: dict[str, Any] = {
+    "ID": strawberry.ID,
+    "String": str,
+    "Int": int,
+    "Float": float,
+    "Boolean": bool,
+    "Date": dt.date,
+    "DateTime": dt.datetime,
+}
+FILTERS: dict[str, Any] = {
+    "ID": _filter("IDFilter", strawberry.ID, False, False),
+    "String": _filter("StringFilter", str, False, True),
+    "Int": _filter("IntFilter", int, True, False),
+    "Float": _filter("FloatFilter", float, True, False),
+    "Boolean": _filter("BooleanFilter", bool, False, False),
+    "Date": _filter("DateFilter", dt.date, True, False),
+    "DateTime": _filter("DateTimeFilter", dt.datetime, True, False),
+}
+
+
+@strawberry.input(description="Conditions on a list of strings.")
+class StringListFilter:
+    includes: str | None = strawberry.UNSET
+
+
+def _native(value: Any) -> Any:
+    """Neo4j temporal values -> Python ``date``/``datetime`` for the GraphQL scalars."""
+    return value.to_native() if hasattr(value, "to_native") else value
+
+
+def _reader(scalar: GqlScalarField | None, enum_cls: type[enum.Enum] | None) -> Callable[..., Any]:
+    many = scalar.many if scalar else False
+
+    def resolve(root: Any, info: Info) -> Any:
+        value = root.get(info.path.key) if isinstance(root, dict) else None
+        if many:
+            value = [_native(v) for v in value or []]
+        else:
+            value = _native(value)
+        if enum_cls is not None:
+            if many:
+                return [enum_cls(v) for v in value if v in enum_cls._value2member_map_]
+            return enum_cls(value) if value in enum_cls._value2member_map_ else None
+        return value
+
+    return resolve
+
+
+def _with_args(resolve: Callable[..., Any], args: dict[str, tuple[Any, Any]]) -> Callable[..., Any]:
+    """A resolver whose signature declares ``args`` (name -> (type, default)) for the schema."""
+
+    def wrapper(root: Any, info: Info, **kwargs: Any) -> Any:
+        return resolve(root, info)
+
+    params = [
+        inspect.Parameter("root", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Any),
+        inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info),
+    ] + [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=t, default=d) for n, (t, d) in args.items()]
+    wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    return wrapper
+
+
+class _Builder:
+    """Strawberry classes for one ontology: created bare, wired, then decorated (types refer to each other)."""
+
+    def __init__(self, gql: GqlSchema) -> None:
+        self.gql = gql
+        self.enums = {
+            e.name: strawberry.enum(enum.Enum(e.name, {n: v for n, v in e.values}), name=e.name, description=e.description)  # type: ignore[misc]
+            for e in gql.enums.values()
+        }
+        self.objects: dict[str, type] = {name: type(name, (), {}) for name in gql.types}
+        self.wheres: dict[str, type] = {}
+        self.sorts: dict[str, type] = {}
+        self.connections: dict[str, type] = {}
+        self.enum_filters: dict[str, type] = {}
+
+    def scalar_type(self, s: GqlScalarField) -> Any:
+        return self.enums[s.scalar] if s.enum else SCALARS[s.scalar]
+
+    def build(self) -> None:
+        for t in self.gql.types.values():
+            if t.label is not None:
+                self._where(t)
+                self._sort(t)
+        for name, t in self.gql.types.items():
+            cls = self.objects[name]
+            for s in t.scalars:
+                kind = self.scalar_type(s)
+                gtype = list[kind] if s.many else (kind if s.required else Optional[kind])  # type: ignore[valid-type]
+                enum_cls = self.enums[s.scalar] if s.enum else None
+                setattr(cls, f"f_{s.name}", strawberry.field(name=s.name, resolver=_reader(s, enum_cls), graphql_type=gtype, description=_desc(s)))
+            if t.edge_node is not None:
+                node = self.objects[t.edge_node]
+                setattr(cls, "f_node", strawberry.field(name="node", resolver=_reader(None, None), graphql_type=node, description="The node at the other end."))
+            for r in t.relations:
+                target = self.objects[r.edge_type or r.node_type]
+                args: dict[str, tuple[Any, Any]] = {"where": (Optional[self.wheres[r.node_type]], strawberry.UNSET)}
+                if r.many:
+                    args["first"] = (Optional[int], strawberry.UNSET)
+                    gtype = list[target]  # type: ignore[valid-type]
+                else:
+                    gtype = target if r.required else Optional[target]
+                setattr(cls, f"f_{r.name}", strawberry.field(name=r.name, resolver=_with_args(_reader(None, None), args), graphql_type=gtype, description=f"{r.description} ({_arrow(r.direction, r.rel_type)})"))
+        for name, cls in self.objects.items():
+            strawberry.type(cls, name=name, description=self.gql.types[name].description)
+        for root in self.gql.roots:
+            self._connection(root)
+
+    def _where(self, t: GqlType) -> None:
+        cls = type(f"{t.name}Where", (), {})
+        for s in t.scalars:
+            kind = StringListFilter if s.many else (self._enum_filter(s) if s.enum else FILTERS[s.scalar])
+            setattr(cls, f"f_{s.name}", strawberry.field(name=s.name, graphql_type=Optional[kind], default=strawberry.UNSET))
+        self.wheres[t.name] = strawberry.input(cls, name=f"{t.name}Where", description=f"Filter on {t.name} fields; all given conditions must hold.")
+
+    def _enum_filter(self, s: GqlScalarField) -> Any:
+        name = f"{s.scalar}Filter"
+        if name not in self.enum_filters:
+            kind = self.enums[s.scalar]
+            cls = type(name, (), {})
+            cls.f_eq = strawberry.field(name="eq", graphql_type=Optional[kind], default=strawberry.UNSET)  # type: ignore[attr-defined]
+            setattr(cls, "f_in", strawberry.field(name="in", graphql_type=Optional[list[kind]], default=strawberry.UNSET))  # type: ignore[valid-type]
+            self.enum_filters[name] = strawberry.input(cls, name=name)
+        return self.enum_filters[name]
+
+    def _sort(self, t: GqlType) -> None:
+        cls = type(f"{t.name}Sort", (), {})
+        for s in t.scalars:
+            if not s.many:
+                setattr(cls, f"f_{s.name}", strawberry.field(name=s.name, graphql_type=Optional[SortDirection], default=strawberry.UNSET))
+        self.sorts[t.name] = strawberry.input(cls, name=f"{t.name}Sort", description=f"Sort {t.name} by one field per entry.")
+
+    def _connection(self, root: GqlRoot) -> None:
+        node = self.objects[root.type]
+        edge = type(f"{root.type}ConnectionEdge", (), {})
+        edge.cursor = strawberry.field(name="cursor", resolver=_reader(None, None), graphql_type=str)  # type: ignore[attr-defined]
+        edge.node = strawberry.field(name="node", resolver=_reader(None, None), graphql_type=node)  # type: ignore[attr-defined]
+        edge = strawberry.type(edge, name=f"{root.type}ConnectionEdge")
+        conn = type(f"{root.type}Connection", (), {})
+        conn.totalCount = strawberry.field(name="totalCount", resolver=_reader(None, None), graphql_type=int)  # type: ignore[attr-defined]
+        conn.pageInfo = strawberry.field(name="pageInfo", resolver=_reader(None, None), graphql_type=PageInfo)  # type: ignore[attr-defined]
+        conn.edges = strawberry.field(name="edges", resolver=_reader(None, None), graphql_type=list[edge])  # type: ignore[attr-defined, valid-type]
+        conn.nodes = strawberry.field(name="nodes", resolver=_reader(None, None), graphql_type=list[node])  # type: ignore[attr-defined, valid-type]
+        self.connections[root.type] = strawberry.type(conn, name=f"{root.type}Connection", description=f"A page of {root.type} nodes.")
+
+
+def _desc(s: GqlScalarField) -> str:
+    return f"{s.description} (personal data)" if s.pii else s.description
+
+
+def _arrow(direction: str, rel_type: str) -> str:
+    return f"-[:{rel_type}]->" if direction == "out" else f"<-[:{rel_type}]-"
+
+
+# -- selections and results ------------------------------------------------------------------
+
+
+def _selection(field: SelectedField) -> cq.Selection:
+    return cq.Selection(field.name, field.alias or field.name, dict(field.arguments), tuple(_children(field.selections)))
+
+
+def _children(items: Iterable[Any]) -> Iterable[cq.Selection]:
+    for item in items:
+        if isinstance(item, SelectedField):
+            yield _selection(item)
+        else:  # fragment spread or inline fragment: its fields belong to this level
+            yield from _children(item.selections)
+
+
+def _connection_result(sel: cq.Selection, total: int, nodes: list[Any], offset: int, first: int) -> dict[str, Any]:
+    page = nodes[:first]
+    out: dict[str, Any] = {}
+    for child in sel.children:
+        if child.name == "totalCount":
+            out[child.key] = total
+        elif child.name == "nodes":
+            out[child.key] = page
+        elif child.name == "edges":
+            out[child.key] = [
+                {c.key: (cq.encode_cursor(offset + i) if c.name == "cursor" else n) for c in child.children if c.name in {"cursor", "node"}}
+                for i, n in enumerate(page)
+            ]
+        elif child.name == "pageInfo":
+            end = cq.encode_cursor(offset + len(page) - 1) if page else None
+            out[child.key] = PageInfo(has_next_page=len(nodes) > first, end_cursor=end)
+    return out
+
+
+async def _run(info: Info, query: Any, params: dict[str, Any]) -> list[Any]:
+    driver = info.context["driver"]
+    records, _, _ = await driver.execute_query(
+        query, params, database_=info.context["database"], routing_=__import__("neo4j").RoutingControl.READ
     )
-    async def search_customers(
-        self, info: Info, text: str, first: int = 10
-    ) -> list[Person]:
+    return list(records)
+
+
+def _lookup_resolver(gql: GqlSchema, root: GqlRoot, node: type) -> Callable[..., Any]:
+    assert root.key is not None  # noqa: S101 - only roots with a key get a lookup
+    key = root.key.name
+
+    async def resolve(info: Info, **kwargs: Any) -> Any:
+        sel = _selection(info.selected_fields[0])
+        query, params = cq.compile_lookup(gql, root.type, key, kwargs[key], sel)
+        records = await _run(info, query, params)
+        return dict(records[0]["node"]) if records else None
+
+    params = [
+        inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info),
+        inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, annotation=SCALARS[root.key.scalar] if not root.key.enum else str),
+    ]
+    resolve.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    resolve.__annotations__ = {p.name: p.annotation for p in params}
+    return resolve
+
+
+def _connection_resolver(gql: GqlSchema, root: GqlRoot, builder: _Builder) -> Callable[..., Any]:
+    async def resolve(info: Info, **kwargs: Any) -> Any:
+        sel = _selection(info.selected_fields[0])
+        query, params, offset = cq.compile_connection(gql, root.type, sel)
+        records = await _run(info, query, params)
+        first = cq._bounded(sel.args.get("first"), cq.PAGE_DEFAULT, cq.PAGE_MAX, "first")
+        return _connection_result(sel, records[0]["total"], [dict(n) for n in records[0]["nodes"]], offset, first)
+
+    args = {
+        "where": Optional[builder.wheres[root.type]],
+        "orderBy": Optional[list[builder.sorts[root.type]]],  # type: ignore[name-defined]
+        "first": Optional[int],
+        "after": Optional[str],
+    }
+    params = [inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info)] + [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=t, default=strawberry.UNSET) for n, t in args.items()
+    ]
+    resolve.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    resolve.__annotations__ = {p.name: p.annotation for p in params}
+    return resolve
+
+
+def build_schema(model: Ontology) -> strawberry.Schema:
+    """The whole schema for ``model``: derived types and roots plus the domain queries."""
+    gql = describe(model)
+    b = _Builder(gql)
+    b.build()
+    fields: dict[str, Any] = {}
+    for root in gql.roots:
+        node = b.objects[root.type]
+        if root.lookup:
+            fields[root.lookup] = strawberry.field(
+                name=root.lookup,
+                resolver=_lookup_resolver(gql, root, node),
+                graphql_type=Optional[node],
+                description=f"The {root.type} with this {root.key.name if root.key else 'key'}, or null.",
+            )
+        fields[root.list_field] = strawberry.field(
+            name=root.list_field,
+            resolver=_connection_resolver(gql, root, b),
+            graphql_type=b.connections[root.type],
+            description=f"{root.type} nodes, filtered, sorted and paginated (Relay connection).",
+        )
+    fields |= _domain_queries(gql, b.objects["Person"]) if "Person" in b.objects else {}
+    query = strawberry.type(type("Query", (), fields), name="Query")
+    return strawberry.Schema(
+        query=query,
+        types=list(b.objects.values()),
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=10),
+            lambda: MaxAliasesLimiter(max_alias_count=30),
+            lambda: MaskErrors(should_mask_error=_should_mask, error_message="internal error; it was logged"),
+        ],
+    )
+
+
+def _domain_queries(gql: GqlSchema, person: type) -> dict[str, Any]:
+    async def customer(info: Info, id: strawberry.ID) -> Any:
+        sel = _selection(info.selected_fields[0])
+        query, params = cq.compile_nodes(gql, "Person", cypher.CUSTOMER_MATCH, sel.children, {"id": str(id)})
+        records = await _run(info, query, params)
+        return dict(records[0]["node"]) if records else None
+
+    async def search_customers(info: Info, text: str, first: int = 10) -> Any:
         if not 1 <= first <= MAX_SEARCH:
             raise UserError(f"first must be between 1 and {MAX_SEARCH}")
         if len(text) > 200:
             raise UserError("text is longer than 200 characters")
-        rows = await cypher.search_customers(
-            info.context["driver"], text, first, info.context["database"]
-        )
-        return [to_person(r) for r in rows]
+        lucene = cypher.search_query(text)
+        if lucene is None:
+            return []
+        sel = _selection(info.selected_fields[0])
+        query, params = cq.compile_nodes(gql, "Person", cypher.SEARCH_MATCH, sel.children, {"query": lucene, "limit": first})
+        return [dict(r["node"]) for r in await _run(info, query, params)]
+
+    return {
+        "customer": strawberry.field(name="customer", resolver=customer, graphql_type=Optional[person], description="The unified customer with this id, or null."),
+        "searchCustomers": strawberry.field(
+            name="searchCustomers",
+            resolver=search_customers,
+            graphql_type=list[person],  # type: ignore[valid-type]
+            description="Customers whose names, emails or phones match all words of `text`, best first.",
+        ),
+    }
 
 
 def _should_mask(error: Any) -> bool:
     """Show GraphQL validation and user errors; hide everything unexpected (no stack traces)."""
     original = getattr(error, "original_error", None)
-    return original is not None and not isinstance(original, UserError)
-
-
-schema = strawberry.Schema(
-    query=Query,
-    # Factories, so each request gets fresh extension instances.
-    extensions=[
-        lambda: QueryDepthLimiter(max_depth=8),
-        lambda: MaxAliasesLimiter(max_alias_count=20),
-        lambda: MaskErrors(
-            should_mask_error=_should_mask,
-            error_message="internal error; it was logged",
-        ),
-    ],
-)
+    return original is not None and not isinstance(original, UserError | cq.QueryError)

@@ -17,46 +17,50 @@ Progress = Callable[[str, int, int], None]
 
 BATCH_SIZE = 1000
 
+# Property maps (``props``) were validated and coerced against the ontology's shapes by the
+# caller; these queries only place them, merging on each class's key.
 REFERENCE: dict[str, LiteralString] = {
     "countries": """
         UNWIND $rows AS r
-        MERGE (c:Country {code: r.code}) SET c.name = r.name
+        MERGE (c:Country {code: r.props.code}) SET c += r.props
         WITH c, r WHERE r.region IS NOT NULL
         MERGE (g:Region {code: r.region})
         MERGE (c)-[:IN_REGION]->(g)""",
     "dealers": """
         UNWIND $rows AS r
-        MERGE (d:Dealer {code: r.code}) SET d.name = r.name, d.kind = r.kind
+        MERGE (d:Dealer {code: r.props.code}) SET d += r.props
         WITH d, r
-        MERGE (c:Country {code: r.country})
+        MATCH (c:Country {code: r.country})
         MERGE (d)-[:IN_COUNTRY]->(c)""",
     "clubs": """
         UNWIND $rows AS r
-        MERGE (c:Club {code: r.code}) SET c.name = r.name
+        MERGE (c:Club {code: r.props.code}) SET c += r.props
         WITH c, r
         MATCH (d:Dealer {code: r.dealer})
         MERGE (c)-[:AFFILIATED_WITH]->(d)""",
     "models": """
         UNWIND $rows AS r
-        MERGE (m:Model {code: r.code})
-        SET m.name = r.name, m.family = r.family, m.limitedEdition = r.limitedEdition,
-            m.limitedUnits = r.limitedUnits""",
+        MERGE (m:Model {code: r.props.code}) SET m += r.props""",
     "events": """
         UNWIND $rows AS r
-        MERGE (e:Event {id: r.id})
-        SET e.type = r.type, e.name = r.name, e.start = date(r.start), e.capacity = r.capacity
+        MERGE (e:Event {id: r.props.id}) SET e += r.props
         WITH e, r
         CALL (e, r) {
           WITH e, r WHERE r.dealer IS NOT NULL
           MATCH (d:Dealer {code: r.dealer})
-          MERGE (e)-[:AT_DEALER]->(d)
+          MERGE (e)-[:HOSTED_BY]->(d)
+        }
+        CALL (e, r) {
+          WITH e, r WHERE r.club IS NOT NULL
+          MATCH (c:Club {code: r.club})
+          MERGE (e)-[:ORGANISED_BY_CLUB]->(c)
         }""",
 }
 
 RECORDS: LiteralString = """
 UNWIND $rows AS r
 MERGE (s:SourceRecord {source: r.source, sourceId: r.sourceId})
-SET s += r.props
+SET s = r.props
 WITH s, r
 CALL (s, r) {
   OPTIONAL MATCH (s)-[old:HAS_CONTACT_POINT]->()
@@ -64,20 +68,20 @@ CALL (s, r) {
 }
 CALL (s, r) {
   WITH s, r WHERE r.email IS NOT NULL
-  MERGE (e:Email {value: r.email})
-  MERGE (s)-[:HAS_CONTACT_POINT {raw: r.props.email}]->(e)
+  MERGE (e:Email:ContactPoint {value: r.email})
+  MERGE (s)-[u:HAS_CONTACT_POINT]->(e) SET u = r.emailUse
 }
 CALL (s, r) {
   WITH s, r WHERE r.phone IS NOT NULL
-  MERGE (p:Phone {value: r.phone})
-  MERGE (s)-[:HAS_CONTACT_POINT {raw: r.props.phone}]->(p)
+  MERGE (p:Phone:ContactPoint {value: r.phone})
+  MERGE (s)-[u:HAS_CONTACT_POINT]->(p) SET u = r.phoneUse
 }
 """
 
 PERSONS: LiteralString = """
 UNWIND $rows AS r
 MERGE (p:Person {id: r.id})
-SET p += r.props
+SET p = r.props
 WITH p, r
 CALL (p) {
   OPTIONAL MATCH (p)-[old:OWNS|MEMBER_OF|PREFERS_DEALER]->()
@@ -89,8 +93,7 @@ CALL (p, r) {
   OPTIONAL MATCH (s)-[stale:RESOLVED_TO]->(other:Person) WHERE other <> p
   DELETE stale
   MERGE (s)-[rt:RESOLVED_TO]->(p)
-  SET rt.rule = link.rule, rt.rulesetVersion = link.ruleset, rt.matchedSource = link.matchedSource,
-      rt.matchedSourceId = link.matchedSourceId, rt.value = link.value, rt.actor = 'auto'
+  SET rt = link.props
 }
 CALL (p, r) {
   UNWIND r.vehicles AS v
@@ -98,17 +101,17 @@ CALL (p, r) {
   WITH p, v, veh
   CALL (veh, v) {
     WITH veh, v WHERE v.model IS NOT NULL
-    MERGE (m:Model {code: v.model})
+    MATCH (m:Model {code: v.model})
     MERGE (veh)-[:OF_MODEL]->(m)
   }
   MERGE (p)-[o:OWNS]->(veh)
-  SET o.certification = v.certification, o.since = v.since, o.until = v.until
+  SET o = v.props
 }
 CALL (p, r) {
   UNWIND r.clubs AS c
   MATCH (club:Club {code: c.club})
   MERGE (p)-[m:MEMBER_OF]->(club)
-  SET m.memberNo = c.memberNo, m.since = c.since, m.status = c.status
+  SET m = c.props
 }
 CALL (p, r) {
   WITH p, r WHERE r.preferredDealer IS NOT NULL

@@ -91,6 +91,6 @@ def _example(settings: Neo4jSettings) -> str:
     if top is None:
         return '{ searchCustomers(text: "a") { id displayName } }'
     return (
-        f'{{ customer(id: "{top["id"]}") {{ displayName emails sourceRecords {{ source sourceId rule }} '
-        f"vehicles {{ vin }} }} }}  ({top['name']}, {top['records']} source records)"
+        f'{{ customer(id: "{top["id"]}") {{ displayName emails sourceRecords {{ rule node {{ source sourceId }} }} '
+        f"owns {{ certificationStatus node {{ vin }} }} }} }}  ({top['name']}, {top['records']} source records)"
     )

@@ -1,4 +1,4 @@
-"""The customer 360 read: one query returns a person with everything the API shows."""
+"""Customer queries: lookup, full-text search, and the demo's suggested example."""
 
 from __future__ import annotations
 
@@ -8,38 +8,13 @@ from typing import Any, LiteralString
 
 import neo4j
 
-PERSON_PROJECTION: LiteralString = """
-p {
-  .id, .givenName, .familyName, .displayName, .country, .emails, .phones,
-  sourceRecords: [(s:SourceRecord)-[rt:RESOLVED_TO]->(p) | s {
-      .source, .sourceId, .givenName, .familyName, .email, .phone, .country, .updatedAt,
-      rule: rt.rule, rulesetVersion: rt.rulesetVersion, matchedValue: rt.value,
-      matchedSource: rt.matchedSource, matchedSourceId: rt.matchedSourceId
-  }],
-  vehicles: [(p)-[o:OWNS]->(v:Vehicle) | v {
-      .vin, certification: o.certification, since: o.since,
-      model: head([(v)-[:OF_MODEL]->(m:Model) | m {.code, .name, .family, .limitedEdition}])
-  }],
-  preferredDealer: head([(p)-[:PREFERS_DEALER]->(d:Dealer) | d {
-      .code, .name, country: head([(d)-[:IN_COUNTRY]->(c:Country) | c.code])
-  }]),
-  clubs: [(p)-[m:MEMBER_OF]->(c:Club) | {
-      memberNo: m.memberNo, since: m.since, status: m.status,
-      club: c {.code, .name, dealer: head([(c)-[:AFFILIATED_WITH]->(d:Dealer) | d {
-          .code, .name, country: head([(d)-[:IN_COUNTRY]->(x:Country) | x.code])
-      }])}
-  }]
-}
-"""
+# The match parts of the customer queries; ``graph.compile`` appends the projection of
+# whatever the request selected.
+CUSTOMER_MATCH: LiteralString = "MATCH (n:Person {id: $id})"
 
-CUSTOMER_BY_ID: LiteralString = (
-    "MATCH (p:Person {id: $id}) RETURN " + PERSON_PROJECTION + " AS person"
-)
-
-SEARCH: LiteralString = (
+SEARCH_MATCH: LiteralString = (
     "CALL db.index.fulltext.queryNodes('person_search', $query, {limit: $limit}) "
-    "YIELD node AS p, score "
-    "RETURN " + PERSON_PROJECTION + " AS person ORDER BY score DESC, p.id"
+    "YIELD node AS n, score WITH n, score ORDER BY score DESC, n.id"
 )
 
 _WORD = re.compile(r"\w+")
@@ -64,34 +39,6 @@ def search_query(text: str) -> str | None:
     last = words[-1]
     terms = [f"+{w}" for w in words[:-1]] + [f"+({last} OR {last}*)"]
     return " ".join(terms)
-
-
-async def customer_by_id(
-    driver: neo4j.AsyncDriver, person_id: str, database: str = "neo4j"
-) -> dict[str, Any] | None:
-    records, _, _ = await driver.execute_query(
-        CUSTOMER_BY_ID,
-        id=person_id,
-        database_=database,
-        routing_=neo4j.RoutingControl.READ,
-    )
-    return dict(records[0]["person"]) if records else None
-
-
-async def search_customers(
-    driver: neo4j.AsyncDriver, text: str, limit: int, database: str = "neo4j"
-) -> list[dict[str, Any]]:
-    query = search_query(text)
-    if query is None:
-        return []
-    records, _, _ = await driver.execute_query(
-        SEARCH,
-        query=query,
-        limit=limit,
-        database_=database,
-        routing_=neo4j.RoutingControl.READ,
-    )
-    return [dict(r["person"]) for r in records]
 
 
 MOST_LINKED: LiteralString = """

@@ -12,9 +12,12 @@ import neo4j
 import pytest
 
 from api import pipeline
-from api.schema import schema
+from api.schema import build_schema
 from graph.connection import Neo4jSettings, async_driver
+from ontology.model import default as default_ontology
 from tests.conftest import HANDMADE, cli_env, free_port, start_cli
+
+schema = build_schema(default_ontology())
 
 pytestmark = pytest.mark.neo4j
 
@@ -22,10 +25,10 @@ CUSTOMER = """
 query($id: ID!) {
   customer(id: $id) {
     id displayName emails phones
-    sourceRecords { source sourceId rule matchedValue }
-    vehicles { vin certification model { code name limitedEdition } }
-    preferredDealer { code name country }
-    clubs { memberNo status club { code name dealer { code } } }
+    sourceRecords { rule matchedValue node { source sourceId } }
+    owns { certificationStatus node { vin ofModel { code name limitedEdition } } }
+    prefersDealer { node { code name inCountry { code } } }
+    memberOf { membershipNumber membershipStatus node { code name affiliatedWith { code } } }
   }
 }
 """
@@ -68,32 +71,32 @@ def test_customer_360_in_process(
     assert result.errors is None
     c = result.data["customer"]
     assert c["displayName"] == "Anna Keller"
-    assert {r["sourceId"] for r in c["sourceRecords"]} == {
+    assert {r["node"]["sourceId"] for r in c["sourceRecords"]} == {
         "W-1001",
         "DE-014/K-2201",
         "u-a11",
         "VOC-LN/117",
     }
-    assert c["vehicles"] == [
+    assert c["owns"] == [
         {
-            "vin": "ZVLS950D2RM100231",
-            "certification": "auto",
-            "model": {"code": "S950", "name": "Strale 950", "limitedEdition": False},
+            "certificationStatus": "AUTO",
+            "node": {
+                "vin": "ZVLS950D2RM100231",
+                "ofModel": {"code": "S950", "name": "Strale 950", "limitedEdition": False},
+            },
         }
     ]
-    assert c["preferredDealer"] == {
-        "code": "DE-014",
-        "name": "Velatra München Nord",
-        "country": "DE",
+    assert c["prefersDealer"] == {
+        "node": {"code": "DE-014", "name": "Velatra München Nord", "inCountry": {"code": "DE"}}
     }
-    assert c["clubs"] == [
+    assert c["memberOf"] == [
         {
-            "memberNo": "117",
-            "status": "active",
-            "club": {
+            "membershipNumber": "117",
+            "membershipStatus": "ACTIVE",
+            "node": {
                 "code": "VOC-LN",
                 "name": "VOC Lago Nord",
-                "dealer": {"code": "DE-014"},
+                "affiliatedWith": {"code": "DE-014"},
             },
         }
     ]
@@ -140,10 +143,10 @@ def test_marco_rossi_search_returns_both_homonyms(
 ) -> None:
     result = _execute(
         neo4j_settings,
-        '{ searchCustomers(text: "rossi") { id preferredDealer { code } } }',
+        '{ searchCustomers(text: "rossi") { id prefersDealer { node { code } } } }',
     )
     assert sorted(
-        p["preferredDealer"]["code"] for p in result.data["searchCustomers"]
+        p["prefersDealer"]["node"]["code"] for p in result.data["searchCustomers"]
     ) == ["IT-003", "IT-011"]
 
 
@@ -156,8 +159,14 @@ def test_bad_requests_are_graphql_errors(
         neo4j_settings, '{ searchCustomers(text: "x", first: 0) { id } }'
     )
     assert bad_arg.errors[0].message == "first must be between 1 and 50"
-    deep = '{ customer(id: "x") { clubs { club { dealer { code } } } } }'
+    deep = '{ customer(id: "x") { memberOf { node { affiliatedWith { code } } } } }'
     assert _execute(neo4j_settings, deep).errors is None
+    too_deep = "{ dealers { nodes { " + "clubs { affiliatedWith { " * 5 + "code" + " } }" * 5 + " } } }"
+    assert "exceeds maximum operation depth" in _execute(neo4j_settings, too_deep).errors[0].message
+    bad_cursor = _execute(neo4j_settings, '{ persons(after: "zzz") { totalCount } }')
+    assert bad_cursor.errors[0].message == "after is not a cursor this API returned"
+    too_many = _execute(neo4j_settings, "{ persons(first: 1000) { totalCount } }")
+    assert too_many.errors[0].message == "first must be between 0 and 100"
 
 
 @pytest.fixture(scope="module")
@@ -188,13 +197,13 @@ def test_customer_over_http(live_api: str, demo_graph: dict[str, str]) -> None:
     assert response.status_code == 200
     c = response.json()["data"]["customer"]
     assert c["displayName"] == "Tomasz Wrona"
-    assert {(r["source"], r["rule"]) for r in c["sourceRecords"]} == {
+    assert {(r["node"]["source"], r["rule"]) for r in c["sourceRecords"]} == {
         ("dealer_crm", "seed"),
         ("owner_app", "same_email"),
         ("ticketing", "same_phone"),
     }
     # The record whose VIN was invalid still counts; only the valid VIN became a vehicle.
-    assert [v["vin"] for v in c["vehicles"]] == ["ZVLA800B1RP007781"]
+    assert [v["node"]["vin"] for v in c["owns"]] == ["ZVLA800B1RP007781"]
 
 
 @pytest.mark.http
@@ -216,7 +225,7 @@ def test_http_errors_and_graphiql(live_api: str) -> None:
     )
     assert syntax.status_code == 200
     assert syntax.json()["errors"][0]["message"].startswith("Syntax Error")
-    deep = '{ customer(id: "x") ' + "{ clubs { club { dealer { code } } } }" * 1 + " }"
+    deep = '{ customer(id: "x") { memberOf { node { affiliatedWith { code } } } } }'
     assert httpx.post(f"{live_api}/graphql", json={"query": deep}, timeout=10).json()[
         "data"
     ] == {"customer": None}

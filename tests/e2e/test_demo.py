@@ -15,7 +15,7 @@ from tests.conftest import cli_env, free_port, start_cli
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.http]
 
-CUSTOMER = "query($id: ID!) { customer(id: $id) { id displayName familyName sourceRecords { source sourceId rule } } }"
+CUSTOMER = "query($id: ID!) { customer(id: $id) { id displayName familyName sourceRecords { rule node { source sourceId } } } }"
 
 
 def _run_demo(

@@ -9,6 +9,7 @@ import neo4j
 import pytest
 
 from api import pipeline
+from ontology.model import default as default_ontology
 from graph import schema
 from tests.conftest import HANDMADE
 
@@ -61,7 +62,7 @@ def test_every_record_resolves_to_exactly_one_person(clean_graph: neo4j.Driver) 
     bellini, _, _ = clean_graph.execute_query(
         """
         MATCH (s:SourceRecord {source: 'owner_app', sourceId: 'u-5f2c'})-[r:RESOLVED_TO]->(p:Person)
-        RETURN r.rule AS rule, r.value AS value, r.rulesetVersion AS version,
+        RETURN r.rule AS rule, r.matchedValue AS value, r.rulesetVersion AS version,
                [(p)-[:OWNS]->(v) | v.vin] AS vins, [(p)-[:PREFERS_DEALER]->(d) | d.code] AS dealers
         """
     )
@@ -75,8 +76,8 @@ def test_every_record_resolves_to_exactly_one_person(clean_graph: neo4j.Driver) 
 
 
 def test_schema_is_applied_idempotently(clean_graph: neo4j.Driver) -> None:
-    schema.apply_schema(clean_graph)
-    schema.apply_schema(clean_graph)
+    model = default_ontology()
+    assert schema.apply_schema(clean_graph, model) == schema.apply_schema(clean_graph, model)
     names, _, _ = clean_graph.execute_query(
         "SHOW CONSTRAINTS YIELD name RETURN collect(name) AS n"
     )

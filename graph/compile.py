@@ -1,0 +1,269 @@
+"""The one place Cypher is built at run time: a GraphQL selection -> one query plus parameters.
+
+Labels, relationship types and property keys come only from the ontology's GraphQL
+description (``ontology.graphql``) and are backtick-quoted here; every value a client sends
+goes into a parameter. Nested lists are ``COLLECT`` subqueries with a ``LIMIT`` (fan-out cap)
+and the GraphQL depth limit bounds nesting, so one request is one bounded round trip.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, LiteralString, cast
+
+from ontology.graphql import GqlRelationField, GqlScalarField, GqlSchema, GqlType
+from ontology.validate import COERCE
+from ontology.errors import C360Error
+
+NESTED_DEFAULT, NESTED_MAX = 50, 500
+PAGE_DEFAULT, PAGE_MAX = 20, 100
+
+_DATATYPE_OF_SCALAR = {
+    "ID": "string",
+    "String": "string",
+    "Int": "integer",
+    "Float": "double",
+    "Boolean": "boolean",
+    "Date": "date",
+    "DateTime": "dateTime",
+}
+_OPS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+class QueryError(C360Error):
+    """The request asks for something the API does not allow; shown to the client as is."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One selected field: name, response key (alias or name), arguments, sub-selections."""
+
+    name: str
+    key: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    children: tuple[Selection, ...] = ()
+
+
+def q(name: str) -> str:
+    """Backtick-quote a label, type or key that comes from the ontology."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+class _Builder:
+    def __init__(self, schema: GqlSchema) -> None:
+        self.schema = schema
+        self.params: dict[str, Any] = {}
+        self._n = 0
+
+    def param(self, value: Any) -> str:
+        self._n += 1
+        name = f"p{self._n}"
+        self.params[name] = value
+        return f"${name}"
+
+    def var(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}{self._n}"
+
+    # -- projections -------------------------------------------------------------------------
+
+    def node(self, type_: GqlType, var: str, selections: tuple[Selection, ...]) -> str:
+        entries = []
+        for sel in selections:
+            if sel.name.startswith("__"):
+                continue
+            scalar = _scalar(type_, sel.name)
+            if scalar is not None:
+                entries.append(f"{q(sel.key)}: {var}.{q(scalar.name)}")
+                continue
+            rel = _relation(type_, sel.name)
+            if rel is None:
+                raise QueryError(f"{type_.name} has no field {sel.name}")
+            entries.append(f"{q(sel.key)}: {self.relation(rel, var, sel)}")
+        return f"{var} {{{', '.join(entries)}}}" if entries else f"{var} {{}}"
+
+    def relation(self, rel: GqlRelationField, var: str, sel: Selection) -> str:
+        other = self.schema.type(rel.node_type)
+        m, e = self.var("n"), self.var("e")
+        arrow = (
+            f"({var})-[{e}:{q(rel.rel_type)}]->({m}:{q(other.label or other.name)})"
+            if rel.direction == "out"
+            else f"({var})<-[{e}:{q(rel.rel_type)}]-({m}:{q(other.label or other.name)})"
+        )
+        where = self.where(other, m, sel.args.get("where"))
+        if rel.edge_type:
+            edge = self.schema.type(rel.edge_type)
+            parts = []
+            for child in sel.children:
+                if child.name.startswith("__"):
+                    continue
+                if child.name == "node":
+                    parts.append(f"{q(child.key)}: {self.node(other, m, child.children)}")
+                    continue
+                scalar = _scalar(edge, child.name)
+                if scalar is None:
+                    raise QueryError(f"{edge.name} has no field {child.name}")
+                parts.append(f"{q(child.key)}: {e}.{q(scalar.name)}")
+            item = "{" + ", ".join(parts) + "}"
+        else:
+            item = self.node(other, m, sel.children)
+        order = _order_key(other, m)
+        limit = self.param(_bounded(sel.args.get("first"), NESTED_DEFAULT, NESTED_MAX, "first") if rel.many else 1)
+        sub = f"COLLECT {{ MATCH {arrow}{where} RETURN {item} AS x{order} LIMIT {limit} }}"
+        return sub if rel.many else f"head({sub})"
+
+    # -- filters and sorting -----------------------------------------------------------------
+
+    def where(self, type_: GqlType, var: str, where: Any, keyword: str = " WHERE ") -> str:
+        if not where:
+            return ""
+        terms = []
+        for name, ops in dict(where).items():
+            scalar = _scalar(type_, name)
+            if scalar is None or not isinstance(ops, Mapping):
+                raise QueryError(f"{type_.name} cannot be filtered on {name}")
+            for op, value in ops.items():
+                if value is None:
+                    continue
+                prop = f"{var}.{q(scalar.name)}"
+                if op == "in":
+                    terms.append(f"{prop} IN {self.param([_value(scalar, v) for v in value])}")
+                elif op == "contains":
+                    terms.append(f"{prop} CONTAINS {self.param(str(value))}")
+                elif op == "startsWith":
+                    terms.append(f"{prop} STARTS WITH {self.param(str(value))}")
+                elif op == "includes" and scalar.many:
+                    terms.append(f"{self.param(_value(scalar, value))} IN {prop}")
+                elif op in _OPS:
+                    terms.append(f"{prop} {_OPS[op]} {self.param(_value(scalar, value))}")
+                else:
+                    raise QueryError(f"unknown filter {op} on {type_.name}.{name}")
+        return keyword + " AND ".join(terms) if terms else ""
+
+    def order(self, type_: GqlType, var: str, order_by: Any) -> str:
+        keys = []
+        for item in order_by or ():
+            for name, direction in dict(item).items():
+                scalar = _scalar(type_, name)
+                if scalar is None or scalar.many:
+                    raise QueryError(f"{type_.name} cannot be sorted on {name}")
+                keys.append(f"{var}.{q(scalar.name)} {'DESC' if str(direction).upper() == 'DESC' else 'ASC'}")
+        tie = _order_key(type_, var).removeprefix(" ORDER BY ")
+        keys += [tie] if tie else [f"elementId({var})"]
+        return " ORDER BY " + ", ".join(keys)
+
+
+def _scalar(type_: GqlType, name: str) -> GqlScalarField | None:
+    return next((s for s in type_.scalars if s.name == name), None)
+
+
+def _relation(type_: GqlType, name: str) -> GqlRelationField | None:
+    return next((r for r in type_.relations if r.name == name), None)
+
+
+def _order_key(type_: GqlType, var: str) -> str:
+    """Stable order for nested lists: the type's key fields (ID first), else none."""
+    keys = [s.name for s in type_.scalars if s.scalar == "ID"] or [
+        s.name for s in type_.scalars if s.required and not s.many and s.name in {"code", "vin", "value", "sku", "id", "version"}
+    ]
+    if not keys and any(s.name == "sourceId" for s in type_.scalars):
+        keys = ["source", "sourceId"]
+    return " ORDER BY " + ", ".join(f"{var}.{q(k)}" for k in keys) if keys else ""
+
+
+def _value(scalar: GqlScalarField, value: Any) -> Any:
+    """A filter value in the stored form: enum names -> stored strings, dates -> dates."""
+    if scalar.enum is not None:
+        by_name = dict(scalar.enum.values)
+        if isinstance(value, str) and value in by_name:
+            return by_name[value]
+        return getattr(value, "value", value)
+    try:
+        return COERCE[_DATATYPE_OF_SCALAR[scalar.scalar]](value)
+    except ValueError as exc:
+        raise QueryError(f"{scalar.name}: {exc}") from exc
+
+
+def _bounded(value: Any, default: int, maximum: int, what: str) -> int:
+    if value is None:
+        return default
+    number = int(value)
+    if not 0 <= number <= maximum:
+        raise QueryError(f"{what} must be between 0 and {maximum}")
+    return number
+
+
+# -- entry points -----------------------------------------------------------------------------
+
+
+def compile_lookup(schema: GqlSchema, type_name: str, key: str, value: Any, sel: Selection) -> tuple[LiteralString, dict[str, Any]]:
+    """``dealer(code: "IT-003") { ... }`` -> one query returning ``node`` or no row."""
+    b = _Builder(schema)
+    type_ = schema.type(type_name)
+    scalar = _scalar(type_, key)
+    assert scalar is not None  # noqa: S101 - the description only offers lookups on key fields
+    p = b.param(_value(scalar, value))
+    text = f"MATCH (n:{q(type_.label or type_name)} {{{q(key)}: {p}}}) RETURN {b.node(type_, 'n', sel.children)} AS node LIMIT 1"
+    return cast(LiteralString, text), b.params
+
+
+def compile_nodes(schema: GqlSchema, type_name: str, match: str, sel_children: tuple[Selection, ...], params: dict[str, Any]) -> tuple[LiteralString, dict[str, Any]]:
+    """Project the nodes a fixed, hand-written ``match`` (yielding ``n``, ordered) returns."""
+    b = _Builder(schema)
+    b.params.update(params)
+    text = f"{match} RETURN {b.node(schema.type(type_name), 'n', sel_children)} AS node"
+    return cast(LiteralString, text), b.params
+
+
+def compile_connection(schema: GqlSchema, type_name: str, sel: Selection) -> tuple[LiteralString, dict[str, Any], int]:
+    """``dealers(where, orderBy, first, after) { totalCount pageInfo edges { cursor node } }``."""
+    b = _Builder(schema)
+    type_ = schema.type(type_name)
+    label = q(type_.label or type_name)
+    first = _bounded(sel.args.get("first"), PAGE_DEFAULT, PAGE_MAX, "first")
+    offset = decode_cursor(sel.args.get("after")) + 1 if sel.args.get("after") else 0
+    node_sel: tuple[Selection, ...] = ()
+    for child in sel.children:
+        if child.name == "edges":
+            node_sel += tuple(s for c in child.children if c.name == "node" for s in c.children)
+        elif child.name == "nodes":
+            node_sel += child.children
+    where = b.where(type_, "n", sel.args.get("where"))
+    order = b.order(type_, "n", sel.args.get("orderBy"))
+    skip, limit = b.param(offset), b.param(first + 1)  # one more tells whether a next page exists
+    text = (
+        f"CALL () {{ MATCH (n:{label}){where} RETURN count(n) AS total }} "
+        f"CALL () {{ MATCH (n:{label}){where} WITH n{order} SKIP {skip} LIMIT {limit} "
+        f"RETURN collect({b.node(type_, 'n', _merge(node_sel))}) AS nodes }} "
+        "RETURN total, nodes"
+    )
+    return cast(LiteralString, text), b.params, offset
+
+
+def _merge(selections: tuple[Selection, ...]) -> tuple[Selection, ...]:
+    """``edges { node { a } }`` and ``nodes { b }`` read the same projection: keep one of each key."""
+    seen: dict[str, Selection] = {}
+    for s in selections:
+        seen.setdefault(s.key, s)
+    return tuple(seen.values())
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.b64encode(f"offset:{offset}".encode()).decode()
+
+
+def decode_cursor(cursor: Any) -> int:
+    try:
+        kind, _, number = base64.b64decode(str(cursor), validate=True).decode().partition(":")
+        if kind == "offset" and number.isdigit():
+            return int(number)
+    except ValueError:
+        pass
+    raise QueryError("after is not a cursor this API returned")
+
+
+__all__ = ["QueryError", "Selection", "compile_connection", "compile_lookup", "compile_nodes", "encode_cursor"]
