@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from api.cli.load import run_load
+from api.cli.ontology_check import OntologyOption
 from api.cli.output import ProgressPrinter, say
 from api.cli.serve import run_server
 from graph.connection import Neo4jSettings, connect
@@ -16,6 +17,7 @@ from graph.cypher.customer import most_linked_customer
 from graph.errors import C360Error
 from graph.server import ManagedNeo4j, default_home
 from linkage.generate.run import generate
+from ontology.model import load as load_ontology
 
 
 def demo(
@@ -32,8 +34,10 @@ def demo(
             "--keep-neo4j", help="Leave the managed Neo4j running after Ctrl-C"
         ),
     ] = False,
+    ontology: OntologyOption = None,
 ) -> None:
     """Run the whole service on the default setup and serve GraphiQL until Ctrl-C."""
+    model = load_ontology(ontology)
     external = Neo4jSettings.from_env()
     managed = None if external else ManagedNeo4j()
     started_here = False
@@ -50,7 +54,7 @@ def demo(
         data = demo_data_dir()
         shutil.rmtree(data, ignore_errors=True)
         generated = generate(people, seed, data, progress=ProgressPrinter())
-        result = run_load(generated.folder / "sources.toml")
+        result = run_load(generated.folder / "sources.toml", ontology)
         settings = external or (managed.settings() if managed else None)
         if settings is None:
             raise C360Error("the managed Neo4j stopped during the demo; see its log")
@@ -69,6 +73,7 @@ def demo(
                 f"(cypher-shell -a {settings.uri} -u {settings.user}, or Neo4j Browser; "
                 f"{password_hint}) | Ctrl-C stops"
             ),
+            model,
         )
     finally:
         if started_here and not keep_neo4j and managed is not None:

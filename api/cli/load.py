@@ -9,7 +9,9 @@ import typer
 
 from api import pipeline
 from api.cli.connect import neo4j_settings, open_driver
+from api.cli.ontology_check import OntologyOption
 from api.cli.output import ProgressPrinter, say
+from ontology.model import load as load_ontology
 
 
 def load(
@@ -21,17 +23,20 @@ def load(
             dir_okay=False,
         ),
     ],
+    ontology: OntologyOption = None,
 ) -> None:
     """Load a data set described by a sources file (e.g. one written by `c360 generate`)."""
-    run_load(sources)
+    run_load(sources, ontology)
 
 
-def run_load(sources: Path) -> pipeline.PipelineResult:
+def run_load(sources: Path, ontology: Path | None = None) -> pipeline.PipelineResult:
+    """Validate against (and shape the graph by) ``ontology``, default ``$C360_ONTOLOGY`` or ours."""
+    model = load_ontology(ontology)
     settings = neo4j_settings()
     driver = open_driver(settings)
     try:
         result = pipeline.run(
-            driver, sources, progress=ProgressPrinter(), database=settings.database
+            driver, sources, progress=ProgressPrinter(), database=settings.database, model=model
         )
     finally:
         driver.close()

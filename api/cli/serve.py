@@ -13,31 +13,40 @@ import uvicorn
 
 from api.app import create_app
 from api.cli.connect import neo4j_settings
+from api.cli.ontology_check import OntologyOption
 from api.cli.output import say
 from graph.connection import Neo4jSettings, connect
 from graph.errors import C360Error
+from ontology.model import Ontology
+from ontology.model import load as load_ontology
 
 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port", min=1, max=65535)] = 8000,
+    ontology: OntologyOption = None,
 ) -> None:
     """Serve GraphQL (GraphiQL in the browser) at http://HOST:PORT/graphql. Ctrl-C stops it."""
+    model = load_ontology(ontology)
     settings = neo4j_settings()
     run_server(
-        settings, host, port, lambda: say(f"GraphiQL: http://{host}:{port}/graphql")
+        settings, host, port, lambda: say(f"GraphiQL: http://{host}:{port}/graphql"), model
     )
 
 
 def run_server(
-    settings: Neo4jSettings, host: str, port: int, on_ready: Callable[[], None]
+    settings: Neo4jSettings,
+    host: str,
+    port: int,
+    on_ready: Callable[[], None],
+    model: Ontology | None = None,
 ) -> None:
     """Run uvicorn until Ctrl-C or SIGTERM; ``on_ready`` fires once Neo4j was reached."""
     # A missing server or a busy port is one line here, not a uvicorn traceback.
     connect(settings).close()
     _check_port_free(host, port)
     config = uvicorn.Config(
-        create_app(settings, on_ready=on_ready),
+        create_app(settings, on_ready=on_ready, model=model),
         host=host,
         port=port,
         log_level="warning",
