@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import demo, generate, load, neo4j_cmd, ontology_cmd, serve
+from api.cli import demo, export_rdf, generate, load, neo4j_cmd, ontology_cmd, serve
 
 app = typer.Typer(
     name="c360",
@@ -20,3 +20,4 @@ app.command("generate")(generate.generate)
 app.command("load")(load.load)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
+app.command("export-rdf")(export_rdf.export_rdf)
