@@ -57,7 +57,12 @@ def run(
     schema.apply_schema(driver, model, database)
     for kind, rows in gate.reference(data).items():
         load.load_rows(
-            driver, load.REFERENCE[kind], rows, what=kind, progress=progress, database=database
+            driver,
+            load.REFERENCE[kind],
+            rows,
+            what=kind,
+            progress=progress,
+            database=database,
         )
     load.load_rows(
         driver,
@@ -94,7 +99,9 @@ def _blank(v: str | None) -> str | None:
 class Gate:
     """Shapes the rows for ``graph.load`` and lets through only what the ontology accepts."""
 
-    def __init__(self, checks: dict[str, Validator], quarantined: list[Quarantined]) -> None:
+    def __init__(
+        self, checks: dict[str, Validator], quarantined: list[Quarantined]
+    ) -> None:
         self.checks = checks
         self.quarantined = quarantined
 
@@ -115,10 +122,17 @@ class Gate:
         ref = data.reference
         out: dict[str, list[dict[str, Any]]] = {}
 
-        def keep(kind: str, label: str, key: str, rows: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]) -> set[str]:
+        def keep(
+            kind: str,
+            label: str,
+            key: str,
+            rows: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]],
+        ) -> set[str]:
             kept = out.setdefault(kind, [])
             for props, links, extra in rows:
-                clean = self._ok(label, f"reference {kind} {props.get(key)}", props, links)
+                clean = self._ok(
+                    label, f"reference {kind} {props.get(key)}", props, links
+                )
                 if clean is not None:
                     kept.append({"props": clean, **extra})
             return {str(r["props"][key]) for r in kept}
@@ -128,7 +142,11 @@ class Gate:
             "Country",
             "code",
             [
-                ({"code": r.get("code"), "name": r.get("name")}, {"inRegion": r.get("region")}, {"region": _blank(r.get("region"))})
+                (
+                    {"code": r.get("code"), "name": r.get("name")},
+                    {"inRegion": r.get("region")},
+                    {"region": _blank(r.get("region"))},
+                )
                 for r in ref.get("countries", [])
             ],
         )
@@ -138,8 +156,16 @@ class Gate:
             "code",
             [
                 (
-                    {"code": r.get("code"), "name": r.get("name"), "dealerType": r.get("kind")},
-                    {"inCountry": r.get("country") if r.get("country") in countries else None},
+                    {
+                        "code": r.get("code"),
+                        "name": r.get("name"),
+                        "dealerType": r.get("kind"),
+                    },
+                    {
+                        "inCountry": r.get("country")
+                        if r.get("country") in countries
+                        else None
+                    },
                     {"country": r.get("country")},
                 )
                 for r in ref.get("dealers", [])
@@ -151,8 +177,16 @@ class Gate:
             "code",
             [
                 (
-                    {"code": r.get("code"), "name": r.get("name"), "founded": r.get("founded")},
-                    {"affiliatedWith": r.get("dealer") if r.get("dealer") in dealers else None},
+                    {
+                        "code": r.get("code"),
+                        "name": r.get("name"),
+                        "founded": r.get("founded"),
+                    },
+                    {
+                        "affiliatedWith": r.get("dealer")
+                        if r.get("dealer") in dealers
+                        else None
+                    },
                     {"dealer": r.get("dealer")},
                 )
                 for r in ref.get("clubs", [])
@@ -197,7 +231,9 @@ class Gate:
                     },
                     {},
                     {
-                        "dealer": r.get("dealer") if r.get("dealer") in dealers else None,
+                        "dealer": r.get("dealer")
+                        if r.get("dealer") in dealers
+                        else None,
                         "club": r.get("club") if r.get("club") in clubs else None,
                     },
                 )
@@ -211,19 +247,7 @@ class Gate:
         self._record_props: dict[tuple[str, str], dict[str, Any]] = {}
         kept = []
         for r in records:
-            props = {
-                "source": r.source,
-                "sourceId": r.source_id,
-                "givenName": r.first_name,
-                "familyName": r.last_name,
-                "email": r.email,
-                "phone": r.phone,
-                "countryCode": r.country,
-                "updatedAt": r.updated_at,
-                "preferredDealerCode": r.preferred_dealer,
-                "appAccount": r.app_account,
-                **dict(r.attributes),
-            }
+            props = record_props(r)
             clean = self._ok("SourceRecord", f"{r.source}/{r.source_id}", props)
             if clean is not None:
                 self._record_props[r.key] = clean
@@ -232,8 +256,12 @@ class Gate:
 
     def record_row(self, r: SourceRecord) -> dict[str, Any]:
         where = f"{r.source}/{r.source_id}"
-        email = self._ok("Email", where, {"value": r.email_key}) if r.email_key else None
-        phone = self._ok("Phone", where, {"value": r.phone_key}) if r.phone_key else None
+        email = (
+            self._ok("Email", where, {"value": r.email_key}) if r.email_key else None
+        )
+        phone = (
+            self._ok("Phone", where, {"value": r.phone_key}) if r.phone_key else None
+        )
         return {
             "source": r.source,
             "sourceId": r.source_id,
@@ -280,8 +308,12 @@ class Gate:
                                 {
                                     "rule": link.rule,
                                     "rulesetVersion": exact.RULESET,
-                                    "matchedSource": link.matched[0] if link.matched else None,
-                                    "matchedSourceId": link.matched[1] if link.matched else None,
+                                    "matchedSource": link.matched[0]
+                                    if link.matched
+                                    else None,
+                                    "matchedSourceId": link.matched[1]
+                                    if link.matched
+                                    else None,
                                     "matchedValue": link.value,
                                     "actor": "auto",
                                 },
@@ -325,18 +357,41 @@ class Gate:
         return rows
 
     def _edges(
-        self, rel_type: str, where: str, edges: list[tuple[dict[str, Any], dict[str, Any]]]
+        self,
+        rel_type: str,
+        where: str,
+        edges: list[tuple[dict[str, Any], dict[str, Any]]],
     ) -> list[dict[str, Any]]:
         """Relationship rows (target keys + validated properties); invalid ones are quarantined."""
         out = []
         for target, props in edges:
-            clean = self._ok(rel_type, f"{where} {rel_type} {'/'.join(str(v) for v in target.values())}", props)
+            clean = self._ok(
+                rel_type,
+                f"{where} {rel_type} {'/'.join(str(v) for v in target.values())}",
+                props,
+            )
             if clean is not None:
                 out.append({**target, "props": clean})
         return out
 
 
+def record_props(r: SourceRecord) -> dict[str, Any]:
+    """A source record's raw values under the ontology's property names (SourceRecord shape)."""
+    return {
+        "source": r.source,
+        "sourceId": r.source_id,
+        "givenName": r.first_name,
+        "familyName": r.last_name,
+        "email": r.email,
+        "phone": r.phone,
+        "countryCode": r.country,
+        "updatedAt": r.updated_at,
+        "preferredDealerCode": r.preferred_dealer,
+        "appAccount": r.app_account,
+        **dict(r.attributes),
+    }
+
+
 def _quarantine(where: str, v: Violation) -> Quarantined:
     value = "" if v.value is None else str(v.value)
     return Quarantined(where, f"{v.shape}: {v.message}", value, v.path)
-

@@ -18,7 +18,7 @@ import pyshacl
 import rdflib
 from rdflib import RDF, Literal, URIRef
 
-from api.pipeline import Gate
+from api.pipeline import Gate, record_props
 from graph.connection import Neo4jSettings, connect
 from graph.schema import apply_schema
 from graph.server import ManagedNeo4j
@@ -31,22 +31,24 @@ from ontology.validate import validators
 
 def main() -> None:
     print("command: python bench/validate_schema.py")
-    print(f"machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     model = default()
     with tempfile.TemporaryDirectory() as tmp:
-        data = ingest(load_sources(generate(3000, 7, Path(tmp) / "d").folder / "sources.toml"))
+        data = ingest(
+            load_sources(generate(3000, 7, Path(tmp) / "d").folder / "sources.toml")
+        )
     records = data.records[:10_000]
     gate = Gate(validators(model), [])
-    rows = []
-    for r in records:
-        rows.append({"source": r.source, "sourceId": r.source_id, "givenName": r.first_name, "familyName": r.last_name,
-                     "email": r.email, "phone": r.phone, "countryCode": r.country, "updatedAt": r.updated_at,
-                     "preferredDealerCode": r.preferred_dealer, "appAccount": r.app_account, **dict(r.attributes)})
+    rows = [record_props(r) for r in records]
     check = gate.checks["SourceRecord"]
     t0 = time.perf_counter()
     bad = sum(1 for row in rows if check.check(row)[1])
     compiled = time.perf_counter() - t0
-    print(f"compiled validation: {len(rows)} source records in {compiled:.3f}s ({len(rows) / compiled:,.0f}/s), {bad} invalid")
+    print(
+        f"compiled validation: {len(rows)} source records in {compiled:.3f}s ({len(rows) / compiled:,.0f}/s), {bad} invalid"
+    )
 
     sample = rows[:1000]
     g = rdflib.Graph()
@@ -59,8 +61,10 @@ def main() -> None:
     t0 = time.perf_counter()
     pyshacl.validate(g, shacl_graph=model.graph, ont_graph=model.graph)
     slow = time.perf_counter() - t0
-    print(f"pySHACL: {len(sample)} source records ({len(g)} triples) in {slow:.2f}s ({len(sample) / slow:,.0f}/s; "
-          f"{len(rows) / (len(sample) / slow):.0f}s projected for {len(rows)})")
+    print(
+        f"pySHACL: {len(sample)} source records ({len(g)} triples) in {slow:.2f}s ({len(sample) / slow:,.0f}/s; "
+        f"{len(rows) / (len(sample) / slow):.0f}s projected for {len(rows)})"
+    )
 
     t0 = time.perf_counter()
     fresh = load(model.path)
@@ -68,7 +72,9 @@ def main() -> None:
     derive = time.perf_counter() - t0
     settings = Neo4jSettings.from_env() or ManagedNeo4j().settings()
     if settings is None:
-        print("no Neo4j: start one with `c360 neo4j start` to time constraint application")
+        print(
+            "no Neo4j: start one with `c360 neo4j start` to time constraint application"
+        )
         return
     driver = connect(settings)
     try:
@@ -80,7 +86,9 @@ def main() -> None:
         again = time.perf_counter() - t0
     finally:
         driver.close()
-    print(f"schema: parse + derive {len(derived)} statements {derive:.2f}s; apply {apply:.2f}s; re-apply (no-op) {again:.2f}s")
+    print(
+        f"schema: parse + derive {len(derived)} statements {derive:.2f}s; apply {apply:.2f}s; re-apply (no-op) {again:.2f}s"
+    )
 
 
 if __name__ == "__main__":

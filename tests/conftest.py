@@ -159,3 +159,21 @@ def start_cli(*args: str, env: dict[str, str]) -> LineReader:
         text=True,
     )
     return LineReader(proc)
+
+
+ONTOLOGY_ADDITIONS = Path(__file__).parent / "data" / "ontology_additions.ttl"
+
+
+def extended_ontology(tmp_path: Path) -> Path:
+    """A copy of the project's ontology plus a maintainer's change (tests/data/ontology_additions.ttl:
+    ``Accessory -[:FITS_MODEL]-> Model`` with the inverse ``accessories``, ``Person -[:GUEST_OF]-> Person``)."""
+    from ontology.model import DEFAULT_PATH
+
+    path = tmp_path / "extended.ttl"
+    path.write_text(
+        DEFAULT_PATH.read_text(encoding="utf-8")
+        + "\n"
+        + ONTOLOGY_ADDITIONS.read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    return path

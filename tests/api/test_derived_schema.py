@@ -18,7 +18,7 @@ from graph import schema as graph_schema
 from graph.connection import Neo4jSettings, async_driver
 from ontology.model import DEFAULT_PATH, load
 from ontology.validate import validators
-from tests.ontology.test_model import extended
+from tests.conftest import extended_ontology as extended
 
 GOLDEN = Path(__file__).parents[2] / "api" / "schema.graphql"
 
@@ -29,7 +29,9 @@ def test_committed_sdl_matches_the_ontology() -> None:
     assert sdl(DEFAULT_PATH) == GOLDEN.read_text(encoding="utf-8"), (
         "api/schema.graphql is stale: run `./c360 ontology export-graphql --out api/schema.graphql`"
     )
-    graphql.build_schema(GOLDEN.read_text(encoding="utf-8"))  # valid SDL for other tools too
+    graphql.build_schema(
+        GOLDEN.read_text(encoding="utf-8")
+    )  # valid SDL for other tools too
 
 
 def test_mapping_rules_show_in_the_sdl() -> None:
@@ -38,7 +40,9 @@ def test_mapping_rules_show_in_the_sdl() -> None:
     assert isinstance(person, graphql.GraphQLObjectType)
     assert str(person.fields["displayName"].type) == "String!"  # sh:minCount 1
     assert str(person.fields["emails"].type) == "[String!]!"  # no sh:maxCount 1
-    assert str(person.fields["owns"].type) == "[Ownership!]!"  # reified relationship -> edges
+    assert (
+        str(person.fields["owns"].type) == "[Ownership!]!"
+    )  # reified relationship -> edges
     assert set(person.fields["owns"].args) == {"where", "first"}
     ownership = schema.get_type("Ownership")
     assert str(ownership.fields["node"].type) == "Vehicle!"  # type: ignore[union-attr]
@@ -50,7 +54,9 @@ def test_mapping_rules_show_in_the_sdl() -> None:
     assert set(status.values) == {"ACTIVE", "LAPSED", "SUSPENDED"}  # type: ignore[union-attr]
     query = schema.query_type
     assert query is not None
-    assert {"dealer", "dealers", "vehicle", "customer", "searchCustomers"} <= set(query.fields)
+    assert {"dealer", "dealers", "vehicle", "customer", "searchCustomers"} <= set(
+        query.fields
+    )
     assert str(query.fields["dealers"].type) == "DealerConnection!"
 
 
@@ -58,7 +64,9 @@ def _run(settings: Neo4jSettings, schema: strawberry.Schema, query: str) -> Any:
     async def go() -> Any:
         drv = async_driver(settings)
         try:
-            return await schema.execute(query, context_value={"driver": drv, "database": settings.database})
+            return await schema.execute(
+                query, context_value={"driver": drv, "database": settings.database}
+            )
         finally:
             await drv.close()
 
@@ -71,10 +79,14 @@ def test_a_new_class_is_constrained_validated_served_and_queryable(
 ) -> None:
     model = load(extended(tmp_path))
     graph_schema.apply_schema(clean_graph, model)
-    names, _, _ = clean_graph.execute_query("SHOW CONSTRAINTS YIELD name RETURN collect(name) AS n")
+    names, _, _ = clean_graph.execute_query(
+        "SHOW CONSTRAINTS YIELD name RETURN collect(name) AS n"
+    )
     assert "accessory_accessory_code" in names[0]["n"]
     with pytest.raises(neo4j.exceptions.ConstraintError):
-        clean_graph.execute_query("CREATE (:Accessory {accessoryCode: 'ACC-0001'}), (:Accessory {accessoryCode: 'ACC-0001'})")
+        clean_graph.execute_query(
+            "CREATE (:Accessory {accessoryCode: 'ACC-0001'}), (:Accessory {accessoryCode: 'ACC-0001'})"
+        )
 
     check = validators(model)["Accessory"]
     good, problems = check.check({"accessoryCode": "ACC-0007", "weightKg": "2.5"})
@@ -107,8 +119,13 @@ def test_a_new_class_is_constrained_validated_served_and_queryable(
         "accessory": {
             "accessoryCode": "ACC-0007",
             "weightKg": 2.5,
-            "fitsModel": [{"code": "S950", "accessories": [{"accessoryCode": "ACC-0007"}]}],
+            "fitsModel": [
+                {"code": "S950", "accessories": [{"accessoryCode": "ACC-0007"}]}
+            ],
         },
         "accessories": {"totalCount": 1},
-        "customer": {"displayName": "Anna Keller", "guestOf": [{"displayName": "Luca Ferraro"}]},
+        "customer": {
+            "displayName": "Anna Keller",
+            "guestOf": [{"displayName": "Luca Ferraro"}],
+        },
     }

@@ -82,12 +82,20 @@ def test_customer_360_in_process(
             "certificationStatus": "AUTO",
             "node": {
                 "vin": "ZVLS950D2RM100231",
-                "ofModel": {"code": "S950", "name": "Strale 950", "limitedEdition": False},
+                "ofModel": {
+                    "code": "S950",
+                    "name": "Strale 950",
+                    "limitedEdition": False,
+                },
             },
         }
     ]
     assert c["prefersDealer"] == {
-        "node": {"code": "DE-014", "name": "Velatra München Nord", "inCountry": {"code": "DE"}}
+        "node": {
+            "code": "DE-014",
+            "name": "Velatra München Nord",
+            "inCountry": {"code": "DE"},
+        }
     }
     assert c["memberOf"] == [
         {
@@ -161,8 +169,17 @@ def test_bad_requests_are_graphql_errors(
     assert bad_arg.errors[0].message == "first must be between 1 and 50"
     deep = '{ customer(id: "x") { memberOf { node { affiliatedWith { code } } } } }'
     assert _execute(neo4j_settings, deep).errors is None
-    too_deep = "{ dealers { nodes { " + "clubs { affiliatedWith { " * 5 + "code" + " } }" * 5 + " } } }"
-    assert "exceeds maximum operation depth" in _execute(neo4j_settings, too_deep).errors[0].message
+    too_deep = (
+        "{ dealers { nodes { "
+        + "clubs { affiliatedWith { " * 5
+        + "code"
+        + " } }" * 5
+        + " } } }"
+    )
+    assert (
+        "exceeds maximum operation depth"
+        in _execute(neo4j_settings, too_deep).errors[0].message
+    )
     bad_cursor = _execute(neo4j_settings, '{ persons(after: "zzz") { totalCount } }')
     assert bad_cursor.errors[0].message == "after is not a cursor this API returned"
     too_many = _execute(neo4j_settings, "{ persons(first: 1000) { totalCount } }")

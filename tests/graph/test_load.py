@@ -9,8 +9,8 @@ import neo4j
 import pytest
 
 from api import pipeline
-from ontology.model import default as default_ontology
 from graph import schema
+from ontology.model import default as default_ontology
 from tests.conftest import HANDMADE
 
 pytestmark = pytest.mark.neo4j
@@ -77,7 +77,9 @@ def test_every_record_resolves_to_exactly_one_person(clean_graph: neo4j.Driver) 
 
 def test_schema_is_applied_idempotently(clean_graph: neo4j.Driver) -> None:
     model = default_ontology()
-    assert schema.apply_schema(clean_graph, model) == schema.apply_schema(clean_graph, model)
+    assert schema.apply_schema(clean_graph, model) == schema.apply_schema(
+        clean_graph, model
+    )
     names, _, _ = clean_graph.execute_query(
         "SHOW CONSTRAINTS YIELD name RETURN collect(name) AS n"
     )
@@ -117,20 +119,33 @@ def test_rows_violating_a_shape_are_quarantined_not_written(
     data = tmp_path / "handmade"
     shutil.copytree(HANDMADE.parent, data)
     clubs = data / "reference" / "clubs.csv"
-    clubs.write_text(clubs.read_text(encoding="utf-8") + "VOC-XX,VOC Nowhere,ZZ-999\n", encoding="utf-8")
+    clubs.write_text(
+        clubs.read_text(encoding="utf-8") + "VOC-XX,VOC Nowhere,ZZ-999\n",
+        encoding="utf-8",
+    )
     regs = data / "club_registration.jsonl"
-    regs.write_text(regs.read_text(encoding="utf-8").replace('"status": "active"}]}\n', '"status": "expired"}]}\n', 1), encoding="utf-8")
+    regs.write_text(
+        regs.read_text(encoding="utf-8").replace(
+            '"status": "active"}]}\n', '"status": "expired"}]}\n', 1
+        ),
+        encoding="utf-8",
+    )
     result = pipeline.run(clean_graph, data / "sources.toml")
     reasons = {(q.field, q.reason) for q in result.quarantined}
     # A club whose dealer does not exist breaks "a club is affiliated with exactly one dealer".
     assert ("affiliatedWith", "ClubShape: is required") in reasons
     # A membership status outside the ontology's enumeration.
-    assert ("membershipStatus", "ClubMembershipShape: not one of active, lapsed, suspended") in reasons
+    assert (
+        "membershipStatus",
+        "ClubMembershipShape: not one of active, lapsed, suspended",
+    ) in reasons
     stray, _, _ = clean_graph.execute_query(
         "OPTIONAL MATCH (c:Club {code: 'VOC-XX'}) OPTIONAL MATCH ()-[m:MEMBER_OF {membershipStatus: 'expired'}]->() "
         "RETURN count(c) AS clubs, count(m) AS memberships"
     )
     assert stray[0].data() == {"clubs": 0, "memberships": 0}
     # The record itself is fine and still loads; only the membership was held back.
-    kept, _, _ = clean_graph.execute_query("MATCH (s:SourceRecord {sourceId: 'VOC-LN/117'}) RETURN count(s) AS n")
+    kept, _, _ = clean_graph.execute_query(
+        "MATCH (s:SourceRecord {sourceId: 'VOC-LN/117'}) RETURN count(s) AS n"
+    )
     assert kept[0]["n"] == 1

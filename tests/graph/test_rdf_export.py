@@ -16,8 +16,8 @@ from rdflib.compare import isomorphic
 
 from graph.connection import Neo4jSettings
 from graph.rdf_export import ID_BASE, UnknownCustomer, export_rdf, serialize
-from ontology.model import C360, DEFAULT_PATH, Ontology, default, load
-from tests.conftest import cli_env, run_cli
+from ontology.model import C360, Ontology, default, load
+from tests.conftest import cli_env, extended_ontology, run_cli
 
 PERSON_ID = "6f1c2a9e-4b7d-4c3e-9a51-0d2e8b7c4f10"
 OTHER_ID = "0a9b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d"
@@ -38,18 +38,6 @@ CREATE (o:Person {id: $other, displayName: 'Henrik Dahl'})-[:PREFERS_DEALER]->(d
 CREATE (:Scratch {note: 'not in the ontology'})-[:SCRATCHED]->(p)
 """
 
-ACCESSORY_TTL = """
-c360:Accessory a owl:Class ;
-    rdfs:label "Accessory" ; rdfs:comment "A part sold for fitting to some models." ;
-    owl:hasKey ( c360:accessoryCode ) .
-c360:accessoryCode a owl:DatatypeProperty ; rdfs:domain c360:Accessory ; rdfs:range xsd:string ;
-    rdfs:label "accessory code" ; rdfs:comment "The accessory's part number." .
-c360:fitsModel a owl:ObjectProperty ; rdfs:domain c360:Accessory ; rdfs:range c360:Model ;
-    rdfs:label "fits model" ; rdfs:comment "A model the accessory fits." .
-c360:AccessoryShape a sh:NodeShape ; sh:targetClass c360:Accessory ;
-    sh:property [ sh:path c360:accessoryCode ; sh:datatype xsd:string ; sh:minCount 1 ; sh:maxCount 1 ] ,
-        [ sh:path c360:fitsModel ; sh:class c360:Model ] .
-"""
 
 PERSON = URIRef(f"{ID_BASE}Person/{PERSON_ID}")
 OTHER = URIRef(f"{ID_BASE}Person/{OTHER_ID}")
@@ -165,20 +153,16 @@ def test_unknown_customer_is_a_clear_error(graph_db: neo4j.Driver) -> None:
 def test_a_class_added_to_the_ontology_exports(
     clean_graph: neo4j.Driver, tmp_path: Path
 ) -> None:
-    path = tmp_path / "customer360.ttl"
-    path.write_text(
-        DEFAULT_PATH.read_text(encoding="utf-8") + ACCESSORY_TTL, encoding="utf-8"
-    )
-    model = load(path)
+    model = load(extended_ontology(tmp_path))
     clean_graph.execute_query(
-        "CREATE (:Accessory {accessoryCode: 'A1'})-[:FITS_MODEL]->"
+        "CREATE (:Accessory {accessoryCode: 'ACC-0001'})-[:FITS_MODEL]->"
         "(:Model {code: 'STR950', name: 'Strale 950', limitedEdition: false})"
     )
     skipped: Counter[str] = Counter()
     data = export_rdf(clean_graph, model, skipped=skipped)
-    accessory = URIRef(f"{ID_BASE}Accessory/A1")
+    accessory = URIRef(f"{ID_BASE}Accessory/ACC-0001")
     assert (accessory, RDF.type, C360.Accessory) in data
-    assert (accessory, C360.accessoryCode, Literal("A1")) in data
+    assert (accessory, C360.accessoryCode, Literal("ACC-0001")) in data
     assert (accessory, C360.fitsModel, URIRef(f"{ID_BASE}Model/STR950")) in data
     assert not skipped
     _conforms(data, model)

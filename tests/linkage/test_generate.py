@@ -180,7 +180,10 @@ def test_generated_data_ingests_through_its_sources_file(dataset: Path) -> None:
     assert len(data.records) > identity_rows * 0.97
     # Only the noise the generator puts in may be quarantined: every file is well-formed.
     reasons = Counter(q.reason for q in data.quarantined)
-    assert set(reasons) <= {"no name, email, phone or account to identify a person", "not a valid phone number"}
+    assert set(reasons) <= {
+        "no name, email, phone or account to identify a person",
+        "not a valid phone number",
+    }
     assert reasons["not a valid phone number"] <= identity_rows * 0.01
     assert set(data.reference) == {"countries", "dealers", "clubs", "models", "events"}
     assert sum(data.touchpoint_rows.values()) > 0

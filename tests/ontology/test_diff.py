@@ -9,19 +9,10 @@ import pytest
 from api.cli import main
 from ontology.diff import Change, cypher, diff
 from ontology.model import DEFAULT_PATH, load
+from tests.conftest import ONTOLOGY_ADDITIONS
 
-ACCESSORY = """
-c360:Accessory a owl:Class ;
-    rdfs:label "Accessory" ; rdfs:comment "A bolt-on part that fits some models." ;
-    owl:hasKey ( c360:partNumber ) .
-c360:partNumber a owl:DatatypeProperty ; rdfs:range xsd:string ; rdfs:domain c360:Accessory ;
-    rdfs:label "part number" ; rdfs:comment "The brand's part number." .
-c360:fitsModel a owl:ObjectProperty ; rdfs:domain c360:Accessory ; rdfs:range c360:Model ;
-    rdfs:label "fits model" ; rdfs:comment "A model the accessory fits." .
-c360:AccessoryShape a sh:NodeShape ; sh:targetClass c360:Accessory ;
-    sh:property [ sh:path c360:partNumber ; sh:datatype xsd:string ; sh:minCount 1 ; sh:maxCount 1 ] ,
-        [ sh:path c360:fitsModel ; sh:class c360:Model ] .
-"""
+ACCESSORY = ONTOLOGY_ADDITIONS.read_text(encoding="utf-8")
+
 CONSENT_STATUS = 'sh:in ( "granted" "denied" "withdrawn" )'
 DEALER_NAME = (
     "[ sh:path c360:code ; sh:datatype xsd:string ; sh:minCount 1 ; sh:maxCount 1 ] ,\n"
@@ -55,19 +46,20 @@ def test_a_new_class_and_relationship_are_additions(tmp_path: Path) -> None:
     assert set(found) == {
         ("class_added", "Accessory"),
         ("relationship_added", "FITS_MODEL"),
-        ("constraint_added", "accessory_part_number"),
+        ("relationship_added", "GUEST_OF"),
+        ("constraint_added", "accessory_accessory_code"),
     }
     assert not any(c.breaking for c in changes)
     assert (
-        "root fields accessories and accessory(partNumber:)"
+        "root fields accessories and accessory(accessoryCode:)"
         in found["class_added", "Accessory"].graphql
     )
     assert found["relationship_added", "FITS_MODEL"].graphql == (
-        "new field Accessory.fitsModel: [Model!]"
+        "new field Accessory.fitsModel: [Model!] and Model.accessories"
     )
     assert cypher(changes) == (
-        "CREATE CONSTRAINT accessory_part_number IF NOT EXISTS FOR (n:`Accessory`) "
-        "REQUIRE n.`partNumber` IS UNIQUE",
+        "CREATE CONSTRAINT accessory_accessory_code IF NOT EXISTS FOR (n:`Accessory`) "
+        "REQUIRE n.`accessoryCode` IS UNIQUE",
     )
 
 
@@ -150,9 +142,10 @@ def test_removing_a_class_is_breaking_and_drops_its_constraint(tmp_path: Path) -
     assert [(c.kind, c.breaking) for c in changes] == [
         ("class_removed", True),
         ("relationship_removed", True),
+        ("relationship_removed", True),
         ("constraint_removed", False),
     ]
-    assert cypher(changes) == ("DROP CONSTRAINT accessory_part_number IF EXISTS",)
+    assert cypher(changes) == ("DROP CONSTRAINT accessory_accessory_code IF EXISTS",)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -170,7 +163,7 @@ def test_cli_exits_0_without_breaking_changes(
     )
     assert code == 0
     assert out.splitlines()[0].startswith("class added Accessory")
-    assert out.splitlines()[-1].startswith("CREATE CONSTRAINT accessory_part_number")
+    assert out.splitlines()[-1].startswith("CREATE CONSTRAINT accessory_accessory_code")
 
 
 def test_cli_exits_1_with_breaking_changes(

@@ -12,18 +12,7 @@ from ontology.check import check_file
 from ontology.errors import OntologyError, OntologyParseError
 from ontology.model import DEFAULT_PATH, load
 from ontology.neo4j_schema import schema_items
-
-ADDITIONS = Path(__file__).parents[1] / "data" / "ontology_additions.ttl"
-
-
-def extended(tmp_path: Path) -> Path:
-    """A copy of the real ontology plus a maintainer's change (Accessory, guestOf)."""
-    path = tmp_path / "extended.ttl"
-    path.write_text(
-        DEFAULT_PATH.read_text(encoding="utf-8") + "\n" + ADDITIONS.read_text(encoding="utf-8"),
-        encoding="utf-8",
-    )
-    return path
+from tests.conftest import extended_ontology as extended
 
 
 def test_the_real_ontology_is_sound() -> None:
@@ -36,8 +25,17 @@ def test_the_real_ontology_is_sound() -> None:
     assert model.node("Dealer").key == ("code",)
     assert model.node("Email").labels == ("Email", "ContactPoint")
     owns = model.relationships["owns"]
-    assert (owns.type, owns.source, owns.target, owns.edge_class) == ("OWNS", "Person", "Vehicle", "Ownership")
-    assert {f.name for f in owns.properties} >= {"certificationStatus", "ownedFrom", "ownedThrough"}
+    assert (owns.type, owns.source, owns.target, owns.edge_class) == (
+        "OWNS",
+        "Person",
+        "Vehicle",
+        "Ownership",
+    )
+    assert {f.name for f in owns.properties} >= {
+        "certificationStatus",
+        "ownedFrom",
+        "ownedThrough",
+    }
     club = model.relationships["affiliatedWith"]
     assert club.required and not club.many  # a club has exactly one dealer
 
@@ -56,7 +54,10 @@ def test_every_term_is_documented_and_aligned() -> None:
     for node in model.nodes.values():
         assert node.label and node.comment, node.name
     assert "https://schema.org/Person" in model.node("Person").aligned
-    assert "https://schema.org/vehicleIdentificationNumber" in model.node("Vehicle").field("vin").aligned  # type: ignore[union-attr]
+    assert (
+        "https://schema.org/vehicleIdentificationNumber"
+        in model.node("Vehicle").field("vin").aligned
+    )  # type: ignore[union-attr]
 
 
 def test_a_syntax_error_names_line_and_column(tmp_path: Path) -> None:
@@ -76,16 +77,26 @@ def test_check_reports_each_problem_with_term_and_line(tmp_path: Path) -> None:
     text = DEFAULT_PATH.read_text(encoding="utf-8")
     original = "c360:vin a owl:DatatypeProperty ; rdfs:range xsd:string ; rdfs:domain c360:Vehicle ;"
     assert original in text
-    text = text.replace(original, "c360:vin a owl:DatatypeProperty ; rdfs:range xsd:string ; rdfs:domain c360:Vehicel ;")
-    text = text.replace('rdfs:label "Dealer" ; rdfs:comment "A dealer, service point or brand centre." ;', 'rdfs:label "Dealer" ;')
+    text = text.replace(
+        original,
+        "c360:vin a owl:DatatypeProperty ; rdfs:range xsd:string ; rdfs:domain c360:Vehicel ;",
+    )
+    text = text.replace(
+        'rdfs:label "Dealer" ; rdfs:comment "A dealer, service point or brand centre." ;',
+        'rdfs:label "Dealer" ;',
+    )
     bad.write_text(text, encoding="utf-8")
     problems = check_file(bad)
     by_term = {p.term: p for p in problems}
     assert "Vehicel" in by_term  # the dangling class
     assert any(p.term == "vin" and "domain Vehicel" in p.message for p in problems)
-    assert any(p.term == "Vehicle" and "key property vin" in p.message for p in problems)
+    assert any(
+        p.term == "Vehicle" and "key property vin" in p.message for p in problems
+    )
     assert "comment" in by_term["Dealer"].message
-    vin_line = next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith("c360:vin "))
+    vin_line = next(
+        n for n, line in enumerate(text.splitlines(), 1) if line.startswith("c360:vin ")
+    )
     assert by_term["vin"].line == vin_line
     with pytest.raises(OntologyError, match="problem"):
         load(bad)
@@ -94,8 +105,18 @@ def test_check_reports_each_problem_with_term_and_line(tmp_path: Path) -> None:
 def test_check_cli_exit_codes(tmp_path: Path) -> None:
     def run(path: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "api.cli", "ontology", "check", "--ontology", str(path)],
-            capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                "-m",
+                "api.cli",
+                "ontology",
+                "check",
+                "--ontology",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
 
     assert run(DEFAULT_PATH).returncode == 0
@@ -109,7 +130,9 @@ def test_check_cli_exit_codes(tmp_path: Path) -> None:
     assert "Traceback" not in missing.stderr
 
 
-def test_an_added_class_and_relationship_reach_the_model_and_the_constraints(tmp_path: Path) -> None:
+def test_an_added_class_and_relationship_reach_the_model_and_the_constraints(
+    tmp_path: Path,
+) -> None:
     model = load(extended(tmp_path))
     accessory = model.node("Accessory")
     assert accessory.key == ("accessoryCode",)
@@ -120,4 +143,7 @@ def test_an_added_class_and_relationship_reach_the_model_and_the_constraints(tmp
     assert names["accessory_accessory_code"].statement.startswith(
         "CREATE CONSTRAINT accessory_accessory_code IF NOT EXISTS FOR (n:`Accessory`)"
     )
-    assert not ({i.name for i in schema_items(load(DEFAULT_PATH))} ^ (set(names) - {"accessory_accessory_code"}))
+    assert not (
+        {i.name for i in schema_items(load(DEFAULT_PATH))}
+        ^ (set(names) - {"accessory_accessory_code"})
+    )
