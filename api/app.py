@@ -8,14 +8,13 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import neo4j
+import strawberry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-
-import strawberry
 
 from api.schema import build_schema
 from graph.connection import Neo4jSettings, async_driver, translate

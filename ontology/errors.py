@@ -29,7 +29,9 @@ class OntologyError(C360Error):
 class OntologyParseError(OntologyError):
     """The Turtle does not parse: file, line and column of the first syntax error."""
 
-    def __init__(self, path: Path, line: int | None, column: int | None, why: str) -> None:
+    def __init__(
+        self, path: Path, line: int | None, column: int | None, why: str
+    ) -> None:
         where = f"{path}:{line}:{column}" if line is not None else str(path)
         super().__init__(f"{where}: Turtle syntax error: {why}")
         self.path, self.line, self.column, self.why = path, line, column, why

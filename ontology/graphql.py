@@ -123,13 +123,19 @@ def enum_value_name(value: str) -> str:
     return name if name and not name[0].isdigit() else f"V_{name}"
 
 
-def _scalar_field(f: Field, enums: dict[str, GqlEnum], key: tuple[str, ...]) -> GqlScalarField:
+def _scalar_field(
+    f: Field, enums: dict[str, GqlEnum], key: tuple[str, ...]
+) -> GqlScalarField:
     enum = None
     if f.enum:
         name = pascal(f.name)
         enum = enums.setdefault(
             name,
-            GqlEnum(name, f.comment or f.label, tuple((enum_value_name(v), v) for v in f.enum)),
+            GqlEnum(
+                name,
+                f.comment or f.label,
+                tuple((enum_value_name(v), v) for v in f.enum),
+            ),
         )
     scalar = enum.name if enum else SCALARS[f.datatype]
     if key == ("id",) and f.name == "id" and f.datatype == "string":
@@ -147,7 +153,11 @@ def _scalar_field(f: Field, enums: dict[str, GqlEnum], key: tuple[str, ...]) -> 
 
 def _edge_type_name(rel: Relationship, direction: str) -> str:
     assert rel.edge_class is not None  # noqa: S101 - callers check; mypy narrowing only
-    return rel.edge_class if direction == "out" else f"{pascal(rel.inverse or rel.name)}Edge"
+    return (
+        rel.edge_class
+        if direction == "out"
+        else f"{pascal(rel.inverse or rel.name)}Edge"
+    )
 
 
 def describe(model: Ontology) -> GqlSchema:
@@ -176,7 +186,9 @@ def describe(model: Ontology) -> GqlSchema:
             name = _edge_type_name(rel, direction)
             types[name] = GqlType(
                 name,
-                f"{rel.label}: {rel.comment}" if direction == "out" else f"{rel.inverse_label}: {rel.inverse_comment}",
+                f"{rel.label}: {rel.comment}"
+                if direction == "out"
+                else f"{rel.inverse_label}: {rel.inverse_comment}",
                 None,
                 props,
                 (),

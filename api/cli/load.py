@@ -36,7 +36,11 @@ def run_load(sources: Path, ontology: Path | None = None) -> pipeline.PipelineRe
     driver = open_driver(settings)
     try:
         result = pipeline.run(
-            driver, sources, progress=ProgressPrinter(), database=settings.database, model=model
+            driver,
+            sources,
+            progress=ProgressPrinter(),
+            database=settings.database,
+            model=model,
         )
     finally:
         driver.close()

@@ -26,9 +26,15 @@ def check(ontology: OntologyOption = None) -> None:
     path = ontology_path(ontology)
     problems = check_file(path)
     for p in problems:
-        print(f"{path}:{p.line}: {p.term}: {p.message}" if p.line else f"{path}: {p.term}: {p.message}")
+        print(
+            f"{path}:{p.line}: {p.term}: {p.message}"
+            if p.line
+            else f"{path}: {p.term}: {p.message}"
+        )
     if problems:
         say(f"{len(problems)} problem(s) in {path}")
         unreadable = any(p.term == "Turtle" for p in problems)
-        raise typer.Exit(2 if unreadable else 1)  # as pySHACL: 1 = not sound, 2 = cannot load
+        raise typer.Exit(
+            2 if unreadable else 1
+        )  # as pySHACL: 1 = not sound, 2 = cannot load
     say(f"{path}: ok")

@@ -21,7 +21,8 @@ def sdl(ontology: Path | None = None) -> str:
 def export_graphql(
     ontology: OntologyOption = None,
     out: Annotated[
-        Path | None, typer.Option(help="Write the SDL here instead of printing it", dir_okay=False)
+        Path | None,
+        typer.Option(help="Write the SDL here instead of printing it", dir_okay=False),
     ] = None,
 ) -> None:
     """Print (or write) the GraphQL schema derived from the ontology."""
@@ -34,5 +35,7 @@ def export_graphql(
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(out)
     except OSError as exc:
-        raise typer.BadParameter(f"cannot write {out}: {exc.strerror}", param_hint="--out") from exc
+        raise typer.BadParameter(
+            f"cannot write {out}: {exc.strerror}", param_hint="--out"
+        ) from exc
     say(f"wrote {out} ({len(text.splitlines())} lines)")

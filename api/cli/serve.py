@@ -30,7 +30,11 @@ def serve(
     model = load_ontology(ontology)
     settings = neo4j_settings()
     run_server(
-        settings, host, port, lambda: say(f"GraphiQL: http://{host}:{port}/graphql"), model
+        settings,
+        host,
+        port,
+        lambda: say(f"GraphiQL: http://{host}:{port}/graphql"),
+        model,
     )
 
 
