@@ -13,7 +13,7 @@ import datetime as dt
 import enum
 import inspect
 from collections.abc import Callable, Iterable
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import strawberry
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
@@ -45,15 +45,25 @@ class PageInfo:
 
 
 def _filter(name: str, scalar: Any, ordered: bool, text: bool) -> Any:
-    fields: dict[str, Any] = {"eq": scalar, "in": list[scalar]}  # type: ignore[valid-type]
+    fields: dict[str, Any] = {"eq": scalar, "in": list[scalar]}
     if ordered:
         fields |= {"gt": scalar, "gte": scalar, "lt": scalar, "lte": scalar}
     if text:
         fields |= {"contains": str, "startsWith": str}
     cls = type(name, (), {})
     for key, kind in fields.items():
-        setattr(cls, f"f_{key}", strawberry.field(name=key, graphql_type=Optional[kind], default=strawberry.UNSET))
-    return strawberry.input(cls, name=name, description=f"Conditions on one {name.removesuffix('Filter')} value; all that are given must hold.")
+        setattr(
+            cls,
+            f"f_{key}",
+            strawberry.field(
+                name=key, graphql_type=Optional[kind], default=strawberry.UNSET
+            ),
+        )
+    return strawberry.input(
+        cls,
+        name=name,
+        description=f"Conditions on one {name.removesuffix('Filter')} value; all that are given must hold.",
+    )
 
 
 SCALARS: dict[str, Any] = {
@@ -86,15 +96,14 @@ def _native(value: Any) -> Any:
     return value.to_native() if hasattr(value, "to_native") else value
 
 
-def _reader(scalar: GqlScalarField | None, enum_cls: type[enum.Enum] | None) -> Callable[..., Any]:
+def _reader(
+    scalar: GqlScalarField | None, enum_cls: type[enum.Enum] | None
+) -> Callable[..., Any]:
     many = scalar.many if scalar else False
 
     def resolve(root: Any, info: Info) -> Any:
         value = root.get(info.path.key) if isinstance(root, dict) else None
-        if many:
-            value = [_native(v) for v in value or []]
-        else:
-            value = _native(value)
+        value = [_native(v) for v in value or []] if many else _native(value)
         if enum_cls is not None:
             if many:
                 return [enum_cls(v) for v in value if v in enum_cls._value2member_map_]
@@ -104,16 +113,25 @@ def _reader(scalar: GqlScalarField | None, enum_cls: type[enum.Enum] | None) -> 
     return resolve
 
 
-def _with_args(resolve: Callable[..., Any], args: dict[str, tuple[Any, Any]]) -> Callable[..., Any]:
+def _with_args(
+    resolve: Callable[..., Any], args: dict[str, tuple[Any, Any]]
+) -> Callable[..., Any]:
     """A resolver whose signature declares ``args`` (name -> (type, default)) for the schema."""
 
     def wrapper(root: Any, info: Info, **kwargs: Any) -> Any:
         return resolve(root, info)
 
     params = [
-        inspect.Parameter("root", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Any),
-        inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info),
-    ] + [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=t, default=d) for n, (t, d) in args.items()]
+        inspect.Parameter(
+            "root", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Any
+        ),
+        inspect.Parameter(
+            "info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info
+        ),
+    ] + [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=t, default=d)
+        for n, (t, d) in args.items()
+    ]
     wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in params}
     return wrapper
@@ -125,7 +143,11 @@ class _Builder:
     def __init__(self, gql: GqlSchema) -> None:
         self.gql = gql
         self.enums = {
-            e.name: strawberry.enum(enum.Enum(e.name, {n: v for n, v in e.values}), name=e.name, description=e.description)  # type: ignore[misc]
+            e.name: strawberry.enum(
+                cast("type[enum.Enum]", enum.Enum(e.name, {n: v for n, v in e.values})),
+                name=e.name,
+                description=e.description,
+            )
             for e in gql.enums.values()
         }
         self.objects: dict[str, type] = {name: type(name, (), {}) for name in gql.types}
@@ -146,40 +168,89 @@ class _Builder:
             cls = self.objects[name]
             for s in t.scalars:
                 kind = self.scalar_type(s)
-                gtype = list[kind] if s.many else (kind if s.required else Optional[kind])  # type: ignore[valid-type]
+                gtype = (
+                    list[kind] if s.many else (kind if s.required else Optional[kind])  # type: ignore[valid-type]  # runtime type
+                )
                 enum_cls = self.enums[s.scalar] if s.enum else None
-                setattr(cls, f"f_{s.name}", strawberry.field(name=s.name, resolver=_reader(s, enum_cls), graphql_type=gtype, description=_desc(s)))
+                setattr(
+                    cls,
+                    f"f_{s.name}",
+                    strawberry.field(
+                        name=s.name,
+                        resolver=_reader(s, enum_cls),
+                        graphql_type=gtype,
+                        description=_desc(s),
+                    ),
+                )
             if t.edge_node is not None:
                 node = self.objects[t.edge_node]
-                setattr(cls, "f_node", strawberry.field(name="node", resolver=_reader(None, None), graphql_type=node, description="The node at the other end."))
+                cls.f_node = strawberry.field(  # type: ignore[attr-defined]  # class built at run time
+                    name="node",
+                    resolver=_reader(None, None),
+                    graphql_type=node,
+                    description="The node at the other end.",
+                )
             for r in t.relations:
                 target = self.objects[r.edge_type or r.node_type]
-                args: dict[str, tuple[Any, Any]] = {"where": (Optional[self.wheres[r.node_type]], strawberry.UNSET)}
+                args: dict[str, tuple[Any, Any]] = {
+                    "where": (Optional[self.wheres[r.node_type]], strawberry.UNSET)
+                }
                 if r.many:
                     args["first"] = (Optional[int], strawberry.UNSET)
                     gtype = list[target]  # type: ignore[valid-type]
                 else:
                     gtype = target if r.required else Optional[target]
-                setattr(cls, f"f_{r.name}", strawberry.field(name=r.name, resolver=_with_args(_reader(None, None), args), graphql_type=gtype, description=f"{r.description} ({_arrow(r.direction, r.rel_type)})"))
+                setattr(
+                    cls,
+                    f"f_{r.name}",
+                    strawberry.field(
+                        name=r.name,
+                        resolver=_with_args(_reader(None, None), args),
+                        graphql_type=gtype,
+                        description=f"{r.description} ({_arrow(r.direction, r.rel_type)})",
+                    ),
+                )
         for name, cls in self.objects.items():
-            strawberry.type(cls, name=name, description=self.gql.types[name].description)
+            strawberry.type(
+                cls, name=name, description=self.gql.types[name].description
+            )
         for root in self.gql.roots:
             self._connection(root)
 
     def _where(self, t: GqlType) -> None:
         cls = type(f"{t.name}Where", (), {})
         for s in t.scalars:
-            kind = StringListFilter if s.many else (self._enum_filter(s) if s.enum else FILTERS[s.scalar])
-            setattr(cls, f"f_{s.name}", strawberry.field(name=s.name, graphql_type=Optional[kind], default=strawberry.UNSET))
-        self.wheres[t.name] = strawberry.input(cls, name=f"{t.name}Where", description=f"Filter on {t.name} fields; all given conditions must hold.")
+            kind = (
+                StringListFilter
+                if s.many
+                else (self._enum_filter(s) if s.enum else FILTERS[s.scalar])
+            )
+            setattr(
+                cls,
+                f"f_{s.name}",
+                strawberry.field(
+                    name=s.name, graphql_type=Optional[kind], default=strawberry.UNSET
+                ),
+            )
+        self.wheres[t.name] = strawberry.input(
+            cls,
+            name=f"{t.name}Where",
+            description=f"Filter on {t.name} fields; all given conditions must hold.",
+        )
 
     def _enum_filter(self, s: GqlScalarField) -> Any:
         name = f"{s.scalar}Filter"
         if name not in self.enum_filters:
             kind = self.enums[s.scalar]
             cls = type(name, (), {})
-            cls.f_eq = strawberry.field(name="eq", graphql_type=Optional[kind], default=strawberry.UNSET)  # type: ignore[attr-defined]
-            setattr(cls, "f_in", strawberry.field(name="in", graphql_type=Optional[list[kind]], default=strawberry.UNSET))  # type: ignore[valid-type]
+            cls.f_eq = strawberry.field(  # type: ignore[attr-defined]  # class built at run time
+                name="eq", graphql_type=Optional[kind], default=strawberry.UNSET
+            )
+            cls.f_in = strawberry.field(  # type: ignore[attr-defined]  # class built at run time
+                name="in",
+                graphql_type=Optional[list[kind]],  # type: ignore[valid-type]  # runtime type
+                default=strawberry.UNSET,
+            )
             self.enum_filters[name] = strawberry.input(cls, name=name)
         return self.enum_filters[name]
 
@@ -187,21 +258,53 @@ class _Builder:
         cls = type(f"{t.name}Sort", (), {})
         for s in t.scalars:
             if not s.many:
-                setattr(cls, f"f_{s.name}", strawberry.field(name=s.name, graphql_type=Optional[SortDirection], default=strawberry.UNSET))
-        self.sorts[t.name] = strawberry.input(cls, name=f"{t.name}Sort", description=f"Sort {t.name} by one field per entry.")
+                setattr(
+                    cls,
+                    f"f_{s.name}",
+                    strawberry.field(
+                        name=s.name,
+                        graphql_type=Optional[SortDirection],
+                        default=strawberry.UNSET,
+                    ),
+                )
+        self.sorts[t.name] = strawberry.input(
+            cls,
+            name=f"{t.name}Sort",
+            description=f"Sort {t.name} by one field per entry.",
+        )
 
     def _connection(self, root: GqlRoot) -> None:
         node = self.objects[root.type]
         edge = type(f"{root.type}ConnectionEdge", (), {})
-        edge.cursor = strawberry.field(name="cursor", resolver=_reader(None, None), graphql_type=str)  # type: ignore[attr-defined]
-        edge.node = strawberry.field(name="node", resolver=_reader(None, None), graphql_type=node)  # type: ignore[attr-defined]
+        edge.cursor = strawberry.field(  # type: ignore[attr-defined]  # class built at run time
+            name="cursor", resolver=_reader(None, None), graphql_type=str
+        )
+        edge.node = strawberry.field(  # type: ignore[attr-defined]  # class built at run time
+            name="node", resolver=_reader(None, None), graphql_type=node
+        )
         edge = strawberry.type(edge, name=f"{root.type}ConnectionEdge")
         conn = type(f"{root.type}Connection", (), {})
-        conn.totalCount = strawberry.field(name="totalCount", resolver=_reader(None, None), graphql_type=int)  # type: ignore[attr-defined]
-        conn.pageInfo = strawberry.field(name="pageInfo", resolver=_reader(None, None), graphql_type=PageInfo)  # type: ignore[attr-defined]
-        conn.edges = strawberry.field(name="edges", resolver=_reader(None, None), graphql_type=list[edge])  # type: ignore[attr-defined, valid-type]
-        conn.nodes = strawberry.field(name="nodes", resolver=_reader(None, None), graphql_type=list[node])  # type: ignore[attr-defined, valid-type]
-        self.connections[root.type] = strawberry.type(conn, name=f"{root.type}Connection", description=f"A page of {root.type} nodes.")
+        conn.totalCount = strawberry.field(  # type: ignore[attr-defined]  # class built at run time
+            name="totalCount", resolver=_reader(None, None), graphql_type=int
+        )
+        conn.pageInfo = strawberry.field(  # type: ignore[attr-defined]  # class built at run time
+            name="pageInfo", resolver=_reader(None, None), graphql_type=PageInfo
+        )
+        conn.edges = strawberry.field(  # type: ignore[attr-defined]  # class built at run time
+            name="edges",
+            resolver=_reader(None, None),
+            graphql_type=list[edge],  # type: ignore[valid-type]  # runtime type
+        )
+        conn.nodes = strawberry.field(  # type: ignore[attr-defined]  # class built at run time
+            name="nodes",
+            resolver=_reader(None, None),
+            graphql_type=list[node],  # type: ignore[valid-type]  # runtime type
+        )
+        self.connections[root.type] = strawberry.type(
+            conn,
+            name=f"{root.type}Connection",
+            description=f"A page of {root.type} nodes.",
+        )
 
 
 def _desc(s: GqlScalarField) -> str:
@@ -216,7 +319,12 @@ def _arrow(direction: str, rel_type: str) -> str:
 
 
 def _selection(field: SelectedField) -> cq.Selection:
-    return cq.Selection(field.name, field.alias or field.name, dict(field.arguments), tuple(_children(field.selections)))
+    return cq.Selection(
+        field.name,
+        field.alias or field.name,
+        dict(field.arguments),
+        tuple(_children(field.selections)),
+    )
 
 
 def _children(items: Iterable[Any]) -> Iterable[cq.Selection]:
@@ -227,7 +335,9 @@ def _children(items: Iterable[Any]) -> Iterable[cq.Selection]:
             yield from _children(item.selections)
 
 
-def _connection_result(sel: cq.Selection, total: int, nodes: list[Any], offset: int, first: int) -> dict[str, Any]:
+def _connection_result(
+    sel: cq.Selection, total: int, nodes: list[Any], offset: int, first: int
+) -> dict[str, Any]:
     page = nodes[:first]
     out: dict[str, Any] = {}
     for child in sel.children:
@@ -237,7 +347,11 @@ def _connection_result(sel: cq.Selection, total: int, nodes: list[Any], offset: 
             out[child.key] = page
         elif child.name == "edges":
             out[child.key] = [
-                {c.key: (cq.encode_cursor(offset + i) if c.name == "cursor" else n) for c in child.children if c.name in {"cursor", "node"}}
+                {
+                    c.key: (cq.encode_cursor(offset + i) if c.name == "cursor" else n)
+                    for c in child.children
+                    if c.name in {"cursor", "node"}
+                }
                 for i, n in enumerate(page)
             ]
         elif child.name == "pageInfo":
@@ -249,7 +363,10 @@ def _connection_result(sel: cq.Selection, total: int, nodes: list[Any], offset: 
 async def _run(info: Info, query: Any, params: dict[str, Any]) -> list[Any]:
     driver = info.context["driver"]
     records, _, _ = await driver.execute_query(
-        query, params, database_=info.context["database"], routing_=__import__("neo4j").RoutingControl.READ
+        query,
+        params,
+        database_=info.context["database"],
+        routing_=__import__("neo4j").RoutingControl.READ,
     )
     return list(records)
 
@@ -259,27 +376,43 @@ def _lookup_resolver(gql: GqlSchema, root: GqlRoot, node: type) -> Callable[...,
     key = root.key.name
 
     async def resolve(info: Info, **kwargs: Any) -> Any:
-        sel = _selection(info.selected_fields[0])
+        sel = _selection(cast(SelectedField, info.selected_fields[0]))
         query, params = cq.compile_lookup(gql, root.type, key, kwargs[key], sel)
         records = await _run(info, query, params)
         return dict(records[0]["node"]) if records else None
 
     params = [
-        inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info),
-        inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, annotation=SCALARS[root.key.scalar] if not root.key.enum else str),
+        inspect.Parameter(
+            "info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info
+        ),
+        inspect.Parameter(
+            key,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=SCALARS[root.key.scalar] if not root.key.enum else str,
+        ),
     ]
     resolve.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     resolve.__annotations__ = {p.name: p.annotation for p in params}
     return resolve
 
 
-def _connection_resolver(gql: GqlSchema, root: GqlRoot, builder: _Builder) -> Callable[..., Any]:
+def _connection_resolver(
+    gql: GqlSchema, root: GqlRoot, builder: _Builder
+) -> Callable[..., Any]:
     async def resolve(info: Info, **kwargs: Any) -> Any:
-        sel = _selection(info.selected_fields[0])
+        sel = _selection(cast(SelectedField, info.selected_fields[0]))
         query, params, offset = cq.compile_connection(gql, root.type, sel)
         records = await _run(info, query, params)
-        first = cq._bounded(sel.args.get("first"), cq.PAGE_DEFAULT, cq.PAGE_MAX, "first")
-        return _connection_result(sel, records[0]["total"], [dict(n) for n in records[0]["nodes"]], offset, first)
+        first = cq._bounded(
+            sel.args.get("first"), cq.PAGE_DEFAULT, cq.PAGE_MAX, "first"
+        )
+        return _connection_result(
+            sel,
+            records[0]["total"],
+            [dict(n) for n in records[0]["nodes"]],
+            offset,
+            first,
+        )
 
     args = {
         "where": Optional[builder.wheres[root.type]],
@@ -287,8 +420,15 @@ def _connection_resolver(gql: GqlSchema, root: GqlRoot, builder: _Builder) -> Ca
         "first": Optional[int],
         "after": Optional[str],
     }
-    params = [inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info)] + [
-        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=t, default=strawberry.UNSET) for n, t in args.items()
+    params = [
+        inspect.Parameter(
+            "info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info
+        )
+    ] + [
+        inspect.Parameter(
+            n, inspect.Parameter.KEYWORD_ONLY, annotation=t, default=strawberry.UNSET
+        )
+        for n, t in args.items()
     ]
     resolve.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     resolve.__annotations__ = {p.name: p.annotation for p in params}
@@ -324,15 +464,20 @@ def build_schema(model: Ontology) -> strawberry.Schema:
         extensions=[
             lambda: QueryDepthLimiter(max_depth=10),
             lambda: MaxAliasesLimiter(max_alias_count=30),
-            lambda: MaskErrors(should_mask_error=_should_mask, error_message="internal error; it was logged"),
+            lambda: MaskErrors(
+                should_mask_error=_should_mask,
+                error_message="internal error; it was logged",
+            ),
         ],
     )
 
 
 def _domain_queries(gql: GqlSchema, person: type) -> dict[str, Any]:
     async def customer(info: Info, id: strawberry.ID) -> Any:
-        sel = _selection(info.selected_fields[0])
-        query, params = cq.compile_nodes(gql, "Person", cypher.CUSTOMER_MATCH, sel.children, {"id": str(id)})
+        sel = _selection(cast(SelectedField, info.selected_fields[0]))
+        query, params = cq.compile_nodes(
+            gql, "Person", cypher.CUSTOMER_MATCH, sel.children, {"id": str(id)}
+        )
         records = await _run(info, query, params)
         return dict(records[0]["node"]) if records else None
 
@@ -344,12 +489,23 @@ def _domain_queries(gql: GqlSchema, person: type) -> dict[str, Any]:
         lucene = cypher.search_query(text)
         if lucene is None:
             return []
-        sel = _selection(info.selected_fields[0])
-        query, params = cq.compile_nodes(gql, "Person", cypher.SEARCH_MATCH, sel.children, {"query": lucene, "limit": first})
+        sel = _selection(cast(SelectedField, info.selected_fields[0]))
+        query, params = cq.compile_nodes(
+            gql,
+            "Person",
+            cypher.SEARCH_MATCH,
+            sel.children,
+            {"query": lucene, "limit": first},
+        )
         return [dict(r["node"]) for r in await _run(info, query, params)]
 
     return {
-        "customer": strawberry.field(name="customer", resolver=customer, graphql_type=Optional[person], description="The unified customer with this id, or null."),
+        "customer": strawberry.field(
+            name="customer",
+            resolver=customer,
+            graphql_type=Optional[person],
+            description="The unified customer with this id, or null.",
+        ),
         "searchCustomers": strawberry.field(
             name="searchCustomers",
             resolver=search_customers,

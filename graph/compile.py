@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, cast
 
+from ontology.errors import C360Error
 from ontology.graphql import GqlRelationField, GqlScalarField, GqlSchema, GqlType
 from ontology.validate import COERCE
-from ontology.errors import C360Error
 
 NESTED_DEFAULT, NESTED_MAX = 50, 500
 PAGE_DEFAULT, PAGE_MAX = 20, 100
@@ -102,7 +102,9 @@ class _Builder:
                 if child.name.startswith("__"):
                     continue
                 if child.name == "node":
-                    parts.append(f"{q(child.key)}: {self.node(other, m, child.children)}")
+                    parts.append(
+                        f"{q(child.key)}: {self.node(other, m, child.children)}"
+                    )
                     continue
                 scalar = _scalar(edge, child.name)
                 if scalar is None:
@@ -112,13 +114,19 @@ class _Builder:
         else:
             item = self.node(other, m, sel.children)
         order = _order_key(other, m)
-        limit = self.param(_bounded(sel.args.get("first"), NESTED_DEFAULT, NESTED_MAX, "first") if rel.many else 1)
+        limit = self.param(
+            _bounded(sel.args.get("first"), NESTED_DEFAULT, NESTED_MAX, "first")
+            if rel.many
+            else 1
+        )
         sub = f"COLLECT {{ MATCH {arrow}{where} RETURN {item} AS x{order} LIMIT {limit} }}"
         return sub if rel.many else f"head({sub})"
 
     # -- filters and sorting -----------------------------------------------------------------
 
-    def where(self, type_: GqlType, var: str, where: Any, keyword: str = " WHERE ") -> str:
+    def where(
+        self, type_: GqlType, var: str, where: Any, keyword: str = " WHERE "
+    ) -> str:
         if not where:
             return ""
         terms = []
@@ -131,7 +139,9 @@ class _Builder:
                     continue
                 prop = f"{var}.{q(scalar.name)}"
                 if op == "in":
-                    terms.append(f"{prop} IN {self.param([_value(scalar, v) for v in value])}")
+                    terms.append(
+                        f"{prop} IN {self.param([_value(scalar, v) for v in value])}"
+                    )
                 elif op == "contains":
                     terms.append(f"{prop} CONTAINS {self.param(str(value))}")
                 elif op == "startsWith":
@@ -139,7 +149,9 @@ class _Builder:
                 elif op == "includes" and scalar.many:
                     terms.append(f"{self.param(_value(scalar, value))} IN {prop}")
                 elif op in _OPS:
-                    terms.append(f"{prop} {_OPS[op]} {self.param(_value(scalar, value))}")
+                    terms.append(
+                        f"{prop} {_OPS[op]} {self.param(_value(scalar, value))}"
+                    )
                 else:
                     raise QueryError(f"unknown filter {op} on {type_.name}.{name}")
         return keyword + " AND ".join(terms) if terms else ""
@@ -151,7 +163,9 @@ class _Builder:
                 scalar = _scalar(type_, name)
                 if scalar is None or scalar.many:
                     raise QueryError(f"{type_.name} cannot be sorted on {name}")
-                keys.append(f"{var}.{q(scalar.name)} {'DESC' if str(direction).upper() == 'DESC' else 'ASC'}")
+                keys.append(
+                    f"{var}.{q(scalar.name)} {'DESC' if str(direction).upper() == 'DESC' else 'ASC'}"
+                )
         tie = _order_key(type_, var).removeprefix(" ORDER BY ")
         keys += [tie] if tie else [f"elementId({var})"]
         return " ORDER BY " + ", ".join(keys)
@@ -168,7 +182,11 @@ def _relation(type_: GqlType, name: str) -> GqlRelationField | None:
 def _order_key(type_: GqlType, var: str) -> str:
     """Stable order for nested lists: the type's key fields (ID first), else none."""
     keys = [s.name for s in type_.scalars if s.scalar == "ID"] or [
-        s.name for s in type_.scalars if s.required and not s.many and s.name in {"code", "vin", "value", "sku", "id", "version"}
+        s.name
+        for s in type_.scalars
+        if s.required
+        and not s.many
+        and s.name in {"code", "vin", "value", "sku", "id", "version"}
     ]
     if not keys and any(s.name == "sourceId" for s in type_.scalars):
         keys = ["source", "sourceId"]
@@ -200,7 +218,9 @@ def _bounded(value: Any, default: int, maximum: int, what: str) -> int:
 # -- entry points -----------------------------------------------------------------------------
 
 
-def compile_lookup(schema: GqlSchema, type_name: str, key: str, value: Any, sel: Selection) -> tuple[LiteralString, dict[str, Any]]:
+def compile_lookup(
+    schema: GqlSchema, type_name: str, key: str, value: Any, sel: Selection
+) -> tuple[LiteralString, dict[str, Any]]:
     """``dealer(code: "IT-003") { ... }`` -> one query returning ``node`` or no row."""
     b = _Builder(schema)
     type_ = schema.type(type_name)
@@ -208,18 +228,26 @@ def compile_lookup(schema: GqlSchema, type_name: str, key: str, value: Any, sel:
     assert scalar is not None  # noqa: S101 - the description only offers lookups on key fields
     p = b.param(_value(scalar, value))
     text = f"MATCH (n:{q(type_.label or type_name)} {{{q(key)}: {p}}}) RETURN {b.node(type_, 'n', sel.children)} AS node LIMIT 1"
-    return cast(LiteralString, text), b.params
+    return cast(LiteralString, text), b.params  # type: ignore[redundant-cast]  # mypy treats LiteralString as str
 
 
-def compile_nodes(schema: GqlSchema, type_name: str, match: str, sel_children: tuple[Selection, ...], params: dict[str, Any]) -> tuple[LiteralString, dict[str, Any]]:
+def compile_nodes(
+    schema: GqlSchema,
+    type_name: str,
+    match: str,
+    sel_children: tuple[Selection, ...],
+    params: dict[str, Any],
+) -> tuple[LiteralString, dict[str, Any]]:
     """Project the nodes a fixed, hand-written ``match`` (yielding ``n``, ordered) returns."""
     b = _Builder(schema)
     b.params.update(params)
     text = f"{match} RETURN {b.node(schema.type(type_name), 'n', sel_children)} AS node"
-    return cast(LiteralString, text), b.params
+    return cast(LiteralString, text), b.params  # type: ignore[redundant-cast]  # mypy treats LiteralString as str
 
 
-def compile_connection(schema: GqlSchema, type_name: str, sel: Selection) -> tuple[LiteralString, dict[str, Any], int]:
+def compile_connection(
+    schema: GqlSchema, type_name: str, sel: Selection
+) -> tuple[LiteralString, dict[str, Any], int]:
     """``dealers(where, orderBy, first, after) { totalCount pageInfo edges { cursor node } }``."""
     b = _Builder(schema)
     type_ = schema.type(type_name)
@@ -229,19 +257,24 @@ def compile_connection(schema: GqlSchema, type_name: str, sel: Selection) -> tup
     node_sel: tuple[Selection, ...] = ()
     for child in sel.children:
         if child.name == "edges":
-            node_sel += tuple(s for c in child.children if c.name == "node" for s in c.children)
+            node_sel += tuple(
+                s for c in child.children if c.name == "node" for s in c.children
+            )
         elif child.name == "nodes":
             node_sel += child.children
     where = b.where(type_, "n", sel.args.get("where"))
     order = b.order(type_, "n", sel.args.get("orderBy"))
-    skip, limit = b.param(offset), b.param(first + 1)  # one more tells whether a next page exists
+    skip, limit = (
+        b.param(offset),
+        b.param(first + 1),
+    )  # one more tells whether a next page exists
     text = (
         f"CALL () {{ MATCH (n:{label}){where} RETURN count(n) AS total }} "
         f"CALL () {{ MATCH (n:{label}){where} WITH n{order} SKIP {skip} LIMIT {limit} "
         f"RETURN collect({b.node(type_, 'n', _merge(node_sel))}) AS nodes }} "
         "RETURN total, nodes"
     )
-    return cast(LiteralString, text), b.params, offset
+    return cast(LiteralString, text), b.params, offset  # type: ignore[redundant-cast]  # mypy treats LiteralString as str
 
 
 def _merge(selections: tuple[Selection, ...]) -> tuple[Selection, ...]:
@@ -258,7 +291,9 @@ def encode_cursor(offset: int) -> str:
 
 def decode_cursor(cursor: Any) -> int:
     try:
-        kind, _, number = base64.b64decode(str(cursor), validate=True).decode().partition(":")
+        kind, _, number = (
+            base64.b64decode(str(cursor), validate=True).decode().partition(":")
+        )
         if kind == "offset" and number.isdigit():
             return int(number)
     except ValueError:
@@ -266,4 +301,11 @@ def decode_cursor(cursor: Any) -> int:
     raise QueryError("after is not a cursor this API returned")
 
 
-__all__ = ["QueryError", "Selection", "compile_connection", "compile_lookup", "compile_nodes", "encode_cursor"]
+__all__ = [
+    "QueryError",
+    "Selection",
+    "compile_connection",
+    "compile_lookup",
+    "compile_nodes",
+    "encode_cursor",
+]

@@ -15,6 +15,6 @@ def apply_schema(driver: neo4j.Driver, model: Ontology, database: str = "neo4j")
     todo = statements(model)
     for statement in todo:
         # Derived from the ontology model only: labels and names are checked and quoted there.
-        driver.execute_query(cast(LiteralString, statement), database_=database)
+        driver.execute_query(cast(LiteralString, statement), database_=database)  # type: ignore[redundant-cast]  # mypy treats LiteralString as str
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
     return len(todo)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import SupportsInt, TypeGuard, cast
 
 import rdflib
 from rdflib import OWL, RDF, RDFS, BNode, Literal, URIRef
@@ -68,7 +69,7 @@ class Field:
 
     @property
     def enum(self) -> tuple[str, ...] | None:
-        sets = [tuple(v) for v in self._values("in")]  # type: ignore[call-overload]
+        sets = [tuple(cast("Iterable[object]", v)) for v in self._values("in")]
         if not sets:
             return None
         keep = [v for v in sets[0] if all(v in s for s in sets[1:])]
@@ -89,9 +90,13 @@ class Relationship:
     required: bool = False
     many: bool = True
     constraints: tuple[Constraint, ...] = ()
-    edge_class: str | None = None  # the reified class holding the relationship's properties
+    edge_class: str | None = (
+        None  # the reified class holding the relationship's properties
+    )
     properties: tuple[Field, ...] = ()
-    inverse: str | None = None  # the GraphQL field on the target that walks it backwards
+    inverse: str | None = (
+        None  # the GraphQL field on the target that walks it backwards
+    )
     inverse_label: str = ""
     inverse_comment: str = ""
 
@@ -149,13 +154,13 @@ class Ontology:
         """Relationships with a declared inverse that end at this class or a superclass."""
         labels = self.node(name).labels
         return tuple(
-            r
-            for r in self.relationships.values()
-            if r.target in labels and r.inverse
+            r for r in self.relationships.values() if r.target in labels and r.inverse
         )
 
     def relationship_by_type(self, rel_type: str) -> Relationship | None:
-        return next((r for r in self.relationships.values() if r.type == rel_type), None)
+        return next(
+            (r for r in self.relationships.values() if r.type == rel_type), None
+        )
 
 
 def upper_snake(name: str) -> str:
@@ -178,7 +183,9 @@ def parse(path: Path) -> rdflib.Graph:
     graph = rdflib.Graph()
     try:
         graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
-    except Exception as exc:  # rdflib raises BadSyntax, or ValueError from term constructors
+    except (
+        Exception
+    ) as exc:  # rdflib raises BadSyntax, or ValueError from term constructors
         line = getattr(exc, "lines", None)
         index = getattr(exc, "_i", None)
         why = getattr(exc, "_why", None) or str(exc).splitlines()[0]
@@ -219,9 +226,7 @@ class _Reader:
 
     def problem(self, term: URIRef | str, message: str) -> None:
         name = self.local(term) if isinstance(term, URIRef) else term
-        self.problems.append(
-            OntologyProblem(name, self._lines.get(name), message)
-        )
+        self.problems.append(OntologyProblem(name, self._lines.get(name), message))
 
     def local(self, term: object) -> str:
         text = str(term)
@@ -229,7 +234,7 @@ class _Reader:
             return text[len(str(C360)) :]
         return text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
-    def ours(self, term: object) -> bool:
+    def ours(self, term: object) -> TypeGuard[URIRef]:
         return isinstance(term, URIRef) and str(term).startswith(str(C360))
 
     def text(self, term: URIRef, prop: URIRef) -> str:
@@ -237,7 +242,7 @@ class _Reader:
         return str(value) if value is not None else ""
 
     def flag(self, term: object, prop: URIRef) -> bool:
-        value = self.g.value(term, prop)  # type: ignore[arg-type]
+        value = self.g.value(cast(rdflib.term.Node, term), prop)
         return isinstance(value, Literal) and bool(value.toPython())
 
     def members(self, node: object) -> list[rdflib.term.Node]:
@@ -250,7 +255,11 @@ class _Reader:
     def aligned(self, term: URIRef) -> tuple[str, ...]:
         out = []
         for prop in (OWL.equivalentClass, RDFS.subClassOf, OWL.equivalentProperty):
-            out += [str(o) for o in self.g.objects(term, prop) if isinstance(o, URIRef) and not self.ours(o)]
+            out += [
+                str(o)
+                for o in self.g.objects(term, prop)
+                if isinstance(o, URIRef) and not self.ours(o)
+            ]
         return tuple(sorted(out))
 
 
@@ -277,21 +286,18 @@ def build(graph: rdflib.Graph, path: Path) -> tuple[Ontology, list[OntologyProbl
     if onto is None or not version:
         r.problem("Ontology", "the file needs one owl:Ontology with owl:versionInfo")
 
-    classes = sorted(
-        (c for c in g.subjects(RDF.type, OWL.Class) if r.ours(c)), key=str
-    )
+    classes = sorted((c for c in g.subjects(RDF.type, OWL.Class) if r.ours(c)), key=str)
     edge_of: dict[URIRef, URIRef] = {}
     for c in classes:
         target = g.value(c, C360.reifies)
         if target is not None:
-            edge_of[c] = target  # type: ignore[assignment]
+            edge_of[c] = cast(URIRef, target)
     node_classes = [
         c for c in classes if c not in edge_of and c != C360.ProcessingPurpose
     ]
 
     supers: dict[URIRef, list[URIRef]] = {
-        c: [s for s in g.objects(c, RDFS.subClassOf) if r.ours(s)]  # type: ignore[misc]
-        for c in classes
+        c: [s for s in g.objects(c, RDFS.subClassOf) if r.ours(s)] for c in classes
     }
 
     def ancestors(c: URIRef) -> list[URIRef]:
@@ -312,7 +318,9 @@ def build(graph: rdflib.Graph, path: Path) -> tuple[Ontology, list[OntologyProbl
     for p in sorted(g.subjects(RDF.type, OWL.DatatypeProperty), key=str):
         if not r.ours(p):
             continue
-        domains = [d for d in r.members(g.value(p, RDFS.domain)) if isinstance(d, URIRef)]
+        domains = [
+            d for d in r.members(g.value(p, RDFS.domain)) if isinstance(d, URIRef)
+        ]
         rng = g.value(p, RDFS.range)
         if not domains:
             r.problem(p, "datatype property has no rdfs:domain")
@@ -323,7 +331,7 @@ def build(graph: rdflib.Graph, path: Path) -> tuple[Ontology, list[OntologyProbl
         for d in domains:
             if d not in classes:
                 r.problem(p, f"domain {r.local(d)} is not a declared owl:Class")
-        dprops[p] = domains  # type: ignore[assignment]
+        dprops[p] = domains
         _check_label(r, p)
 
     def field_for(p: URIRef, cls: URIRef) -> Field:
@@ -331,7 +339,7 @@ def build(graph: rdflib.Graph, path: Path) -> tuple[Ontology, list[OntologyProbl
         constraints = tuple(
             con for c in lineage for con in shapes.get(c, {}).get(p, [])
         )
-        shape_flag = lambda kind: next(  # noqa: E731
+        shape_flag: Callable[[str], object] = lambda kind: next(  # noqa: E731
             (con.value for con in constraints if con.kind == kind), None
         )
         rng = g.value(p, RDFS.range)
@@ -368,35 +376,46 @@ def build(graph: rdflib.Graph, path: Path) -> tuple[Ontology, list[OntologyProbl
         if not r.ours(p):
             continue
         _check_label(r, p)
-        inv = g.value(p, OWL.inverseOf)
+        inv = cast("URIRef | None", g.value(p, OWL.inverseOf))
         if inv is not None:
             if (inv, RDF.type, OWL.ObjectProperty) not in g:
-                r.problem(p, f"owl:inverseOf {r.local(inv)}, which is not an object property")
+                r.problem(
+                    p, f"owl:inverseOf {r.local(inv)}, which is not an object property"
+                )
             elif inv in inverses:
-                r.problem(p, f"{r.local(inv)} already has the inverse {r.local(inverses[inv])}")  # type: ignore[index]
+                r.problem(
+                    p,
+                    f"{r.local(inv)} already has the inverse {r.local(inverses[inv])}",
+                )
             else:
-                inverses[inv] = p  # type: ignore[index]
+                inverses[inv] = p
             continue
         rel_props.append(p)
 
     relationships: dict[str, Relationship] = {}
     reified = {target: c for c, target in edge_of.items()}
     for p in rel_props:
-        domains = r.members(g.value(p, RDFS.domain))
+        domains = cast("list[URIRef]", r.members(g.value(p, RDFS.domain)))
         ranges = r.members(g.value(p, RDFS.range))
         if len(domains) != 1 or len(ranges) != 1:
-            r.problem(p, "an object property needs exactly one rdfs:domain and one rdfs:range class")
+            r.problem(
+                p,
+                "an object property needs exactly one rdfs:domain and one rdfs:range class",
+            )
             continue
         dom, rng = domains[0], ranges[0]
         for end, what in ((dom, "domain"), (rng, "range")):
             if end not in node_classes:
                 r.problem(p, f"{what} {r.local(end)} is not a declared node class")
         constraints = tuple(
-            con for c in [dom, *ancestors(dom)] for con in shapes.get(c, {}).get(p, [])  # type: ignore[list-item, arg-type]
+            con for c in [dom, *ancestors(dom)] for con in shapes.get(c, {}).get(p, [])
         )
         for con in constraints:
             if con.kind == "class" and con.value != r.local(rng):
-                r.problem(p, f"{con.shape} says sh:class {con.value}, the range is {r.local(rng)}")
+                r.problem(
+                    p,
+                    f"{con.shape} says sh:class {con.value}, the range is {r.local(rng)}",
+                )
         edge = reified.get(p)
         inv = inverses.get(p)
         relationships[r.local(p)] = Relationship(
@@ -407,8 +426,16 @@ def build(graph: rdflib.Graph, path: Path) -> tuple[Ontology, list[OntologyProbl
             target=r.local(rng),
             label=r.text(p, RDFS.label),
             comment=r.text(p, RDFS.comment),
-            required=any(int(c.value) >= 1 for c in constraints if c.kind == "minCount"),  # type: ignore[call-overload]
-            many=not any(int(c.value) <= 1 for c in constraints if c.kind == "maxCount"),  # type: ignore[call-overload]
+            required=any(
+                int(cast(SupportsInt, c.value)) >= 1
+                for c in constraints
+                if c.kind == "minCount"
+            ),
+            many=not any(
+                int(cast(SupportsInt, c.value)) <= 1
+                for c in constraints
+                if c.kind == "maxCount"
+            ),
             constraints=constraints,
             edge_class=r.local(edge) if edge is not None else None,
             properties=fields_of(edge) if edge is not None else (),
@@ -418,15 +445,18 @@ def build(graph: rdflib.Graph, path: Path) -> tuple[Ontology, list[OntologyProbl
         )
     for c, target in edge_of.items():
         if target not in rel_props:
-            r.problem(c, f"c360:reifies {r.local(target)}, which is not a relationship (object property without owl:inverseOf)")
+            r.problem(
+                c,
+                f"c360:reifies {r.local(target)}, which is not a relationship (object property without owl:inverseOf)",
+            )
 
     nodes: dict[str, NodeType] = {}
     for c in node_classes:
         _check_label(r, c)
         lineage = [c, *ancestors(c)]
         key: tuple[str, ...] = ()
-        for k in lineage:
-            key_list = g.value(k, OWL.hasKey)
+        for lineage_class in lineage:
+            key_list = g.value(lineage_class, OWL.hasKey)
             if key_list is not None:
                 key = tuple(r.local(x) for x in Collection(g, key_list))
                 break
@@ -434,7 +464,9 @@ def build(graph: rdflib.Graph, path: Path) -> tuple[Ontology, list[OntologyProbl
         names = {f.name for f in fields}
         for k in key:
             if k not in names:
-                r.problem(c, f"key property {k} is not a datatype property of {r.local(c)}")
+                r.problem(
+                    c, f"key property {k} is not a datatype property of {r.local(c)}"
+                )
         nodes[r.local(c)] = NodeType(
             name=r.local(c),
             iri=str(c),
@@ -453,22 +485,31 @@ def build(graph: rdflib.Graph, path: Path) -> tuple[Ontology, list[OntologyProbl
             if not any(con.kind == "maxCount" for con in f.constraints) and not any(
                 con.kind in {"datatype", "minCount"} for con in f.constraints
             ):
-                r.problem(f.name, f"{node.name}.{f.name} has no property shape (cardinality) on {node.name}Shape or a superclass shape")
+                r.problem(
+                    f.name,
+                    f"{node.name}.{f.name} has no property shape (cardinality) on {node.name}Shape or a superclass shape",
+                )
             for con in f.constraints:
                 if con.kind == "datatype" and con.value != f.datatype:
-                    r.problem(f.name, f"{con.shape} says sh:datatype xsd:{con.value}, the range is xsd:{f.datatype}")
+                    r.problem(
+                        f.name,
+                        f"{con.shape} says sh:datatype xsd:{con.value}, the range is xsd:{f.datatype}",
+                    )
     for rel in relationships.values():
         for f in rel.properties:
             for con in f.constraints:
                 if con.kind == "datatype" and con.value != f.datatype:
-                    r.problem(f.name, f"{con.shape} says sh:datatype xsd:{con.value}, the range is xsd:{f.datatype}")
+                    r.problem(
+                        f.name,
+                        f"{con.shape} says sh:datatype xsd:{con.value}, the range is xsd:{f.datatype}",
+                    )
 
     # Shapes about properties their class does not have.
-    known_fields = {
-        (cls, f.name)
-        for cls, n in nodes.items()
-        for f in n.fields
-    } | {(rel.edge_class, f.name) for rel in relationships.values() for f in rel.properties}
+    known_fields = {(cls, f.name) for cls, n in nodes.items() for f in n.fields} | {
+        (rel.edge_class, f.name)
+        for rel in relationships.values()
+        for f in rel.properties
+    }
     for cls_iri, by_path in shapes.items():
         cls = r.local(cls_iri)
         if cls not in nodes and cls_iri not in edge_of:
@@ -481,13 +522,16 @@ def build(graph: rdflib.Graph, path: Path) -> tuple[Ontology, list[OntologyProbl
             if (cls, name) not in known_fields and not any(
                 (s, name) in known_fields for s in nodes.get(cls, _EMPTY).labels
             ):
-                r.problem(name, f"{cls}Shape constrains {name}, which is not a property of {cls} (check rdfs:domain)")
+                r.problem(
+                    name,
+                    f"{cls}Shape constrains {name}, which is not a property of {cls} (check rdfs:domain)",
+                )
 
     model = Ontology(
         path=path,
         iri=str(onto) if onto is not None else "",
         version=version,
-        label=r.text(onto, RDFS.label) if isinstance(onto, URIRef) else "",  # type: ignore[arg-type]
+        label=r.text(onto, RDFS.label) if isinstance(onto, URIRef) else "",
         nodes=nodes,
         relationships=relationships,
         graph=graph,
@@ -533,7 +577,9 @@ def _shapes(r: _Reader) -> dict[URIRef, dict[URIRef, list[Constraint]]]:
         for prop_shape in g.objects(shape, SH.property):
             path = g.value(prop_shape, SH.path)
             if not isinstance(path, URIRef):
-                r.problem(shape_name, "a property shape needs a plain property as sh:path")
+                r.problem(
+                    shape_name, "a property shape needs a plain property as sh:path"
+                )
                 continue
             message = g.value(prop_shape, SH.message)
             for pred, kind in _KINDS.items():
@@ -553,7 +599,7 @@ def _constraint_value(r: _Reader, kind: str, value: rdflib.term.Node) -> object:
     if kind == "in":
         return tuple(
             v.toPython() if isinstance(v, Literal) else str(v)
-            for v in Collection(r.g, value)  # type: ignore[arg-type]
+            for v in Collection(r.g, value)
         )
     if kind in {"datatype", "class"}:
         return r.local(value)

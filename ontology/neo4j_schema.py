@@ -48,9 +48,13 @@ def schema_items(model: Ontology) -> tuple[SchemaItem, ...]:
     for node in sorted(model.nodes.values(), key=lambda n: n.name):
         if node.key and _owns_key(model, node.name):
             label = node.name
-            name = f"{snake(label)}_{snake(node.key[0])}" if len(node.key) == 1 else f"{snake(label)}_key"
-            props = ", ".join(f"n.{_q(p)}" for p in node.key)
-            target = f"({props})" if len(node.key) > 1 else props
+            name = (
+                f"{snake(label)}_{snake(node.key[0])}"
+                if len(node.key) == 1
+                else f"{snake(label)}_key"
+            )
+            key_props = ", ".join(f"n.{_q(p)}" for p in node.key)
+            target = f"({key_props})" if len(node.key) > 1 else key_props
             items.append(
                 SchemaItem(
                     name,

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from ontology.model import Constraint, Field, Ontology
 
@@ -118,7 +118,7 @@ COERCE: dict[str, Coerce] = {
 class _Check:
     """One value-level constraint compiled to a predicate."""
 
-    test: Callable[[Any], bool]
+    test: Callable[..., bool]  # lambdas bind their constraint as a default argument
     constraint: Constraint
     message: str
 
@@ -130,20 +130,43 @@ def _value_checks(f: Field) -> list[_Check]:
         if c.kind == "pattern":
             rx = re.compile(str(c.value))
             checks.append(
-                _Check(lambda v, rx=rx: bool(rx.search(str(v))), c, msg or f"does not match {c.value}")
+                _Check(
+                    lambda v, rx=rx: bool(rx.search(str(v))),
+                    c,
+                    msg or f"does not match {c.value}",
+                )
             )
         elif c.kind == "in":
-            allowed = frozenset(c.value)  # type: ignore[arg-type]
-            shown = ", ".join(map(str, c.value))  # type: ignore[call-overload]
-            checks.append(_Check(lambda v, a=allowed: v in a, c, msg or f"not one of {shown}"))
+            members = cast("tuple[object, ...]", c.value)
+            allowed = frozenset(members)
+            shown = ", ".join(map(str, members))
+            checks.append(
+                _Check(lambda v, a=allowed: v in a, c, msg or f"not one of {shown}")
+            )
         elif c.kind == "minInclusive":
-            checks.append(_Check(lambda v, b=c.value: v >= b, c, msg or f"below {c.value}"))
+            checks.append(
+                _Check(lambda v, b=c.value: v >= b, c, msg or f"below {c.value}")
+            )
         elif c.kind == "maxInclusive":
-            checks.append(_Check(lambda v, b=c.value: v <= b, c, msg or f"above {c.value}"))
+            checks.append(
+                _Check(lambda v, b=c.value: v <= b, c, msg or f"above {c.value}")
+            )
         elif c.kind == "minLength":
-            checks.append(_Check(lambda v, n=c.value: len(str(v)) >= n, c, msg or f"shorter than {c.value}"))
+            checks.append(
+                _Check(
+                    lambda v, n=c.value: len(str(v)) >= n,
+                    c,
+                    msg or f"shorter than {c.value}",
+                )
+            )
         elif c.kind == "maxLength":
-            checks.append(_Check(lambda v, n=c.value: len(str(v)) <= n, c, msg or f"longer than {c.value} characters"))
+            checks.append(
+                _Check(
+                    lambda v, n=c.value: len(str(v)) <= n,
+                    c,
+                    msg or f"longer than {c.value} characters",
+                )
+            )
     return checks
 
 
@@ -162,12 +185,20 @@ class _CompiledField:
 class Validator:
     """The compiled shapes of one class (a node label or a relationship's edge class)."""
 
-    def __init__(self, owner: str, fields: Iterable[Field], relationships: Mapping[str, tuple[bool, bool, str]] = {}) -> None:  # noqa: B006 - read only
+    def __init__(
+        self,
+        owner: str,
+        fields: Iterable[Field],
+        relationships: Mapping[str, tuple[bool, bool, str]] = {},
+    ) -> None:
         self.owner = owner
         self.default_shape = f"{owner}Shape"
         self.fields = {
             f.name: _CompiledField(
-                f, COERCE[f.datatype], tuple(_value_checks(f)), _shape_of(f, "datatype", self.default_shape)
+                f,
+                COERCE[f.datatype],
+                tuple(_value_checks(f)),
+                _shape_of(f, "datatype", self.default_shape),
             )
             for f in fields
         }
@@ -187,44 +218,77 @@ class Validator:
             compiled = self.fields.get(name)
             if compiled is None:
                 problems.append(
-                    Violation(self.default_shape, name, raw, f"{name} is not a property of {self.owner} in the ontology")
+                    Violation(
+                        self.default_shape,
+                        name,
+                        raw,
+                        f"{name} is not a property of {self.owner} in the ontology",
+                    )
                 )
                 continue
             value = self._field(compiled, raw, problems)
             if value is not None:
                 out[name] = value
         for name, compiled in self.fields.items():
-            if compiled.field.required and name not in out and not any(p.path == name for p in problems):
+            if (
+                compiled.field.required
+                and name not in out
+                and not any(p.path == name for p in problems)
+            ):
                 problems.append(
-                    Violation(_shape_of(compiled.field, "minCount", self.default_shape), name, None, "is required")
+                    Violation(
+                        _shape_of(compiled.field, "minCount", self.default_shape),
+                        name,
+                        None,
+                        "is required",
+                    )
                 )
         for name, target in (links or {}).items():
-            required, many, shape = self.relationships.get(name, (False, True, self.default_shape))
-            values = [t for t in (target if isinstance(target, list | tuple) else [target]) if t not in (None, "")]
+            required, many, shape = self.relationships.get(
+                name, (False, True, self.default_shape)
+            )
+            values = [
+                t
+                for t in (target if isinstance(target, list | tuple) else [target])
+                if t not in (None, "")
+            ]
             if required and not values:
                 problems.append(Violation(shape, name, None, "is required"))
             if not many and len(values) > 1:
                 problems.append(Violation(shape, name, values, "allows one value"))
         return out, problems
 
-    def _field(self, compiled: _CompiledField, raw: Any, problems: list[Violation]) -> Any:
+    def _field(
+        self, compiled: _CompiledField, raw: Any, problems: list[Violation]
+    ) -> Any:
         f = compiled.field
         if raw is None or raw == "" or raw == []:
             return None
         items = raw if isinstance(raw, list | tuple) else [raw]
         if not f.many and len(items) > 1:
-            problems.append(Violation(_shape_of(f, "maxCount", compiled.shape), f.name, raw, "allows one value"))
+            problems.append(
+                Violation(
+                    _shape_of(f, "maxCount", compiled.shape),
+                    f.name,
+                    raw,
+                    "allows one value",
+                )
+            )
             return None
         coerced = []
         for item in items:
             try:
                 value = compiled.coerce(item)
             except _Invalid as exc:
-                problems.append(Violation(compiled.shape, f.name, item, f"{exc} (xsd:{f.datatype})"))
+                problems.append(
+                    Violation(compiled.shape, f.name, item, f"{exc} (xsd:{f.datatype})")
+                )
                 return None
             for check in compiled.checks:
                 if not check.test(value):
-                    problems.append(Violation(check.constraint.shape, f.name, item, check.message))
+                    problems.append(
+                        Violation(check.constraint.shape, f.name, item, check.message)
+                    )
                     return None
             coerced.append(value)
         return coerced if f.many else coerced[0]
@@ -235,7 +299,11 @@ def validators(model: Ontology) -> dict[str, Validator]:
     out: dict[str, Validator] = {}
     for node in model.nodes.values():
         rels = {
-            r.name: (r.required, r.many, next((c.shape for c in r.constraints), f"{node.name}Shape"))
+            r.name: (
+                r.required,
+                r.many,
+                next((c.shape for c in r.constraints), f"{node.name}Shape"),
+            )
             for r in model.outgoing(node.name)
         }
         out[node.name] = Validator(node.name, node.fields, rels)
