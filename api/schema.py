@@ -15,6 +15,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, Optional, cast
 
+import neo4j
 import strawberry
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import Info
@@ -366,7 +367,7 @@ async def _run(info: Info, query: Any, params: dict[str, Any]) -> list[Any]:
         query,
         params,
         database_=info.context["database"],
-        routing_=__import__("neo4j").RoutingControl.READ,
+        routing_=neo4j.RoutingControl.READ,
     )
     return list(records)
 
@@ -401,11 +402,8 @@ def _connection_resolver(
 ) -> Callable[..., Any]:
     async def resolve(info: Info, **kwargs: Any) -> Any:
         sel = _selection(cast(SelectedField, info.selected_fields[0]))
-        query, params, offset = cq.compile_connection(gql, root.type, sel)
+        query, params, offset, first = cq.compile_connection(gql, root.type, sel)
         records = await _run(info, query, params)
-        first = cq._bounded(
-            sel.args.get("first"), cq.PAGE_DEFAULT, cq.PAGE_MAX, "first"
-        )
         return _connection_result(
             sel,
             records[0]["total"],

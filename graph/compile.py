@@ -180,17 +180,10 @@ def _relation(type_: GqlType, name: str) -> GqlRelationField | None:
 
 
 def _order_key(type_: GqlType, var: str) -> str:
-    """Stable order for nested lists: the type's key fields (ID first), else none."""
-    keys = [s.name for s in type_.scalars if s.scalar == "ID"] or [
-        s.name
-        for s in type_.scalars
-        if s.required
-        and not s.many
-        and s.name in {"code", "vin", "value", "sku", "id", "version"}
-    ]
-    if not keys and any(s.name == "sourceId" for s in type_.scalars):
-        keys = ["source", "sourceId"]
-    return " ORDER BY " + ", ".join(f"{var}.{q(k)}" for k in keys) if keys else ""
+    """Stable order for lists: the type's key (``owl:hasKey``), else none."""
+    if not type_.key:
+        return ""
+    return " ORDER BY " + ", ".join(f"{var}.{q(k)}" for k in type_.key)
 
 
 def _value(scalar: GqlScalarField, value: Any) -> Any:
@@ -247,8 +240,10 @@ def compile_nodes(
 
 def compile_connection(
     schema: GqlSchema, type_name: str, sel: Selection
-) -> tuple[LiteralString, dict[str, Any], int]:
-    """``dealers(where, orderBy, first, after) { totalCount pageInfo edges { cursor node } }``."""
+) -> tuple[LiteralString, dict[str, Any], int, int]:
+    """``dealers(where, orderBy, first, after) { totalCount pageInfo edges { cursor node } }``.
+
+    Returns the query, its parameters, the page's offset and its size (``first``)."""
     b = _Builder(schema)
     type_ = schema.type(type_name)
     label = q(type_.label or type_name)
@@ -274,7 +269,7 @@ def compile_connection(
         f"RETURN collect({b.node(type_, 'n', _merge(node_sel))}) AS nodes }} "
         "RETURN total, nodes"
     )
-    return cast(LiteralString, text), b.params, offset  # type: ignore[redundant-cast]  # mypy treats LiteralString as str
+    return cast(LiteralString, text), b.params, offset, first  # type: ignore[redundant-cast]  # mypy treats LiteralString as str
 
 
 def _merge(selections: tuple[Selection, ...]) -> tuple[Selection, ...]:

@@ -74,6 +74,9 @@ class GqlType:
     scalars: tuple[GqlScalarField, ...]
     relations: tuple[GqlRelationField, ...]
     edge_node: str | None = None  # for edge types: the type of ``node``
+    key: tuple[
+        str, ...
+    ] = ()  # owl:hasKey of a node type: the stable order of its lists
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,7 @@ def describe(model: Ontology) -> GqlSchema:
             node.name,
             scalars,
             tuple(sorted(relations, key=lambda r: r.name)),
+            key=node.key,
         )
         roots.append(_root(node, scalars))
     for rel in sorted(model.relationships.values(), key=lambda r: r.name):

@@ -616,7 +616,3 @@ def iter_fields(model: Ontology) -> Iterator[tuple[str, Field]]:
     for rel in model.relationships.values():
         for f in rel.properties:
             yield rel.type, f
-
-
-def names(items: Iterable[NodeType | Relationship]) -> list[str]:
-    return sorted(i.name for i in items)
