@@ -9,6 +9,7 @@ quarantined with it, so nothing half-valid reaches the graph and nothing is drop
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,13 @@ from typing import Any
 import neo4j
 
 from graph import load, schema
+from graph.cypher import resolution as resolution_graph
 from graph.cypher.customer import search_text
-from linkage import exact
+from linkage.ids import Key
 from linkage.records import Quarantined, SourceRecord
+from linkage.resolve import Decisions, Resolution, resolve
+from linkage.settings import LinkageSettings
+from linkage.settings import default as default_linkage
 from linkage.sources import Ingested, ingest, load_sources
 from ontology.model import Ontology
 from ontology.model import default as default_ontology
@@ -34,6 +39,8 @@ class PipelineResult:
     removed_persons: int
     unmapped: dict[str, set[str]]
     touchpoint_rows: dict[str, int]
+    review: int = 0
+    households: int = 0
 
     @property
     def consolidation_rate(self) -> float:
@@ -47,14 +54,23 @@ def run(
     progress: load.Progress | None = None,
     database: str = "neo4j",
     model: Ontology | None = None,
+    linkage_settings: LinkageSettings | None = None,
 ) -> PipelineResult:
     """Ingest every source of ``sources_path``, resolve, validate, write the graph. Idempotent."""
     model = model or default_ontology()
+    settings = linkage_settings or default_linkage()
     data = ingest(load_sources(sources_path), progress)
     gate = Gate(validators(model), list(data.quarantined))
     records = gate.records(data.records)
-    persons = exact.resolve(records)
     schema.apply_schema(driver, model, database)
+    resolution = resolve(
+        records,
+        settings,
+        previous=resolution_graph.previous_assignment(driver, database),
+        decisions=decisions_from(resolution_graph.decisions(driver, database)),
+        progress=progress,
+    )
+    gate.quarantined += resolution.quarantined
     for kind, rows in gate.reference(data).items():
         load.load_rows(
             driver,
@@ -64,32 +80,81 @@ def run(
             progress=progress,
             database=database,
         )
+    resolved = {r.key for c in resolution.customers for r in c.records}
     load.load_rows(
         driver,
         load.RECORDS,
-        [gate.record_row(r) for r in records],
+        [gate.record_row(r) for r in records if r.key in resolved],
         what="source records",
         progress=progress,
         database=database,
     )
+    at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    former = _former_ids(driver, database)
     load.load_rows(
         driver,
         load.PERSONS,
-        gate.person_rows(persons),
+        gate.person_rows(resolution, at, former),
         what="persons",
         progress=progress,
         database=database,
     )
+    resolution_graph.clear_evidence(driver, database)
+    load.load_rows(
+        driver,
+        resolution_graph.EVIDENCE,
+        gate.evidence_rows(resolution),
+        what="match evidence",
+        progress=progress,
+        database=database,
+    )
+    load.load_rows(
+        driver,
+        resolution_graph.HOUSEHOLDS,
+        gate.household_rows(resolution),
+        what="households",
+        progress=progress,
+        database=database,
+    )
+    resolution_graph.prune_households(driver, database)
+    resolution_graph.save_model(
+        driver, database, resolution.version, resolution.model, at
+    )
     removed = load.prune_orphans(driver, database)
     return PipelineResult(
         lines=data.lines,
-        records=len(records),
-        persons=len(persons),
+        records=len(resolved),
+        persons=len(resolution.customers),
         quarantined=tuple(gate.quarantined),
         removed_persons=removed,
         unmapped=data.unmapped,
         touchpoint_rows=dict(data.touchpoint_rows),
+        review=sum(1 for p in resolution.pairs if p.decision == "review"),
+        households=len(resolution.households),
     )
+
+
+def decisions_from(rows: list[tuple[str, list[Key], list[Key]]]) -> Decisions:
+    """Manual decisions as must-link and cannot-link pairs.
+
+    merge and split: the decision's records are one person; split and never_link: none of
+    them ever shares a person with the records it names as apart.
+    """
+    merge: list[tuple[Key, Key]] = []
+    never: list[tuple[Key, Key]] = []
+    for decision, keys, apart in rows:
+        if decision in {"merge", "split"}:
+            merge += [(keys[0], k) for k in keys[1:]]
+        never += [(a, b) for a in keys for b in apart]
+    return Decisions(tuple(merge), tuple(never))
+
+
+def _former_ids(driver: neo4j.Driver, database: str) -> dict[str, list[str]]:
+    records, _, _ = driver.execute_query(
+        "MATCH (p:Person) WHERE p.formerIds IS NOT NULL RETURN p.id AS id, p.formerIds AS former",
+        database_=database,
+    )
+    return {r["id"]: list(r["former"]) for r in records}
 
 
 def _blank(v: str | None) -> str | None:
@@ -272,12 +337,18 @@ class Gate:
             "phoneUse": {"raw": r.phone},
         }
 
-    def person_rows(self, persons: list[exact.Person]) -> list[dict[str, Any]]:
+    def person_rows(
+        self, resolution: Resolution, at: str, former: dict[str, list[str]]
+    ) -> list[dict[str, Any]]:
         rows = []
-        for p in persons:
+        for p in resolution.customers:
             names = {n for r in p.records for n in (r.first_name, r.last_name) if n}
             names |= {n for n in (p.given_name, p.family_name) if n}
             where = f"person {p.id}"
+            old = {p.id, *p.absorbed}
+            former_ids = sorted(
+                ({i for o in old for i in former.get(o, [])} | set(p.absorbed)) - {p.id}
+            )
             props = self._ok(
                 "Person",
                 where,
@@ -286,14 +357,21 @@ class Gate:
                     "givenName": p.given_name,
                     "familyName": p.family_name,
                     "displayName": p.display_name,
+                    "birthDate": p.birth_date,
                     "countryCode": p.country,
+                    "language": p.language,
                     "emails": list(p.emails),
                     "phones": list(p.phones),
+                    "formerIds": former_ids or None,
+                    "splitFrom": list(p.split_from) or None,
                     "searchText": search_text([*sorted(names), *p.emails, *p.phones]),
                 },
             )
             if props is None:
                 continue
+            golden: dict[tuple[str, str], list[str]] = {}
+            for name, g in p.golden:
+                golden.setdefault(g.record, []).append(name)
             rows.append(
                 {
                     "id": p.id,
@@ -307,7 +385,8 @@ class Gate:
                                 {"source": link.record[0], "sourceId": link.record[1]},
                                 {
                                     "rule": link.rule,
-                                    "rulesetVersion": exact.RULESET,
+                                    "rulesetVersion": resolution.version,
+                                    "matchScore": link.score,
                                     "matchedSource": link.matched[0]
                                     if link.matched
                                     else None,
@@ -315,7 +394,11 @@ class Gate:
                                     if link.matched
                                     else None,
                                     "matchedValue": link.value,
-                                    "actor": "auto",
+                                    "goldenFields": golden.get(link.record),
+                                    "at": at,
+                                    "actor": "manual"
+                                    if link.rule == "manual_merge"
+                                    else "auto",
                                 },
                             )
                             for link in p.links
@@ -354,6 +437,44 @@ class Gate:
                     ),
                 }
             )
+        return rows
+
+    def evidence_rows(self, resolution: Resolution) -> list[dict[str, Any]]:
+        """Pairwise evidence as MATCHED relationships (first record = smaller key)."""
+        rows = []
+        for e in resolution.pairs:
+            a, b = sorted((e.a, e.b))
+            props = self._ok(
+                "MATCHED",
+                f"evidence {a[0]}/{a[1]} {b[0]}/{b[1]}",
+                {
+                    "decision": e.decision,
+                    "rule": e.rule,
+                    "rulesetVersion": resolution.version,
+                    "matchScore": e.score,
+                    "decisionReason": e.reason,
+                    "features": [f"{k}={v}" for k, v in e.features] or None,
+                },
+            )
+            if props is not None:
+                rows.append({"a": list(a), "b": list(b), "props": props})
+        return rows
+
+    def household_rows(self, resolution: Resolution) -> list[dict[str, Any]]:
+        rows = []
+        for h in resolution.households:
+            shared = sorted(
+                {s.rule for s in h.evidence}
+            )  # rule names only: values are PII
+            members = [
+                {
+                    "id": resolution.customers[m].id,
+                    "props": {"evidence": ", ".join(shared)},
+                }
+                for m in h.members
+            ]
+            if self._ok("Household", f"household {h.id}", {"id": h.id}) is not None:
+                rows.append({"id": h.id, "members": members})
         return rows
 
     def _edges(

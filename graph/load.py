@@ -84,7 +84,7 @@ MERGE (p:Person {id: r.id})
 SET p = r.props
 WITH p, r
 CALL (p) {
-  OPTIONAL MATCH (p)-[old:OWNS|MEMBER_OF|PREFERS_DEALER]->()
+  OPTIONAL MATCH (p)-[old:OWNS|MEMBER_OF|PREFERS_DEALER|IN_HOUSEHOLD]->()
   DELETE old
 }
 CALL (p, r) {
@@ -93,7 +93,9 @@ CALL (p, r) {
   OPTIONAL MATCH (s)-[stale:RESOLVED_TO]->(other:Person) WHERE other <> p
   DELETE stale
   MERGE (s)-[rt:RESOLVED_TO]->(p)
+  WITH rt, link, rt.at AS was
   SET rt = link.props
+  SET rt.at = coalesce(was, link.props.at)  // when the record first resolved here
 }
 CALL (p, r) {
   UNWIND r.vehicles AS v

@@ -40,6 +40,7 @@ SOURCES: list[dict[str, Any]] = [
         "id": ["user_id"],
         "name_order": "by_country",
         "columns": {
+            "user_id": "appAccount",
             "login_email": "email",
             "display_name": "fullName",
             "country": "country",

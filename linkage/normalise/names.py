@@ -1,27 +1,120 @@
-"""Name keys for exact comparison: NFKC, case-folded, diacritics stripped.
+"""Name keys for comparison: one Latin, case-folded spelling whatever the script or the source.
 
-The identity-resolution issue adds transliteration and the nickname table; this module is
-where they go.
+Source systems write the same person as "Müller", "MULLER", "Мюллер" or "O'Neil" / "ONeil".
+The keys here are comparison keys only: callers keep the raw value beside them for display.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
+import re
 import unicodedata
+from pathlib import Path
+
+from anyascii import anyascii
 
 # Countries whose names are written family name first (in their own script and often in Latin).
 FAMILY_NAME_FIRST_COUNTRIES = frozenset({"JP", "CN", "KR", "TW", "HU", "VN"})
 
+NICKNAMES_CSV = Path(__file__).parents[1] / "data" / "nicknames.csv"
+
+# Longer input is cut here before any work, so a pasted document can never make a key slow;
+# the key itself is cut to the same length so that name_key stays idempotent.
+MAX_NAME_CHARS = 200
+
+# Apostrophes vanish ("O'Neil" == "ONeil"): people and systems drop them freely.
+_APOSTROPHES = frozenset("'\u2019\u2018\u02bc\u02bb\u0060\u00b4\u2032\u055a\u05f3")
+# Separators between name parts become a space ("Bellini,Giuseppe", "Giuseppe (Beppe)").
+_SEPARATORS = frozenset(",;/_&+|()[]{}")
+_NOT_KEY = re.compile(r"[^a-z ]+")
+
+
+def _keep(c: str) -> str:
+    """Letters and marks go on to transliteration; hyphens and separators turn into spaces.
+
+    Everything else (digits, dots, emoji, control characters) is dropped here, before
+    anyascii would spell an emoji out as ":grinning:".
+    """
+    if c in _APOSTROPHES:
+        return ""
+    category = unicodedata.category(c)
+    if category[0] in "LM":
+        return c
+    if c.isspace() or category == "Pd" or c in _SEPARATORS:
+        return " "
+    return ""
+
 
 def name_key(raw: str | None) -> str | None:
-    """'  Müller ' -> 'muller'; None for blank input."""
-    if raw is None:
+    """The comparison key of a name: Latin letters a-z and single spaces, or None.
+
+    NFKC, case-folded, transliterated to Latin (anyascii: Cyrillic, Greek, CJK, Arabic...),
+    diacritics stripped, apostrophes removed, hyphens as spaces, other non-letters dropped.
+    Only the first ``MAX_NAME_CHARS`` characters of ``raw`` are read. None for blank input
+    or input without letters. Idempotent: ``name_key(name_key(x)) == name_key(x)``.
+
+    >>> name_key("  Müller ")
+    'muller'
+    >>> name_key("Jean-Luc O'Neil")
+    'jean luc oneil'
+    """
+    if not isinstance(raw, str):
         return None
-    text = unicodedata.normalize("NFKC", raw).strip().casefold()
-    text = "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
-    text = " ".join(text.split())
+    text = unicodedata.normalize("NFKC", raw[:MAX_NAME_CHARS]).casefold()
+    text = "".join(_keep(c) for c in text)
+    text = anyascii(text).lower().replace("'", "").replace("-", " ")
+    text = " ".join(_NOT_KEY.sub("", text).split())
+    text = text[:MAX_NAME_CHARS].rstrip()
     return text or None
+
+
+def name_tokens(raw: str | None) -> tuple[str, ...]:
+    """The sorted, unique words of the name key: swapped or multi-part names compare equal.
+
+    >>> name_tokens("Bellini Giuseppe") == name_tokens("giuseppe  BELLINI")
+    True
+    """
+    key = name_key(raw)
+    return tuple(sorted(set(key.split()))) if key else ()
+
+
+@functools.cache
+def _nicknames() -> dict[str, str]:
+    """Nickname key -> formal key, read once from ``linkage/data/nicknames.csv``.
+
+    A formal name always maps to itself, even where another row lists it as a nickname.
+    A nickname of several formal names (Max: Massimo, Maximilian) maps to the alphabetically
+    first formal key, so the result never depends on the file's row order.
+    """
+    formal_of: dict[str, set[str]] = {}
+    formals: set[str] = set()
+    with NICKNAMES_CSV.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            formal, nick = name_key(row.get("formal")), name_key(row.get("nickname"))
+            if formal is None:
+                continue
+            formals.add(formal)
+            if nick is not None:
+                formal_of.setdefault(nick, set()).add(formal)
+    table = {nick: min(options) for nick, options in formal_of.items()}
+    table.update({formal: formal for formal in formals})
+    return table
+
+
+def given_name_canonical(raw: str | None) -> str | None:
+    """The formal given-name key behind a nickname ("Beppe" -> "giuseppe"), else the name key.
+
+    The whole key is looked up (not each word); names not in the table come back as their
+    ``name_key``. Ambiguous nicknames resolve to the alphabetically first formal name.
+
+    >>> given_name_canonical("Beppe"), given_name_canonical("Bob")
+    ('giuseppe', 'robert')
+    """
+    key = name_key(raw)
+    if key is None:
+        return None
+    return _nicknames().get(key, key)
 
 
 def display_name(first: str | None, last: str | None) -> str:

@@ -214,10 +214,11 @@ def test_customer_over_http(live_api: str, demo_graph: dict[str, str]) -> None:
     assert response.status_code == 200
     c = response.json()["data"]["customer"]
     assert c["displayName"] == "Tomasz Wrona"
+    # Every record of a multi-record customer names the strongest edge that joined it.
     assert {(r["node"]["source"], r["rule"]) for r in c["sourceRecords"]} == {
-        ("dealer_crm", "seed"),
-        ("owner_app", "same_email"),
-        ("ticketing", "same_phone"),
+        ("dealer_crm", "same_email_same_given_name"),
+        ("owner_app", "same_email_same_given_name"),
+        ("ticketing", "same_mobile_same_given_name"),
     }
     # The record whose VIN was invalid still counts; only the valid VIN became a vehicle.
     assert [v["node"]["vin"] for v in c["owns"]] == ["ZVLA800B1RP007781"]

@@ -42,8 +42,10 @@ def _run_demo(
             len(customer["sourceRecords"]) >= 2
         )  # the example is a customer seen in several systems
         assert {r["rule"] for r in customer["sourceRecords"]} & {
-            "same_email",
-            "same_phone",
+            "same_email_same_given_name",
+            "same_mobile_same_given_name",
+            "same_app_account",
+            "splink",
         }
         search = httpx.post(
             url,

@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 
 import neo4j
+
+from linkage import settings as linkage_settings
 import pytest
 
 from api import pipeline
@@ -67,9 +69,9 @@ def test_every_record_resolves_to_exactly_one_person(clean_graph: neo4j.Driver) 
         """
     )
     assert bellini[0].data() == {
-        "rule": "same_phone",
+        "rule": "same_mobile_same_given_name",
         "value": "+393315551234",
-        "version": "exact-v0",
+        "version": linkage_settings.default().version,
         "vins": ["ZVLS950A7RM012345"],
         "dealers": ["IT-003"],
     }

@@ -1,0 +1,152 @@
+"""Identity-resolution state in the graph: who resolved where, evidence, decisions, the model.
+
+The graph is the system of record for resolution: the previous assignment (so IDs stay
+stable), the manual decisions (so they survive re-runs), the trained model (so incremental
+runs and explanations score the same way) and the pairwise evidence (so ``why`` can answer
+from what was decided, not from a re-computation).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, LiteralString
+
+import neo4j
+
+Key = tuple[str, str]
+
+PREVIOUS: LiteralString = """
+MATCH (s:SourceRecord)-[:RESOLVED_TO]->(p:Person)
+RETURN s.source AS source, s.sourceId AS sourceId, p.id AS id
+"""
+
+DECISIONS: LiteralString = """
+MATCH (d:LinkDecision)
+RETURN d.decision AS decision, d.records AS records, coalesce(d.apartFrom, []) AS apart
+ORDER BY d.at, d.id
+"""
+
+SAVE_DECISION: LiteralString = """
+CREATE (d:LinkDecision) SET d = $props
+"""
+
+# ``at`` moves only when the model changes, so an unchanged re-run leaves the graph as it was.
+SAVE_MODEL: LiteralString = """
+MERGE (m:LinkageModel {version: $props.version})
+WITH m, CASE WHEN m.modelJson = $props.modelJson THEN m.at ELSE $props.at END AS at
+SET m = $props
+SET m.at = at
+"""
+
+MODEL: LiteralString = """
+MATCH (m:LinkageModel) RETURN m.modelJson AS json ORDER BY m.at DESC LIMIT 1
+"""
+
+# Evidence of a batch run replaces the previous run's, in bounded transactions.
+CLEAR_EVIDENCE: LiteralString = """
+MATCH ()-[m:MATCHED]->()
+CALL (m) { DELETE m } IN TRANSACTIONS OF 10000 ROWS
+"""
+
+EVIDENCE: LiteralString = """
+UNWIND $rows AS r
+MATCH (a:SourceRecord {source: r.a[0], sourceId: r.a[1]})
+MATCH (b:SourceRecord {source: r.b[0], sourceId: r.b[1]})
+MERGE (a)-[m:MATCHED]->(b)
+SET m = r.props
+"""
+
+HOUSEHOLDS: LiteralString = """
+UNWIND $rows AS r
+MERGE (h:Household {id: r.id})
+WITH h, r
+UNWIND r.members AS member
+MATCH (p:Person {id: member.id})
+MERGE (p)-[m:IN_HOUSEHOLD]->(h)
+SET m = member.props
+"""
+
+PRUNE_HOUSEHOLDS: LiteralString = """
+MATCH (h:Household) WHERE NOT (h)<-[:IN_HOUSEHOLD]-()
+DETACH DELETE h
+"""
+
+PAIR: LiteralString = """
+MATCH (a:SourceRecord {source: $a[0], sourceId: $a[1]})
+MATCH (b:SourceRecord {source: $b[0], sourceId: $b[1]})
+OPTIONAL MATCH (a)-[ra:RESOLVED_TO]->(pa:Person)
+OPTIONAL MATCH (b)-[rb:RESOLVED_TO]->(pb:Person)
+OPTIONAL MATCH (a)-[m:MATCHED]-(b)
+RETURN properties(a) AS a, properties(b) AS b, pa.id AS personA, pb.id AS personB,
+       properties(ra) AS resolutionA, properties(rb) AS resolutionB,
+       properties(m) AS evidence
+"""
+
+# The chain of linked evidence that joins two records of one person (bounded).
+CHAIN: LiteralString = """
+MATCH (a:SourceRecord {source: $a[0], sourceId: $a[1]})
+MATCH (b:SourceRecord {source: $b[0], sourceId: $b[1]})
+MATCH path = shortestPath((a)-[:MATCHED*..12]-(b))
+WHERE all(m IN relationships(path) WHERE m.decision = 'linked')
+RETURN [n IN nodes(path) | [n.source, n.sourceId]] AS records,
+       [m IN relationships(path) | properties(m)] AS steps
+"""
+
+
+def previous_assignment(driver: neo4j.Driver, database: str) -> dict[Key, str]:
+    records, _, _ = driver.execute_query(PREVIOUS, database_=database)
+    return {(r["source"], r["sourceId"]): r["id"] for r in records}
+
+
+def decisions(
+    driver: neo4j.Driver, database: str
+) -> list[tuple[str, list[Key], list[Key]]]:
+    """Manual decisions in the order taken: (decision, its records, records kept apart)."""
+    records, _, _ = driver.execute_query(DECISIONS, database_=database)
+    return [
+        (r["decision"], [_key(k) for k in r["records"]], [_key(k) for k in r["apart"]])
+        for r in records
+    ]
+
+
+def save_decision(driver: neo4j.Driver, database: str, props: dict[str, Any]) -> None:
+    driver.execute_query(SAVE_DECISION, props=props, database_=database)
+
+
+def save_model(
+    driver: neo4j.Driver, database: str, version: str, model: dict[str, Any], at: str
+) -> None:
+    props = {"version": version, "modelJson": json.dumps(model), "at": at}
+    driver.execute_query(SAVE_MODEL, props=props, database_=database)
+
+
+def model(driver: neo4j.Driver, database: str) -> dict[str, Any] | None:
+    records, _, _ = driver.execute_query(MODEL, database_=database)
+    return json.loads(records[0]["json"]) if records else None
+
+
+def clear_evidence(driver: neo4j.Driver, database: str) -> None:
+    with driver.session(database=database) as session:
+        session.run(CLEAR_EVIDENCE).consume()
+
+
+def prune_households(driver: neo4j.Driver, database: str) -> None:
+    driver.execute_query(PRUNE_HOUSEHOLDS, database_=database)
+
+
+def pair(driver: neo4j.Driver, database: str, a: Key, b: Key) -> dict[str, Any] | None:
+    """Both records, their people, their resolution links and any direct evidence."""
+    records, _, _ = driver.execute_query(PAIR, a=list(a), b=list(b), database_=database)
+    return dict(records[0]) if records else None
+
+
+def chain(driver: neo4j.Driver, database: str, a: Key, b: Key) -> dict[str, Any] | None:
+    records, _, _ = driver.execute_query(
+        CHAIN, a=list(a), b=list(b), database_=database
+    )
+    return dict(records[0]) if records else None
+
+
+def _key(text: str) -> Key:
+    source, _, source_id = text.partition("/")
+    return source, source_id

@@ -1,0 +1,183 @@
+"""Clustering matched pairs into people, strongest evidence first, with guards against chaining.
+
+Plain connected components chain: a survey answer that gives only a shared family email
+would glue two partners into one person. Instead, edges are applied in order of strength
+(manual merges, then deterministic rules, then Splink scores) with a union-find that
+refuses a union whose two sides conflict: different exclusive values (two owner-app
+accounts, birth dates further apart than a typo, two records of a source known to hold each person once), a manual
+never-link, or - both sides being named - no compatible pair of given
+names. A refused edge is kept as ``separated`` evidence and goes to the review queue, so
+what the guard decided is visible and reversible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from jellyfish import jaro_winkler_similarity, levenshtein_distance
+
+
+@dataclass(frozen=True)
+class Edge:
+    """Evidence that two records are one person; higher ``strength`` is applied first."""
+
+    a: int
+    b: int
+    strength: float
+    rule: str
+    score: float | None = None
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    edge: Edge
+    reason: str
+
+
+@dataclass
+class _Side:
+    members: list[int]
+    exclusive: dict[str, set[str]] = field(default_factory=dict)
+    names: set[tuple[str, str | None]] = field(default_factory=set)  # (given, family)
+    forbidden: set[int] = field(default_factory=set)
+    once: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Person:
+    """What a record contributes to the guards."""
+
+    names: tuple[
+        tuple[str, str | None], ...
+    ] = ()  # (given, family) spellings, e.g. canonical
+    exclusive: tuple[tuple[str, str], ...] = ()
+    once: str | None = (
+        None  # a deduplicated source: at most one of its records per person
+    )
+
+
+@dataclass(frozen=True)
+class Guards:
+    """``exclusive`` maps a field to the edit distance still read as a typo (0 = exact)."""
+
+    exclusive: dict[str, int] = field(default_factory=dict)
+    given_name_similarity: float = 0.85
+
+
+@dataclass(frozen=True)
+class Clustering:
+    labels: tuple[int, ...]  # record index -> cluster label (its smallest member)
+    tree: tuple[Edge, ...]  # the edges that joined clusters (a spanning forest)
+    refused: tuple[Refusal, ...]
+
+    def clusters(self) -> list[list[int]]:
+        out: dict[int, list[int]] = {}
+        for i, root in enumerate(self.labels):
+            out.setdefault(root, []).append(i)
+        return sorted(out.values())
+
+
+def close(x: str, y: str, similarity: float) -> bool:
+    """Same given name up to a typo or an initial ('m' ~ 'marco')."""
+    return (
+        x == y
+        or (len(x) == 1 and y.startswith(x))
+        or (len(y) == 1 and x.startswith(y))
+        or jaro_winkler_similarity(x, y) >= similarity
+    )
+
+
+def names_compatible(
+    a: set[tuple[str, str | None]], b: set[tuple[str, str | None]], similarity: float
+) -> bool:
+    """Some record of each side has the same given name, or both names swapped."""
+    if not a or not b:
+        return True
+    for ga, fa in a:
+        for gb, fb in b:
+            if close(ga, gb, similarity):
+                return True
+            if fa and fb and close(ga, fb, similarity) and close(fa, gb, similarity):
+                return True
+    return False
+
+
+def cluster(
+    people: Sequence[Person],
+    edges: Iterable[Edge],
+    never: Iterable[tuple[int, int]] = (),
+    guards: Guards = Guards(),
+) -> Clustering:
+    """Union-find over ``edges`` in descending strength; deterministic for the same input."""
+    n = len(people)
+    parent = list(range(n))
+    sides: dict[int, _Side] = {}
+    for i, p in enumerate(people):
+        side = _Side([i])
+        for key, value in p.exclusive:
+            side.exclusive.setdefault(key, set()).add(value)
+        if p.once:
+            side.once.add(p.once)
+        side.names.update(p.names)
+        sides[i] = side
+    for x, y in never:
+        sides[x].forbidden.add(y)
+        sides[y].forbidden.add(x)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    tree: list[Edge] = []
+    refused: list[Refusal] = []
+    ordered = sorted(edges, key=lambda e: (-e.strength, -(e.score or 0.0), e.a, e.b))
+    for e in ordered:
+        ra, rb = find(e.a), find(e.b)
+        if ra == rb:
+            continue
+        a, b = sides[ra], sides[rb]
+        reason = _conflict(a, b, guards)
+        if reason:
+            refused.append(Refusal(e, reason))
+            continue
+        if len(a.members) < len(b.members):
+            ra, rb, a, b = rb, ra, b, a
+        parent[rb] = ra
+        a.members += b.members
+        for key, values in b.exclusive.items():
+            a.exclusive.setdefault(key, set()).update(values)
+        a.names |= b.names
+        a.forbidden |= b.forbidden
+        a.once |= b.once
+        del sides[rb]
+        tree.append(e)
+    # Label every cluster by its smallest member so labels do not depend on union order.
+    smallest: dict[int, int] = {}
+    for i in range(n):
+        r = find(i)
+        smallest[r] = min(smallest.get(r, i), i)
+    return Clustering(
+        tuple(smallest[find(i)] for i in range(n)), tuple(tree), tuple(refused)
+    )
+
+
+def _conflict(a: _Side, b: _Side, guards: Guards) -> str | None:
+    for key in a.exclusive.keys() & b.exclusive.keys():
+        tolerance = guards.exclusive.get(key, 0)
+        if not any(
+            x == y or (tolerance and levenshtein_distance(x, y) <= tolerance)
+            for x in a.exclusive[key]
+            for y in b.exclusive[key]
+        ):
+            return f"different {key}"
+    if a.once & b.once:
+        return f"two records of deduplicated source {min(a.once & b.once)}"
+    if a.forbidden & set(b.members) or b.forbidden & set(a.members):
+        return "never-link decision"
+    if not names_compatible(a.names, b.names, guards.given_name_similarity):
+        return "incompatible given names"
+    return None

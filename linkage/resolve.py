@@ -1,0 +1,486 @@
+"""Batch identity resolution: source records in, one ``Resolution`` out. Writes nothing.
+
+normalise (``frame``) -> deterministic rules (``rules``) + Splink scores (``score``) ->
+guarded clustering (``cluster``) -> stable IDs (``ids``) -> golden records
+(``survivorship``) -> households. Every customer keeps which records it came from and
+why; every pair the decision hinged on (linked, sent to review, or kept apart by a guard)
+is kept as evidence.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+from splink import DuckDBAPI
+
+from linkage import frame as frames
+from linkage import rules, score
+from linkage.cluster import Clustering, Edge, Guards, Person, cluster, names_compatible
+from linkage.households import Household, Shared, households
+from linkage.ids import Assigned, Key, assign
+from linkage.normalise.names import display_name
+from linkage.records import ClubClaim, Quarantined, SourceRecord, VehicleClaim
+from linkage.settings import LinkageSettings
+from linkage.survivorship import Golden, pick
+
+Progress = Callable[[str, int, int], None]
+MANUAL, RULE, SCORED = 3.0, 2.0, 1.0  # edge strengths: manual beats rules beats scores
+
+
+@dataclass(frozen=True)
+class Link:
+    """Why a record belongs to its customer: the rule, the record it matched, the score."""
+
+    record: Key
+    rule: str
+    matched: Key | None = None
+    value: str | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class PairEvidence:
+    """One decided pair: linked (joined two clusters), review, or separated (a guard)."""
+
+    a: Key
+    b: Key
+    decision: str
+    rule: str
+    score: float | None
+    reason: str | None = None
+    features: tuple[tuple[str, int], ...] = ()  # comparison -> Splink level (gamma)
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    given_name: str | None
+    family_name: str | None
+    display_name: str
+    country: str | None
+    preferred_dealer: str | None
+    birth_date: str | None
+    language: str | None
+    emails: tuple[str, ...]
+    phones: tuple[str, ...]
+    records: tuple[SourceRecord, ...]
+    links: tuple[Link, ...]
+    vehicles: tuple[VehicleClaim, ...]
+    clubs: tuple[ClubClaim, ...]
+    golden: tuple[tuple[str, Golden], ...]
+    absorbed: tuple[str, ...] = ()
+    split_from: tuple[str, ...] = ()
+    household: str | None = None
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Manual, audited decisions that every run honours."""
+
+    merge: tuple[tuple[Key, Key], ...] = ()
+    never: tuple[tuple[Key, Key], ...] = ()
+
+
+@dataclass
+class Resolution:
+    customers: list[Customer]
+    households: list[Household]  # members are indexes into ``customers``
+    pairs: list[PairEvidence]
+    quarantined: list[Quarantined]
+    model: dict[str, Any]
+    version: str
+    junk: dict[str, list[str]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def assignment(self) -> dict[Key, str]:
+        return {r.key: c.id for c in self.customers for r in c.records}
+
+
+def dedupe(
+    records: Iterable[SourceRecord],
+) -> tuple[list[SourceRecord], list[Quarantined]]:
+    """One record per (source, source_id): the latest update wins, conflicting others are quarantined."""
+    by_key: dict[Key, list[SourceRecord]] = {}
+    for r in records:
+        by_key.setdefault(r.key, []).append(r)
+    kept, dropped = [], []
+    for key in sorted(by_key):
+        group = sorted(by_key[key], key=lambda r: r.updated_at or "", reverse=True)
+        kept.append(group[0])
+        for other in group[1:]:
+            if other != group[0]:
+                dropped.append(
+                    Quarantined(
+                        f"{key[0]}/{key[1]}",
+                        "duplicate source id with conflicting content; the latest update was kept",
+                        repr(other)[:200],
+                    )
+                )
+    return kept, dropped
+
+
+def resolve(
+    records: Iterable[SourceRecord],
+    settings: LinkageSettings,
+    previous: Mapping[Key, str] | None = None,
+    decisions: Decisions = Decisions(),
+    model: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> Resolution:
+    """Resolve ``records``; ``previous`` (record -> customer ID) keeps IDs stable."""
+    clock = _Clock(progress)
+    recs, quarantined = dedupe(records)
+    index = {r.key: i for i, r in enumerate(recs)}
+    table = frames.build(recs)
+    clock.lap("normalise", len(recs))
+    con = duckdb.connect()
+    con.register("frame", table)
+    found = rules.match(con, settings.identity_rules, settings.max_block)
+    clock.lap("rules", len(found.pairs))
+    scored = _score(con, table, settings, model)
+    if model is None:
+        model = scored[1]
+    pairs = scored[0]
+    clock.lap("scoring", len(pairs))
+    probability = {
+        (int(a), int(b)): float(p)
+        for a, b, p in zip(
+            pairs["uid_l"], pairs["uid_r"], pairs["match_probability"], strict=True
+        )
+    }
+    edges = _edges(found.pairs, pairs, probability, decisions, index, settings)
+    never = [
+        (index[a], index[b]) for a, b in decisions.never if a in index and b in index
+    ]
+    people = [
+        Person(
+            names=_spellings(row),
+            exclusive=tuple(
+                (col, v)
+                for col in settings.exclusive
+                if (v := getattr(row, col)) is not None
+            ),
+            once=row.source if row.source in settings.deduplicated_sources else None,
+        )
+        for row in table.itertuples(index=False)
+    ]
+    guards = Guards(settings.exclusive, settings.given_name_similarity)
+    edges, ambiguous = _hold_out_ambiguous(people, edges, guards)
+    clustering = cluster(people, edges, never, guards)
+    clock.lap("clustering", len(recs))
+    groups = clustering.clusters()
+    assigned = assign([[recs[i].key for i in g] for g in groups], previous or {})
+    customers = [
+        _customer(recs, g, a, clustering, probability, settings)
+        for g, a in zip(groups, assigned, strict=True)
+    ]
+    homes = _households(con, settings, clustering, groups, customers)
+    for h in homes:
+        for m in h.members:
+            customers[m] = _with_household(customers[m], h.id)
+    evidence = _evidence(recs, clustering, pairs, settings) + [
+        PairEvidence(recs[e.a].key, recs[e.b].key, "review", e.rule, e.score, AMBIGUOUS)
+        for e in ambiguous
+    ]
+    clock.lap("golden records", len(customers))
+    con.close()
+    order = sorted(range(len(customers)), key=lambda i: customers[i].id)
+    where = {old: new for new, old in enumerate(order)}
+    homes = [
+        Household(h.id, tuple(sorted(where[m] for m in h.members)), h.evidence)
+        for h in homes
+    ]
+    return Resolution(
+        customers=[customers[i] for i in order],
+        households=homes,
+        pairs=evidence,
+        quarantined=quarantined,
+        model=model,
+        version=settings.version,
+        junk=found.junk,
+        timings=clock.timings,
+    )
+
+
+AMBIGUOUS = (
+    "ambiguous: a nameless record shares a contact point with differently named people"
+)
+
+
+def _spellings(row: Any) -> tuple[tuple[str, str | None], ...]:
+    """The (given, family) spellings the name guard compares: as written, canonical, skeleton."""
+    pairs = [
+        (row.given, row.family),
+        (row.given_canon, row.family),
+        (row.given_skeleton, row.family_skeleton),
+    ]
+    return tuple(dict.fromkeys((g, f) for g, f in pairs if g))
+
+
+def _hold_out_ambiguous(
+    people: Sequence[Person], edges: list[Edge], guards: Guards
+) -> tuple[list[Edge], list[Edge]]:
+    """A nameless record (a survey answer with only a family email) whose named neighbours
+    are different people cannot say whose it is: its edges go to review, not clustering."""
+    neighbours: dict[int, list[int]] = {}
+    for e in edges:
+        for me, other in ((e.a, e.b), (e.b, e.a)):
+            if not people[me].names and people[other].names:
+                neighbours.setdefault(me, []).append(other)
+    ambiguous = set()
+    for me, others in neighbours.items():
+        names = [set(people[o].names) for o in dict.fromkeys(others)]
+        if any(
+            not names_compatible(x, y, guards.given_name_similarity)
+            for i, x in enumerate(names)
+            for y in names[i + 1 :]
+        ):
+            ambiguous.add(me)
+    kept = [e for e in edges if e.a not in ambiguous and e.b not in ambiguous]
+    held = [
+        e
+        for e in edges
+        if (e.a in ambiguous or e.b in ambiguous) and e.strength < MANUAL
+    ]
+    kept += [
+        e
+        for e in edges
+        if (e.a in ambiguous or e.b in ambiguous) and e.strength >= MANUAL
+    ]
+    return kept, held
+
+
+def _score(
+    con: duckdb.DuckDBPyConnection,
+    table: pd.DataFrame,
+    settings: LinkageSettings,
+    model: dict[str, Any] | None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    linker = score.linker_for(table, DuckDBAPI(connection=con), settings, model)
+    if model is None:
+        score.train(linker, settings)
+    return score.predict(linker, settings.review), score.model_json(linker)
+
+
+def _edges(
+    rule_pairs: pd.DataFrame,
+    scored: pd.DataFrame,
+    probability: Mapping[tuple[int, int], float],
+    decisions: Decisions,
+    index: Mapping[Key, int],
+    settings: LinkageSettings,
+) -> list[Edge]:
+    edges = [
+        Edge(*sorted((index[a], index[b])), MANUAL, "manual_merge")
+        for a, b in decisions.merge
+        if a in index and b in index
+    ]
+    for a, b, rule, value in rule_pairs.itertuples(index=False):
+        edges.append(
+            Edge(int(a), int(b), RULE, str(rule), probability.get((a, b)), str(value))
+        )
+    strong = scored[scored["match_probability"] >= settings.auto_match]
+    for a, b, p in zip(
+        strong["uid_l"], strong["uid_r"], strong["match_probability"], strict=True
+    ):
+        edges.append(Edge(int(a), int(b), SCORED, "splink", float(p)))
+    return edges
+
+
+def _customer(
+    recs: Sequence[SourceRecord],
+    members: Sequence[int],
+    assigned: Assigned,
+    clustering: Clustering,
+    probability: Mapping[tuple[int, int], float],
+    settings: LinkageSettings,
+) -> Customer:
+    cluster_recs = [recs[i] for i in members]
+    golden = {
+        f: g
+        for f in ("name", "birth_date", "country", "preferred_dealer", "language")
+        if (
+            g := pick(
+                cluster_recs,
+                f,
+                settings.survivorship.get(f, ()),
+                settings.source_priority,
+            )
+        )
+    }
+    given, family = golden["name"].value if "name" in golden else (None, None)  # type: ignore[misc]
+    given, family = _title(given), _title(family)
+    rank = {s: i for i, s in enumerate(settings.source_priority)}
+    ranked = sorted(cluster_recs, key=lambda r: (rank.get(r.source, 99), r.key))
+    vehicles: dict[str, VehicleClaim] = {}
+    clubs: dict[str, ClubClaim] = {}
+    for r in ranked:
+        for v in r.vehicles:
+            vehicles.setdefault(v.vin, v)
+        for c in r.clubs:
+            clubs.setdefault(c.club, c)
+    return Customer(
+        id=assigned.id,
+        given_name=given,
+        family_name=family,
+        display_name=display_name(given, family),
+        country=_str(golden.get("country")),
+        preferred_dealer=_str(golden.get("preferred_dealer")),
+        birth_date=_str(golden.get("birth_date")),
+        language=_str(golden.get("language")),
+        emails=tuple(sorted({r.email_key for r in cluster_recs if r.email_key})),
+        phones=tuple(sorted({r.phone_key for r in cluster_recs if r.phone_key})),
+        records=tuple(sorted(cluster_recs, key=lambda r: r.key)),
+        links=_links(recs, members, clustering),
+        vehicles=tuple(vehicles[k] for k in sorted(vehicles)),
+        clubs=tuple(clubs[k] for k in sorted(clubs)),
+        golden=tuple(sorted(golden.items())),
+        absorbed=assigned.absorbed,
+        split_from=assigned.split_from,
+    )
+
+
+def _links(
+    recs: Sequence[SourceRecord], members: Sequence[int], clustering: Clustering
+) -> tuple[Link, ...]:
+    """Each record's strongest joining edge (every node of a spanning tree has one)."""
+    wanted = set(members)
+    best: dict[int, Edge] = {}
+    for e in clustering.tree:
+        if e.a not in wanted:
+            continue
+        for me in (e.a, e.b):
+            cur = best.get(me)
+            if cur is None or (e.strength, e.score or 0.0) > (
+                cur.strength,
+                cur.score or 0.0,
+            ):
+                best[me] = e
+    out = []
+    for i in members:
+        e = best.get(i)
+        if e is None:
+            out.append(Link(recs[i].key, "seed"))
+            continue
+        other = e.b if e.a == i else e.a
+        out.append(Link(recs[i].key, e.rule, recs[other].key, e.value, e.score))
+    return tuple(sorted(out, key=lambda link: link.record))
+
+
+def _households(
+    con: duckdb.DuckDBPyConnection,
+    settings: LinkageSettings,
+    clustering: Clustering,
+    groups: Sequence[Sequence[int]],
+    customers: Sequence[Customer],
+) -> list[Household]:
+    cluster_of = {}
+    for ci, g in enumerate(groups):
+        for i in g:
+            cluster_of[i] = ci
+    found = rules.match(con, settings.household_rules, settings.max_block).pairs
+    shared = []
+    for a, b, rule, value in found.itertuples(index=False):
+        ca, cb = cluster_of[int(a)], cluster_of[int(b)]
+        if ca != cb:
+            shared.append(Shared(*sorted((ca, cb)), str(rule), str(value)))
+    return households([c.id for c in customers], shared, settings.max_household)
+
+
+def _with_household(c: Customer, household: str) -> Customer:
+    from dataclasses import replace
+
+    return replace(c, household=household)
+
+
+def _evidence(
+    recs: Sequence[SourceRecord],
+    clustering: Clustering,
+    scored: pd.DataFrame,
+    settings: LinkageSettings,
+) -> list[PairEvidence]:
+    gammas = [c for c in scored.columns if c.startswith("gamma_")]
+    features: dict[tuple[int, int], tuple[tuple[str, int], ...]] = {}
+    for row in scored.itertuples(index=False):
+        d = row._asdict()
+        features[(int(d["uid_l"]), int(d["uid_r"]))] = tuple(
+            (g.removeprefix("gamma_"), int(d[g])) for g in gammas
+        )
+    out = [
+        PairEvidence(
+            recs[e.a].key,
+            recs[e.b].key,
+            "linked",
+            e.rule,
+            e.score,
+            None,
+            features.get((e.a, e.b), ()),
+        )
+        for e in clustering.tree
+    ]
+    seen = {(e.a, e.b) for e in clustering.tree}
+    for r in clustering.refused:
+        e = r.edge
+        if (e.a, e.b) in seen:
+            continue
+        seen.add((e.a, e.b))
+        out.append(
+            PairEvidence(
+                recs[e.a].key,
+                recs[e.b].key,
+                "separated",
+                e.rule,
+                e.score,
+                r.reason,
+                features.get((e.a, e.b), ()),
+            )
+        )
+    labels = clustering.labels
+    review = scored[scored["match_probability"] < settings.auto_match]
+    for a, b, p in zip(
+        review["uid_l"], review["uid_r"], review["match_probability"], strict=True
+    ):
+        a, b = int(a), int(b)
+        if labels[a] != labels[b] and (a, b) not in seen:
+            out.append(
+                PairEvidence(
+                    recs[a].key,
+                    recs[b].key,
+                    "review",
+                    "splink",
+                    float(p),
+                    None,
+                    features.get((a, b), ()),
+                )
+            )
+    return out
+
+
+def _str(g: Golden | None) -> str | None:
+    return None if g is None else str(g.value)
+
+
+def _title(name: str | None) -> str | None:
+    """'BELLINI' -> 'Bellini'; mixed-case input is kept as the person wrote it."""
+    if name and name.isupper() and len(name) > 1:
+        return name.title()
+    return name
+
+
+class _Clock:
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str, count: int) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = now - self._last
+        self._last = now
+        if self.progress:
+            self.progress(f"resolve: {stage}", count, count)

@@ -1,0 +1,124 @@
+"""Probabilistic scoring with Splink (Fellegi-Sunter), trained without labels.
+
+Comparisons and blocking come from the settings file. Training: the prior from the
+deterministic rules, u by random sampling, m by EM over the training blocks. The trained
+model is plain JSON, so a later run (incremental resolution, ``c360 why``) scores with
+exactly the same parameters. The Splink database API is a parameter: DuckDB by default,
+Spark for data beyond one machine (``linkage.engines``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pandas as pd
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import Linker, SettingsCreator, block_on
+from splink.internals.database_api import DatabaseAPISubClass
+
+from linkage.settings import Comparison, LinkageSettings
+
+
+def _level(level: dict[str, Any]) -> cll.ComparisonLevelCreator:
+    made = _make(level)
+    if "m" in level:  # a fixed m, for a level the training blocks cannot observe
+        made = made.configure(m_probability=float(level["m"]), fix_m_probability=True)
+    return made
+
+
+def _make(level: dict[str, Any]) -> cll.ComparisonLevelCreator:
+    if "else" in level:
+        return cll.ElseLevel()
+    if "null" in level:
+        return cll.NullLevel(level["null"])
+    if "exact" in level:
+        return cll.ExactMatchLevel(
+            level["exact"], term_frequency_adjustments=bool(level.get("tf", False))
+        )
+    if "reversed" in level:
+        a, b = level["reversed"]
+        return cll.ColumnsReversedLevel(a, b)
+    if "jaro_winkler" in level:
+        return cll.JaroWinklerLevel(level["jaro_winkler"], float(level["threshold"]))
+    if "levenshtein" in level:
+        return cll.LevenshteinLevel(level["levenshtein"], int(level["threshold"]))
+    if "substr" in level:
+        col = level["substr"]
+        n = int(level["length"])
+        return cll.CustomLevel(
+            f"substr({col}_l, 1, {n}) = substr({col}_r, 1, {n})",
+            label_for_charts=f"{col} first {n}",
+        )
+    if "array" in level:
+        return cll.ArrayIntersectLevel(level["array"], min_intersection=1)
+    raise ValueError(f"unknown level {level}")
+
+
+def comparison(spec: Comparison) -> cl.CustomComparison:
+    levels = [_level(level) for level in spec.levels]
+    if "else" not in spec.levels[-1]:
+        levels.append(cll.ElseLevel())
+    return cl.CustomComparison(levels, output_column_name=spec.name)
+
+
+def splink_settings(
+    settings: LinkageSettings, link_type: str = "dedupe_only"
+) -> SettingsCreator:
+    return SettingsCreator(
+        link_type=link_type,
+        comparisons=[comparison(c) for c in settings.model.comparisons],
+        blocking_rules_to_generate_predictions=[
+            block_on(*b) for b in settings.model.blocking
+        ],
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=False,
+    )
+
+
+def train(linker: Linker, settings: LinkageSettings) -> None:
+    """Estimate the prior, u and m; no labels are used anywhere."""
+    m = settings.model
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on(*r) for r in m.prior_rules], recall=m.prior_recall
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=m.u_pairs, seed=m.seed)
+    for b in m.training:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*b), estimate_without_term_frequencies=True
+        )
+
+
+def model_json(linker: Linker) -> dict[str, Any]:
+    """The trained model as a JSON-ready dict (what ``Linker`` accepts back as settings)."""
+    out: dict[str, Any] = linker.misc.save_model_to_json()
+    return json.loads(json.dumps(out))
+
+
+def linker_for(
+    frame: pd.DataFrame,
+    db_api: DatabaseAPISubClass,
+    settings: LinkageSettings,
+    model: dict[str, Any] | None = None,
+) -> Linker:
+    """A linker over ``frame``: untrained from the settings, or with a saved model."""
+    table = db_api.register(frame, table_name="frame_for_splink")
+    spec: SettingsCreator | dict[str, Any] = (
+        model if model is not None else splink_settings(settings)
+    )
+    return Linker(table, spec, log_level=logging.ERROR)
+
+
+def predict(linker: Linker, threshold: float) -> pd.DataFrame:
+    """Scored pairs above ``threshold``: uid_l < uid_r, match_probability, gamma_*."""
+    result = linker.inference.predict(threshold_match_probability=threshold)
+    df = result.as_pandas_dataframe()
+    result.drop_table_from_database_and_remove_from_cache()
+    df = df.rename(columns={"unique_id_l": "uid_l", "unique_id_r": "uid_r"})
+    swap = df["uid_l"] > df["uid_r"]
+    df.loc[swap, ["uid_l", "uid_r"]] = df.loc[swap, ["uid_r", "uid_l"]].to_numpy()
+    keep = ["uid_l", "uid_r", "match_probability", "match_weight"]
+    keep += [c for c in df.columns if c.startswith("gamma_")]
+    return df[keep].sort_values(["uid_l", "uid_r"], ignore_index=True)

@@ -1,0 +1,228 @@
+"""Linkage settings: one versioned TOML file (``linkage/data/linkage.toml`` by default).
+
+Rules, the probabilistic model, clustering guards and survivorship are configuration, so a
+data steward can change how identities resolve without touching code. Every problem in the
+file is reported at once; a field must be a column of ``linkage.frame.COLUMNS``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from linkage.frame import COLUMNS
+from ontology.errors import C360Error
+
+DEFAULT = Path(__file__).parent / "data" / "linkage.toml"
+LEVEL_KINDS = {
+    "else",
+    "null",
+    "exact",
+    "reversed",
+    "jaro_winkler",
+    "levenshtein",
+    "substr",
+    "array",
+}
+SURVIVORSHIP_RULES = {"source_priority", "most_recent", "most_frequent", "non_empty"}
+GOLDEN_FIELDS = {"name", "birth_date", "country", "preferred_dealer", "language"}
+
+
+class LinkageSettingsError(C360Error):
+    """The linkage settings file cannot be used; the message lists every problem."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Criterion:
+    field: str
+    method: str  # exact | fuzzy | name (fuzzy, or given and family swapped)
+    threshold: float = 1.0
+    blanks_match: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A pair matches the rule when every criterion holds; ``criteria[0]`` is its block."""
+
+    name: str
+    evidence: str  # identity | household
+    criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    levels: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    blocking: tuple[tuple[str, ...], ...]
+    training: tuple[tuple[str, ...], ...]
+    prior_rules: tuple[tuple[str, ...], ...]
+    prior_recall: float
+    u_pairs: int
+    seed: int
+    comparisons: tuple[Comparison, ...]
+
+
+@dataclass(frozen=True)
+class LinkageSettings:
+    version: str
+    auto_match: float
+    review: float
+    max_block: int
+    rules: tuple[Rule, ...]
+    model: ModelSettings
+    exclusive: dict[str, int]
+    deduplicated_sources: tuple[str, ...]
+    given_name_similarity: float
+    max_household: int
+    source_priority: tuple[str, ...]
+    survivorship: dict[str, tuple[str, ...]]
+
+    @property
+    def identity_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.evidence == "identity")
+
+    @property
+    def household_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.evidence == "household")
+
+
+@cache
+def default() -> LinkageSettings:
+    return load(DEFAULT)
+
+
+def load(path: Path) -> LinkageSettings:
+    """Parse and check a settings file; one ``LinkageSettingsError`` lists every problem."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise LinkageSettingsError(f"cannot read {path}: {exc.strerror}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise LinkageSettingsError(f"{path} is not valid TOML: {exc}") from exc
+    problems: list[str] = []
+    try:
+        settings = _parse(data, problems)
+    except (KeyError, TypeError, ValueError) as exc:
+        problems.append(f"malformed entry: {exc!r}")
+        settings = None
+    if problems or settings is None:
+        raise LinkageSettingsError(f"{path}: " + "; ".join(problems))
+    return settings
+
+
+def _columns(value: Any, where: str, problems: list[str]) -> tuple[str, ...]:
+    cols = tuple(str(c) for c in value)
+    for c in cols:
+        if c not in COLUMNS:
+            problems.append(f"{where}: unknown field {c!r} (known: {sorted(COLUMNS)})")
+    return cols
+
+
+def _parse(data: dict[str, Any], problems: list[str]) -> LinkageSettings:
+    version = data.get("version")
+    if not isinstance(version, str) or not version:
+        problems.append("version (a string) is required")
+    th = data.get("thresholds", {})
+    auto, review = float(th.get("auto_match", 0.99)), float(th.get("review", 0.8))
+    if not 0 < review <= auto < 1:
+        problems.append("thresholds: need 0 < review <= auto_match < 1")
+    rules = []
+    for n, raw in enumerate(data.get("rule", []), start=1):
+        where = f"rule #{n} ({raw.get('name', '?')})"
+        crits = []
+        for c in raw.get("criteria", []):
+            (field,) = _columns([c["field"]], where, problems)
+            method = c.get("method", "exact")
+            if method not in {"exact", "fuzzy", "name"}:
+                problems.append(
+                    f"{where}: method must be exact, fuzzy or name, got {method!r}"
+                )
+            if method != "exact" and COLUMNS.get(field) == "list":
+                problems.append(f"{where}: fuzzy on list field {field!r}")
+            crits.append(
+                Criterion(
+                    field,
+                    method,
+                    float(c.get("threshold", 1.0)),
+                    bool(c.get("blanks_match", False)),
+                )
+            )
+        if not crits or crits[0].method != "exact" or crits[0].blanks_match:
+            problems.append(
+                f"{where}: the first criterion must be exact, blanks not matching"
+            )
+        evidence = raw.get("evidence", "identity")
+        if evidence not in {"identity", "household"}:
+            problems.append(f"{where}: evidence must be identity or household")
+        rules.append(Rule(str(raw.get("name")), str(evidence), tuple(crits)))
+    m = data.get("model", {})
+    comparisons = []
+    for raw in data.get("comparison", []):
+        where = f"comparison {raw.get('name', '?')}"
+        for level in raw.get("levels", []):
+            kinds = LEVEL_KINDS & set(level)
+            if len(kinds) != 1:
+                problems.append(
+                    f"{where}: level {level} needs one of {sorted(LEVEL_KINDS)}"
+                )
+                continue
+            (kind,) = kinds
+            value = level[kind]
+            if kind != "else":
+                _columns(value if isinstance(value, list) else [value], where, problems)
+        comparisons.append(Comparison(str(raw["name"]), tuple(raw.get("levels", []))))
+    model = ModelSettings(
+        blocking=tuple(
+            _columns(b, "model.blocking", problems) for b in m.get("blocking", [])
+        ),
+        training=tuple(
+            _columns(b, "model.training", problems) for b in m.get("training", [])
+        ),
+        prior_rules=tuple(
+            _columns(b, "model.prior_rules", problems) for b in m.get("prior_rules", [])
+        ),
+        prior_recall=float(m.get("prior_recall", 0.6)),
+        u_pairs=int(m.get("u_pairs", 1_000_000)),
+        seed=int(m.get("seed", 360)),
+        comparisons=tuple(comparisons),
+    )
+    if not model.blocking or not model.comparisons:
+        problems.append("model: blocking and at least one [[comparison]] are required")
+    cl = data.get("cluster", {})
+    surv = data.get("survivorship", {})
+    fields = {}
+    for name, order in surv.get("fields", {}).items():
+        if name not in GOLDEN_FIELDS:
+            problems.append(
+                f"survivorship: unknown field {name!r} (known: {sorted(GOLDEN_FIELDS)})"
+            )
+        bad = set(order) - SURVIVORSHIP_RULES
+        if bad:
+            problems.append(f"survivorship.{name}: unknown rules {sorted(bad)}")
+        fields[name] = tuple(order)
+    return LinkageSettings(
+        version=str(version),
+        auto_match=auto,
+        review=review,
+        max_block=int(th.get("max_block", 200)),
+        rules=tuple(rules),
+        model=model,
+        exclusive={
+            c: int(cl.get("exclusive", {})[c])
+            for c in _columns(cl.get("exclusive", {}), "cluster.exclusive", problems)
+        },
+        deduplicated_sources=tuple(str(s) for s in cl.get("deduplicated_sources", [])),
+        given_name_similarity=float(cl.get("given_name_similarity", 0.85)),
+        max_household=int(cl.get("max_household", 8)),
+        source_priority=tuple(surv.get("source_priority", [])),
+        survivorship=fields,
+    )
