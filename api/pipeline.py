@@ -20,8 +20,8 @@ from graph import load, schema
 from graph.cypher import resolution as resolution_graph
 from graph.cypher.customer import search_text
 from linkage.ids import Key
-from linkage.records import Quarantined, SourceRecord
-from linkage.resolve import Decisions, Resolution, resolve
+from linkage.records import Quarantined, SourceRecord, parse_record
+from linkage.resolve import NO_DECISIONS, Decisions, Resolution, resolve
 from linkage.settings import LinkageSettings
 from linkage.settings import default as default_linkage
 from linkage.sources import Ingested, ingest, load_sources
@@ -58,19 +58,15 @@ def run(
 ) -> PipelineResult:
     """Ingest every source of ``sources_path``, resolve, validate, write the graph. Idempotent."""
     model = model or default_ontology()
-    settings = linkage_settings or default_linkage()
-    data = ingest(load_sources(sources_path), progress)
-    gate = Gate(validators(model), list(data.quarantined))
-    records = gate.records(data.records)
     schema.apply_schema(driver, model, database)
-    resolution = resolve(
-        records,
-        settings,
+    data, gate, records, resolution = resolve_sources(
+        sources_path,
+        model,
+        linkage_settings or default_linkage(),
         previous=resolution_graph.previous_assignment(driver, database),
         decisions=decisions_from(resolution_graph.decisions(driver, database)),
         progress=progress,
     )
-    gate.quarantined += resolution.quarantined
     for kind, rows in gate.reference(data).items():
         load.load_rows(
             driver,
@@ -132,6 +128,23 @@ def run(
         review=sum(1 for p in resolution.pairs if p.decision == "review"),
         households=len(resolution.households),
     )
+
+
+def resolve_sources(
+    sources_path: Path,
+    model: Ontology,
+    settings: LinkageSettings,
+    previous: dict[Key, str] | None = None,
+    decisions: Decisions = NO_DECISIONS,
+    progress: load.Progress | None = None,
+) -> tuple[Ingested, Gate, list[SourceRecord], Resolution]:
+    """Ingest, validate and resolve, writing nothing (``c360 linkage evaluate`` stops here)."""
+    data = ingest(load_sources(sources_path), progress)
+    gate = Gate(validators(model), list(data.quarantined))
+    records = gate.records(data.records)
+    resolution = resolve(records, settings, previous, decisions, progress=progress)
+    gate.quarantined += resolution.quarantined
+    return data, gate, records, resolution
 
 
 def decisions_from(rows: list[tuple[str, list[Key], list[Key]]]) -> Decisions:
@@ -496,19 +509,24 @@ class Gate:
         return out
 
 
+_CANONICAL = {  # record_props' ontology names -> parse_record's canonical keys
+    "givenName": "first_name",
+    "familyName": "last_name",
+    "email": "email",
+    "phone": "phone",
+    "countryCode": "country",
+    "updatedAt": "updated_at",
+    "preferredDealerCode": "preferred_dealer",
+    "appAccount": "app_account",
+}
+
+
 def record_props(r: SourceRecord) -> dict[str, Any]:
     """A source record's raw values under the ontology's property names (SourceRecord shape)."""
     return {
         "source": r.source,
         "sourceId": r.source_id,
-        "givenName": r.first_name,
-        "familyName": r.last_name,
-        "email": r.email,
-        "phone": r.phone,
-        "countryCode": r.country,
-        "updatedAt": r.updated_at,
-        "preferredDealerCode": r.preferred_dealer,
-        "appAccount": r.app_account,
+        **{name: getattr(r, field) for name, field in _CANONICAL.items()},
         **dict(r.attributes),
     }
 
@@ -516,3 +534,16 @@ def record_props(r: SourceRecord) -> dict[str, Any]:
 def _quarantine(where: str, v: Violation) -> Quarantined:
     value = "" if v.value is None else str(v.value)
     return Quarantined(where, f"{v.shape}: {v.message}", value, v.path)
+
+
+def record_from_props(props: dict[str, Any]) -> SourceRecord | None:
+    """A stored SourceRecord node back as a record (vehicles and clubs live on the person)."""
+    raw = {v: props.get(k) for k, v in _CANONICAL.items()}
+    raw |= {"source": props.get("source"), "source_id": props.get("sourceId")}
+    record = parse_record(raw, "graph", [])
+    extra = {
+        k: str(v)
+        for k, v in props.items()
+        if k not in _CANONICAL and k not in {"source", "sourceId"} and v is not None
+    }
+    return record.with_attributes(extra) if record and extra else record

@@ -91,8 +91,12 @@ def row(record: SourceRecord) -> dict[str, Any]:
     }
 
 
-def build(records: Sequence[SourceRecord]) -> pd.DataFrame:
-    """One row per record, ``unique_id`` = index into ``records``."""
-    frame = pd.DataFrame.from_records([row(r) for r in records], columns=list(COLUMNS))
-    frame.insert(0, "unique_id", range(len(records)))
+def table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """One row per record, ``unique_id`` = index into ``rows``."""
+    frame = pd.DataFrame.from_records(list(rows), columns=list(COLUMNS))
+    frame.insert(0, "unique_id", range(len(rows)))
     return frame
+
+
+def build(records: Sequence[SourceRecord]) -> pd.DataFrame:
+    return table([row(r) for r in records])

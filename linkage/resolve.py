@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 import duckdb
 import pandas as pd
@@ -86,6 +86,9 @@ class Decisions:
     never: tuple[tuple[Key, Key], ...] = ()
 
 
+NO_DECISIONS = Decisions()
+
+
 @dataclass
 class Resolution:
     customers: list[Customer]
@@ -128,7 +131,7 @@ def resolve(
     records: Iterable[SourceRecord],
     settings: LinkageSettings,
     previous: Mapping[Key, str] | None = None,
-    decisions: Decisions = Decisions(),
+    decisions: Decisions = NO_DECISIONS,
     model: dict[str, Any] | None = None,
     progress: Progress | None = None,
 ) -> Resolution:
@@ -136,7 +139,8 @@ def resolve(
     clock = _Clock(progress)
     recs, quarantined = dedupe(records)
     index = {r.key: i for i, r in enumerate(recs)}
-    table = frames.build(recs)
+    rows = [frames.row(r) for r in recs]
+    table = frames.table(rows)
     clock.lap("normalise", len(recs))
     con = duckdb.connect()
     con.register("frame", table)
@@ -157,19 +161,8 @@ def resolve(
     never = [
         (index[a], index[b]) for a, b in decisions.never if a in index and b in index
     ]
-    people = [
-        Person(
-            names=_spellings(row),
-            exclusive=tuple(
-                (col, v)
-                for col in settings.exclusive
-                if (v := getattr(row, col)) is not None
-            ),
-            once=row.source if row.source in settings.deduplicated_sources else None,
-        )
-        for row in table.itertuples(index=False)
-    ]
-    guards = Guards(settings.exclusive, settings.given_name_similarity)
+    people = [guard_person(row, settings) for row in rows]
+    guards = settings.guards
     edges, ambiguous = _hold_out_ambiguous(people, edges, guards)
     clustering = cluster(people, edges, never, guards)
     clock.lap("clustering", len(recs))
@@ -212,14 +205,23 @@ AMBIGUOUS = (
 )
 
 
-def _spellings(row: Any) -> tuple[tuple[str, str | None], ...]:
-    """The (given, family) spellings the name guard compares: as written, canonical, skeleton."""
-    pairs = [
-        (row.given, row.family),
-        (row.given_canon, row.family),
-        (row.given_skeleton, row.family_skeleton),
+def guard_person(row: Mapping[str, Any], settings: LinkageSettings) -> Person:
+    """What one record brings to the clustering guards (names, exclusive values, source)."""
+    spellings = [
+        (row["given"], row["family"]),
+        (row["given_canon"], row["family"]),
+        (row["given_skeleton"], row["family_skeleton"]),
     ]
-    return tuple(dict.fromkeys((g, f) for g, f in pairs if g))
+    source = str(row["source"])
+    return Person(
+        names=tuple(dict.fromkeys((g, f) for g, f in spellings if g)),
+        exclusive=tuple(
+            (col, str(row[col]))
+            for col in settings.exclusive
+            if row.get(col) is not None
+        ),
+        once=source if source in settings.deduplicated_sources else None,
+    )
 
 
 def _hold_out_ambiguous(
@@ -264,7 +266,7 @@ def _score(
     linker = score.linker_for(table, DuckDBAPI(connection=con), settings, model)
     if model is None:
         score.train(linker, settings)
-    return score.predict(linker, settings.review), score.model_json(linker)
+    return score.predict(linker, settings.review), score.model_json(linker, settings)
 
 
 def _edges(
@@ -276,7 +278,7 @@ def _edges(
     settings: LinkageSettings,
 ) -> list[Edge]:
     edges = [
-        Edge(*sorted((index[a], index[b])), MANUAL, "manual_merge")
+        Edge(min(index[a], index[b]), max(index[a], index[b]), MANUAL, "manual_merge")
         for a, b in decisions.merge
         if a in index and b in index
     ]
@@ -313,7 +315,10 @@ def _customer(
             )
         )
     }
-    given, family = golden["name"].value if "name" in golden else (None, None)  # type: ignore[misc]
+    name = golden.get("name")
+    given, family = (
+        cast(tuple[str | None, str | None], name.value) if name else (None, None)
+    )
     given, family = _title(given), _title(family)
     rank = {s: i for i, s in enumerate(settings.source_priority)}
     ranked = sorted(cluster_recs, key=lambda r: (rank.get(r.source, 99), r.key))
@@ -363,12 +368,14 @@ def _links(
                 best[me] = e
     out = []
     for i in members:
-        e = best.get(i)
-        if e is None:
+        chosen = best.get(i)
+        if chosen is None:
             out.append(Link(recs[i].key, "seed"))
             continue
-        other = e.b if e.a == i else e.a
-        out.append(Link(recs[i].key, e.rule, recs[other].key, e.value, e.score))
+        other = chosen.b if chosen.a == i else chosen.a
+        out.append(
+            Link(recs[i].key, chosen.rule, recs[other].key, chosen.value, chosen.score)
+        )
     return tuple(sorted(out, key=lambda link: link.record))
 
 
@@ -388,13 +395,11 @@ def _households(
     for a, b, rule, value in found.itertuples(index=False):
         ca, cb = cluster_of[int(a)], cluster_of[int(b)]
         if ca != cb:
-            shared.append(Shared(*sorted((ca, cb)), str(rule), str(value)))
+            shared.append(Shared(min(ca, cb), max(ca, cb), str(rule), str(value)))
     return households([c.id for c in customers], shared, settings.max_household)
 
 
 def _with_household(c: Customer, household: str) -> Customer:
-    from dataclasses import replace
-
     return replace(c, household=household)
 
 
@@ -406,8 +411,7 @@ def _evidence(
 ) -> list[PairEvidence]:
     gammas = [c for c in scored.columns if c.startswith("gamma_")]
     features: dict[tuple[int, int], tuple[tuple[str, int], ...]] = {}
-    for row in scored.itertuples(index=False):
-        d = row._asdict()
+    for d in scored.to_dict("records"):
         features[(int(d["uid_l"]), int(d["uid_r"]))] = tuple(
             (g.removeprefix("gamma_"), int(d[g])) for g in gammas
         )

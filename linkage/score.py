@@ -17,19 +17,20 @@ import pandas as pd
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.database_api import DatabaseAPISubClass
 
 from linkage.settings import Comparison, LinkageSettings
 
 
-def _level(level: dict[str, Any]) -> cll.ComparisonLevelCreator:
+def _level(level: dict[str, Any]) -> ComparisonLevelCreator:
     made = _make(level)
     if "m" in level:  # a fixed m, for a level the training blocks cannot observe
         made = made.configure(m_probability=float(level["m"]), fix_m_probability=True)
     return made
 
 
-def _make(level: dict[str, Any]) -> cll.ComparisonLevelCreator:
+def _make(level: dict[str, Any]) -> ComparisonLevelCreator:
     if "else" in level:
         return cll.ElseLevel()
     if "null" in level:
@@ -52,23 +53,42 @@ def _make(level: dict[str, Any]) -> cll.ComparisonLevelCreator:
             f"substr({col}_l, 1, {n}) = substr({col}_r, 1, {n})",
             label_for_charts=f"{col} first {n}",
         )
+    if "damerau" in level:
+        # DuckDB's damerau_levenshtein is slow; DL <= k implies Levenshtein <= 2k, so the
+        # cheap test first is exact and prunes most pairs.
+        col, k = level["damerau"], int(level["threshold"])
+        return cll.CustomLevel(
+            f"levenshtein({col}_l, {col}_r) <= {2 * k} "
+            f"AND damerau_levenshtein({col}_l, {col}_r) <= {k}",
+            label_for_charts=f"{col} Damerau-Levenshtein <= {k}",
+        )
+    if "swapped" in level:
+        a, b = level["swapped"]
+        th = float(level.get("threshold", 1.0))
+        return cll.CustomLevel(
+            f"jaro_winkler_similarity({a}_l, {b}_r) >= {th} "
+            f"AND jaro_winkler_similarity({b}_l, {a}_r) >= {th}",
+            label_for_charts=f"{a} and {b} swapped",
+        )
     if "array" in level:
         return cll.ArrayIntersectLevel(level["array"], min_intersection=1)
     raise ValueError(f"unknown level {level}")
 
 
 def comparison(spec: Comparison) -> cl.CustomComparison:
-    levels = [_level(level) for level in spec.levels]
+    levels: list[ComparisonLevelCreator | dict[str, Any]] = [
+        _level(level) for level in spec.levels
+    ]
     if "else" not in spec.levels[-1]:
         levels.append(cll.ElseLevel())
     return cl.CustomComparison(levels, output_column_name=spec.name)
 
 
-def splink_settings(
-    settings: LinkageSettings, link_type: str = "dedupe_only"
-) -> SettingsCreator:
+def splink_settings(settings: LinkageSettings) -> SettingsCreator:
+    """Always dedupe: two sources that each hold a person once are a cluster guard
+    (``deduplicated_sources``), not a different Splink link type."""
     return SettingsCreator(
-        link_type=link_type,
+        link_type="dedupe_only",
         comparisons=[comparison(c) for c in settings.model.comparisons],
         blocking_rules_to_generate_predictions=[
             block_on(*b) for b in settings.model.blocking
@@ -91,10 +111,35 @@ def train(linker: Linker, settings: LinkageSettings) -> None:
         )
 
 
-def model_json(linker: Linker) -> dict[str, Any]:
-    """The trained model as a JSON-ready dict (what ``Linker`` accepts back as settings)."""
-    out: dict[str, Any] = linker.misc.save_model_to_json()
-    return json.loads(json.dumps(out))
+TF_KEY = "c360_term_frequencies"  # our addition to Splink's model JSON
+
+
+def tf_columns(settings: LinkageSettings) -> list[str]:
+    return sorted(
+        {
+            str(level["exact"])
+            for c in settings.model.comparisons
+            for level in c.levels
+            if "exact" in level and level.get("tf")
+        }
+    )
+
+
+def model_json(linker: Linker, settings: LinkageSettings) -> dict[str, Any]:
+    """The trained model as JSON, with its term-frequency tables.
+
+    Splink's JSON holds m and u but not the name frequencies; without them a model scoring
+    a single pair (incremental resolution, ``c360 why``) would see every name as rare.
+    """
+    out: dict[str, Any] = json.loads(json.dumps(linker.misc.save_model_to_json()))
+    tables = {}
+    for col in tf_columns(settings):
+        df = linker.table_management.compute_tf_table(col).as_pandas_dataframe()  # type: ignore[no-untyped-call]
+        tables[col] = {
+            str(v): float(f) for v, f in zip(df[col], df[f"tf_{col}"], strict=True)
+        }
+    out[TF_KEY] = tables
+    return out
 
 
 def linker_for(
@@ -103,22 +148,29 @@ def linker_for(
     settings: LinkageSettings,
     model: dict[str, Any] | None = None,
 ) -> Linker:
-    """A linker over ``frame``: untrained from the settings, or with a saved model."""
+    """A linker over ``frame``: untrained from the settings, or with a saved model
+    (whose term frequencies are registered, so scores match the run that trained it)."""
     table = db_api.register(frame, table_name="frame_for_splink")
-    spec: SettingsCreator | dict[str, Any] = (
-        model if model is not None else splink_settings(settings)
-    )
-    return Linker(table, spec, log_level=logging.ERROR)
+    if model is None:
+        return Linker(table, splink_settings(settings), log_level=logging.ERROR)
+    spec = {k: v for k, v in model.items() if k != TF_KEY}
+    linker = Linker(table, spec, log_level=logging.ERROR)
+    for col, freq in model.get(TF_KEY, {}).items():
+        tf = pd.DataFrame({col: list(freq), f"tf_{col}": list(freq.values())})
+        registered = db_api.register(tf, table_name=f"c360_tf_{col}")
+        linker.table_management.register_term_frequency_lookup(registered, col)
+    return linker
 
 
 def predict(linker: Linker, threshold: float) -> pd.DataFrame:
     """Scored pairs above ``threshold``: uid_l < uid_r, match_probability, gamma_*."""
     result = linker.inference.predict(threshold_match_probability=threshold)
-    df = result.as_pandas_dataframe()
+    df = result.as_pandas_dataframe()  # type: ignore[no-untyped-call]
     result.drop_table_from_database_and_remove_from_cache()
     df = df.rename(columns={"unique_id_l": "uid_l", "unique_id_r": "uid_r"})
     swap = df["uid_l"] > df["uid_r"]
     df.loc[swap, ["uid_l", "uid_r"]] = df.loc[swap, ["uid_r", "uid_l"]].to_numpy()
     keep = ["uid_l", "uid_r", "match_probability", "match_weight"]
     keep += [c for c in df.columns if c.startswith("gamma_")]
-    return df[keep].sort_values(["uid_l", "uid_r"], ignore_index=True)
+    out: pd.DataFrame = df[keep].sort_values(["uid_l", "uid_r"], ignore_index=True)
+    return out

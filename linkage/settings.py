@@ -8,11 +8,13 @@ file is reported at once; a field must be a column of ``linkage.frame.COLUMNS``.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from linkage.cluster import Guards
 from linkage.frame import COLUMNS
 from ontology.errors import C360Error
 
@@ -26,6 +28,8 @@ LEVEL_KINDS = {
     "levenshtein",
     "substr",
     "array",
+    "damerau",
+    "swapped",
 }
 SURVIVORSHIP_RULES = {"source_priority", "most_recent", "most_frequent", "non_empty"}
 GOLDEN_FIELDS = {"name", "birth_date", "country", "preferred_dealer", "language"}
@@ -87,6 +91,10 @@ class LinkageSettings:
     survivorship: dict[str, tuple[str, ...]]
 
     @property
+    def guards(self) -> Guards:
+        return Guards(self.exclusive, self.given_name_similarity)
+
+    @property
     def identity_rules(self) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.evidence == "identity")
 
@@ -100,8 +108,12 @@ def default() -> LinkageSettings:
     return load(DEFAULT)
 
 
-def load(path: Path) -> LinkageSettings:
-    """Parse and check a settings file; one ``LinkageSettingsError`` lists every problem."""
+def load(path: Path, columns: Mapping[str, str] = COLUMNS) -> LinkageSettings:
+    """Parse and check a settings file; one ``LinkageSettingsError`` lists every problem.
+
+    ``columns`` are the fields rules and comparisons may name: the customer frame's by
+    default, a benchmark's own (``linkage.febrl``) otherwise.
+    """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -110,7 +122,7 @@ def load(path: Path) -> LinkageSettings:
         raise LinkageSettingsError(f"{path} is not valid TOML: {exc}") from exc
     problems: list[str] = []
     try:
-        settings = _parse(data, problems)
+        settings = _parse(data, problems, columns)
     except (KeyError, TypeError, ValueError) as exc:
         problems.append(f"malformed entry: {exc!r}")
         settings = None
@@ -119,20 +131,32 @@ def load(path: Path) -> LinkageSettings:
     return settings
 
 
-def _columns(value: Any, where: str, problems: list[str]) -> tuple[str, ...]:
-    cols = tuple(str(c) for c in value)
-    for c in cols:
-        if c not in COLUMNS:
-            problems.append(f"{where}: unknown field {c!r} (known: {sorted(COLUMNS)})")
-    return cols
+def _parse(
+    data: dict[str, Any], problems: list[str], columns: Mapping[str, str]
+) -> LinkageSettings:
+    def num(table: dict[str, Any], key: str, default: float, where: str) -> float:
+        """A number from the file, or the default with a named problem."""
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"{where}.{key} must be a number, got {value!r}")
+            return default
+        return float(value)
 
+    def _columns(value: Any, where: str, problems: list[str]) -> tuple[str, ...]:
+        cols = tuple(str(c) for c in value)
+        for c in cols:
+            if c not in columns:
+                problems.append(
+                    f"{where}: unknown field {c!r} (known: {sorted(columns)})"
+                )
+        return cols
 
-def _parse(data: dict[str, Any], problems: list[str]) -> LinkageSettings:
     version = data.get("version")
     if not isinstance(version, str) or not version:
         problems.append("version (a string) is required")
     th = data.get("thresholds", {})
-    auto, review = float(th.get("auto_match", 0.99)), float(th.get("review", 0.8))
+    auto = num(th, "auto_match", 0.99, "thresholds")
+    review = num(th, "review", 0.8, "thresholds")
     if not 0 < review <= auto < 1:
         problems.append("thresholds: need 0 < review <= auto_match < 1")
     rules = []
@@ -140,19 +164,22 @@ def _parse(data: dict[str, Any], problems: list[str]) -> LinkageSettings:
         where = f"rule #{n} ({raw.get('name', '?')})"
         crits = []
         for c in raw.get("criteria", []):
+            if "field" not in c:
+                problems.append(f"{where}: a criterion without a field")
+                continue
             (field,) = _columns([c["field"]], where, problems)
             method = c.get("method", "exact")
             if method not in {"exact", "fuzzy", "name"}:
                 problems.append(
                     f"{where}: method must be exact, fuzzy or name, got {method!r}"
                 )
-            if method != "exact" and COLUMNS.get(field) == "list":
+            if method != "exact" and columns.get(field) == "list":
                 problems.append(f"{where}: fuzzy on list field {field!r}")
             crits.append(
                 Criterion(
                     field,
                     method,
-                    float(c.get("threshold", 1.0)),
+                    num(c, "threshold", 1.0, where),
                     bool(c.get("blanks_match", False)),
                 )
             )
@@ -179,7 +206,11 @@ def _parse(data: dict[str, Any], problems: list[str]) -> LinkageSettings:
             value = level[kind]
             if kind != "else":
                 _columns(value if isinstance(value, list) else [value], where, problems)
-        comparisons.append(Comparison(str(raw["name"]), tuple(raw.get("levels", []))))
+        if "name" not in raw:
+            problems.append(f"{where}: a comparison needs a name")
+        comparisons.append(
+            Comparison(str(raw.get("name")), tuple(raw.get("levels", [])))
+        )
     model = ModelSettings(
         blocking=tuple(
             _columns(b, "model.blocking", problems) for b in m.get("blocking", [])
@@ -190,9 +221,9 @@ def _parse(data: dict[str, Any], problems: list[str]) -> LinkageSettings:
         prior_rules=tuple(
             _columns(b, "model.prior_rules", problems) for b in m.get("prior_rules", [])
         ),
-        prior_recall=float(m.get("prior_recall", 0.6)),
-        u_pairs=int(m.get("u_pairs", 1_000_000)),
-        seed=int(m.get("seed", 360)),
+        prior_recall=num(m, "prior_recall", 0.6, "model"),
+        u_pairs=int(num(m, "u_pairs", 1_000_000, "model")),
+        seed=int(num(m, "seed", 360, "model")),
         comparisons=tuple(comparisons),
     )
     if not model.blocking or not model.comparisons:
@@ -213,16 +244,16 @@ def _parse(data: dict[str, Any], problems: list[str]) -> LinkageSettings:
         version=str(version),
         auto_match=auto,
         review=review,
-        max_block=int(th.get("max_block", 200)),
+        max_block=int(num(th, "max_block", 200, "thresholds")),
         rules=tuple(rules),
         model=model,
         exclusive={
-            c: int(cl.get("exclusive", {})[c])
+            c: int(num(cl.get("exclusive", {}), c, 0, "cluster.exclusive"))
             for c in _columns(cl.get("exclusive", {}), "cluster.exclusive", problems)
         },
         deduplicated_sources=tuple(str(s) for s in cl.get("deduplicated_sources", [])),
-        given_name_similarity=float(cl.get("given_name_similarity", 0.85)),
-        max_household=int(cl.get("max_household", 8)),
+        given_name_similarity=num(cl, "given_name_similarity", 0.85, "cluster"),
+        max_household=int(num(cl, "max_household", 8, "cluster")),
         source_priority=tuple(surv.get("source_priority", [])),
         survivorship=fields,
     )

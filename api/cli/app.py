@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import demo, export_rdf, generate, load, neo4j_cmd, ontology_cmd, serve
+from api.cli import (
+    decide,
+    demo,
+    export_rdf,
+    generate,
+    linkage_cmd,
+    load,
+    neo4j_cmd,
+    ontology_cmd,
+    serve,
+    why,
+)
 
 app = typer.Typer(
     name="c360",
@@ -17,7 +28,14 @@ app = typer.Typer(
 app.add_typer(neo4j_cmd.app, name="neo4j")
 app.add_typer(ontology_cmd.app, name="ontology")
 app.command("generate")(generate.generate)
-app.command("load")(load.load)
+app.add_typer(linkage_cmd.app, name="linkage")
+app.command("resolve")(load.load)
+app.command("load", help="The same as `c360 resolve`.")(load.load)
+app.command("why")(why.why)
+app.command("why-not")(why.why_not)
+app.command("merge")(decide.merge)
+app.command("split")(decide.split)
+app.command("never-link")(decide.never_link)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("export-rdf")(export_rdf.export_rdf)

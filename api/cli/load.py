@@ -9,8 +9,10 @@ import typer
 
 from api import pipeline
 from api.cli.connect import neo4j_settings, open_driver
+from api.cli.linkage_cmd import SettingsOption
 from api.cli.ontology_check import OntologyOption
 from api.cli.output import ProgressPrinter, say
+from linkage import settings as linkage_settings
 from ontology.model import load as load_ontology
 
 
@@ -24,12 +26,15 @@ def load(
         ),
     ],
     ontology: OntologyOption = None,
+    settings: SettingsOption = None,
 ) -> None:
-    """Load a data set described by a sources file (e.g. one written by `c360 generate`)."""
-    run_load(sources, ontology)
+    """Ingest the sources, resolve identities and write the graph (idempotent; IDs stay stable)."""
+    run_load(sources, ontology, settings)
 
 
-def run_load(sources: Path, ontology: Path | None = None) -> pipeline.PipelineResult:
+def run_load(
+    sources: Path, ontology: Path | None = None, settings_path: Path | None = None
+) -> pipeline.PipelineResult:
     """Validate against (and shape the graph by) ``ontology``, default ``$C360_ONTOLOGY`` or ours."""
     model = load_ontology(ontology)
     settings = neo4j_settings()
@@ -41,6 +46,9 @@ def run_load(sources: Path, ontology: Path | None = None) -> pipeline.PipelineRe
             progress=ProgressPrinter(),
             database=settings.database,
             model=model,
+            linkage_settings=linkage_settings.load(settings_path)
+            if settings_path
+            else None,
         )
     finally:
         driver.close()
@@ -51,7 +59,8 @@ def run_load(sources: Path, ontology: Path | None = None) -> pipeline.PipelineRe
 def report(result: pipeline.PipelineResult) -> None:
     say(
         f"{result.lines} input rows -> {result.records} source records -> {result.persons} customers "
-        f"(consolidation {result.consolidation_rate:.0%}); {len(result.quarantined)} quarantined"
+        f"(consolidation {result.consolidation_rate:.0%}), {result.households} households, "
+        f"{result.review} pairs for review; {len(result.quarantined)} quarantined"
     )
     for name, count in sorted(result.touchpoint_rows.items()):
         say(

@@ -77,9 +77,13 @@ MATCH (b:SourceRecord {source: $b[0], sourceId: $b[1]})
 OPTIONAL MATCH (a)-[ra:RESOLVED_TO]->(pa:Person)
 OPTIONAL MATCH (b)-[rb:RESOLVED_TO]->(pb:Person)
 OPTIONAL MATCH (a)-[m:MATCHED]-(b)
+WITH a, b, pa, pb, ra, rb, m, $a[0] + '/' + $a[1] AS ka, $b[0] + '/' + $b[1] AS kb
+OPTIONAL MATCH (d:LinkDecision)
+WHERE any(k IN d.records + coalesce(d.apartFrom, []) WHERE k IN [ka, kb])
+WITH a, b, pa, pb, ra, rb, m, collect(properties(d)) AS decisions
 RETURN properties(a) AS a, properties(b) AS b, pa.id AS personA, pb.id AS personB,
        properties(ra) AS resolutionA, properties(rb) AS resolutionB,
-       properties(m) AS evidence
+       properties(m) AS evidence, decisions
 """
 
 # The chain of linked evidence that joins two records of one person (bounded).

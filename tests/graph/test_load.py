@@ -6,12 +6,11 @@ import shutil
 from pathlib import Path
 
 import neo4j
-
-from linkage import settings as linkage_settings
 import pytest
 
 from api import pipeline
 from graph import schema
+from linkage import settings as linkage_settings
 from ontology.model import default as default_ontology
 from tests.conftest import HANDMADE
 

@@ -1,0 +1,100 @@
+"""Households from shared links, capped in size, with deterministic IDs."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+from linkage.households import Shared, households
+from linkage.ids import NAMESPACE
+
+
+def hid(smallest_person_id: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"household\x1f{smallest_person_id}"))
+
+
+def test_shared_links_group_people_and_singletons_are_left_out() -> None:
+    ids = ["p3", "p1", "p2", "p0"]
+    links = [
+        Shared(0, 1, "same_address", "via roma 1"),
+        Shared(1, 2, "same_landline", "+39045"),
+    ]
+    (home,) = households(ids, links, max_size=8)
+    assert home.members == (0, 1, 2)
+    assert home.id == hid("p1")  # the smallest member ID, not index 0
+    assert set(home.evidence) == set(links)
+
+
+def test_no_links_no_households() -> None:
+    assert households(["p0", "p1"], [], max_size=8) == []
+
+
+def test_separate_groups_are_separate_households_sorted_by_id() -> None:
+    ids = ["a", "b", "c", "d", "e"]
+    links = [Shared(0, 1, "same_email", "x"), Shared(3, 4, "same_email", "y")]
+    homes = households(ids, links, max_size=8)
+    assert [h.members for h in homes] == sorted(
+        [(0, 1), (3, 4)], key=lambda m: hid(ids[m[0]])
+    )
+    assert [h.id for h in homes] == sorted([hid("a"), hid("d")])
+    assert all(len(h.evidence) == 1 for h in homes)
+
+
+def test_max_size_stops_growth() -> None:
+    # A dealer's address typed into five accounts: at most three people per household.
+    ids = [f"p{i}" for i in range(5)]
+    links = [Shared(0, i, "same_address", "dealer street 1") for i in range(1, 5)]
+    (home,) = households(ids, links, max_size=3)
+    assert home.members == (0, 1, 2)
+    # Links that would have grown it past the cap are not its evidence.
+    assert home.evidence == (links[0], links[1])
+
+
+def test_cap_applies_to_merging_two_groups() -> None:
+    ids = [f"p{i}" for i in range(4)]
+    links = [
+        Shared(0, 1, "a_rule", "x"),
+        Shared(2, 3, "a_rule", "y"),
+        Shared(1, 2, "b_rule", "z"),  # would make four
+    ]
+    homes = households(ids, links, max_size=3)
+    assert sorted(h.members for h in homes) == [(0, 1), (2, 3)]
+    assert households(ids, links, max_size=4)[0].members == (0, 1, 2, 3)
+
+
+def test_max_size_one_makes_no_households() -> None:
+    assert households(["p0", "p1"], [Shared(0, 1, "same_email", "x")], 1) == []
+
+
+def test_redundant_links_inside_a_household_are_kept_as_evidence() -> None:
+    links = [
+        Shared(0, 1, "same_address", "via roma 1"),
+        Shared(0, 1, "same_landline", "+39045"),
+    ]
+    (home,) = households(["p0", "p1"], links, max_size=2)
+    assert set(home.evidence) == set(links)
+
+
+def test_result_is_deterministic_whatever_the_link_order() -> None:
+    ids = [f"p{i:02d}" for i in range(12)]
+    rng = random.Random(11)
+    links = [
+        Shared(a, b, rng.choice(["same_address", "same_email", "same_vehicle"]), "v")
+        for a, b in ((rng.randrange(12), rng.randrange(12)) for _ in range(20))
+        if a != b
+    ]
+    expected = households(ids, links, max_size=3)
+    assert expected  # the data does make households
+    assert all(len(h.members) <= 3 for h in expected)
+    for _ in range(10):
+        shuffled = links[:]
+        rng.shuffle(shuffled)
+        got = households(ids, shuffled, max_size=3)
+        assert [(h.id, h.members) for h in got] == [(h.id, h.members) for h in expected]
+        assert [set(h.evidence) for h in got] == [set(h.evidence) for h in expected]
+
+
+def test_household_id_depends_on_person_ids_not_positions() -> None:
+    first = households(["x", "y", "z"], [Shared(1, 2, "same_email", "e")], 8)
+    second = households(["z", "y", "x"], [Shared(0, 1, "same_email", "e")], 8)
+    assert first[0].id == second[0].id == hid("y")
