@@ -466,7 +466,7 @@ class Gate:
                     "rulesetVersion": resolution.version,
                     "matchScore": e.score,
                     "decisionReason": e.reason,
-                    "features": [f"{k}={v}" for k, v in e.features] or None,
+                    "features": [f"{k}={v:+.2f}" for k, v in e.features] or None,
                 },
             )
             if props is not None:

@@ -53,7 +53,7 @@ class PairEvidence:
     rule: str
     score: float | None
     reason: str | None = None
-    features: tuple[tuple[str, int], ...] = ()  # comparison -> Splink level (gamma)
+    features: tuple[tuple[str, float], ...] = ()  # comparison -> log2 Bayes factor
 
 
 @dataclass(frozen=True)
@@ -138,19 +138,20 @@ def resolve(
     """Resolve ``records``; ``previous`` (record -> customer ID) keeps IDs stable."""
     clock = _Clock(progress)
     recs, quarantined = dedupe(records)
+    clock.begin("normalise", len(recs))
     index = {r.key: i for i, r in enumerate(recs)}
     rows = [frames.row(r) for r in recs]
     table = frames.table(rows)
-    clock.lap("normalise", len(recs))
+    clock.begin("rules", len(recs))
     con = duckdb.connect()
     con.register("frame", table)
     found = rules.match(con, settings.identity_rules, settings.max_block)
-    clock.lap("rules", len(found.pairs))
+    clock.begin("scoring", len(recs))
     scored = _score(con, table, settings, model)
     if model is None:
         model = scored[1]
     pairs = scored[0]
-    clock.lap("scoring", len(pairs))
+    clock.begin("clustering", len(recs))
     probability = {
         (int(a), int(b)): float(p)
         for a, b, p in zip(
@@ -165,11 +166,12 @@ def resolve(
     guards = settings.guards
     edges, ambiguous = _hold_out_ambiguous(people, edges, guards)
     clustering = cluster(people, edges, never, guards)
-    clock.lap("clustering", len(recs))
+    clock.begin("golden records", len(recs))
     groups = clustering.clusters()
     assigned = assign([[recs[i].key for i in g] for g in groups], previous or {})
+    best = _best_edges(clustering)
     customers = [
-        _customer(recs, g, a, clustering, probability, settings)
+        _customer(recs, g, a, best, settings)
         for g, a in zip(groups, assigned, strict=True)
     ]
     homes = _households(con, settings, clustering, groups, customers)
@@ -180,7 +182,7 @@ def resolve(
         PairEvidence(recs[e.a].key, recs[e.b].key, "review", e.rule, e.score, AMBIGUOUS)
         for e in ambiguous
     ]
-    clock.lap("golden records", len(customers))
+    clock.end()
     con.close()
     order = sorted(range(len(customers)), key=lambda i: customers[i].id)
     where = {old: new for new, old in enumerate(order)}
@@ -298,8 +300,7 @@ def _customer(
     recs: Sequence[SourceRecord],
     members: Sequence[int],
     assigned: Assigned,
-    clustering: Clustering,
-    probability: Mapping[tuple[int, int], float],
+    best: Mapping[int, Edge],
     settings: LinkageSettings,
 ) -> Customer:
     cluster_recs = [recs[i] for i in members]
@@ -341,7 +342,7 @@ def _customer(
         emails=tuple(sorted({r.email_key for r in cluster_recs if r.email_key})),
         phones=tuple(sorted({r.phone_key for r in cluster_recs if r.phone_key})),
         records=tuple(sorted(cluster_recs, key=lambda r: r.key)),
-        links=_links(recs, members, clustering),
+        links=_links(recs, members, best),
         vehicles=tuple(vehicles[k] for k in sorted(vehicles)),
         clubs=tuple(clubs[k] for k in sorted(clubs)),
         golden=tuple(sorted(golden.items())),
@@ -350,15 +351,10 @@ def _customer(
     )
 
 
-def _links(
-    recs: Sequence[SourceRecord], members: Sequence[int], clustering: Clustering
-) -> tuple[Link, ...]:
+def _best_edges(clustering: Clustering) -> dict[int, Edge]:
     """Each record's strongest joining edge (every node of a spanning tree has one)."""
-    wanted = set(members)
     best: dict[int, Edge] = {}
     for e in clustering.tree:
-        if e.a not in wanted:
-            continue
         for me in (e.a, e.b):
             cur = best.get(me)
             if cur is None or (e.strength, e.score or 0.0) > (
@@ -366,6 +362,12 @@ def _links(
                 cur.score or 0.0,
             ):
                 best[me] = e
+    return best
+
+
+def _links(
+    recs: Sequence[SourceRecord], members: Sequence[int], best: Mapping[int, Edge]
+) -> tuple[Link, ...]:
     out = []
     for i in members:
         chosen = best.get(i)
@@ -409,11 +411,11 @@ def _evidence(
     scored: pd.DataFrame,
     settings: LinkageSettings,
 ) -> list[PairEvidence]:
-    gammas = [c for c in scored.columns if c.startswith("gamma_")]
-    features: dict[tuple[int, int], tuple[tuple[str, int], ...]] = {}
+    weights = [c for c in scored.columns if c.startswith("w_")]
+    features: dict[tuple[int, int], tuple[tuple[str, float], ...]] = {}
     for d in scored.to_dict("records"):
         features[(int(d["uid_l"]), int(d["uid_r"]))] = tuple(
-            (g.removeprefix("gamma_"), int(d[g])) for g in gammas
+            (w.removeprefix("w_"), round(float(d[w]), 2)) for w in weights
         )
     out = [
         PairEvidence(
@@ -445,9 +447,9 @@ def _evidence(
             )
         )
     labels = clustering.labels
-    review = scored[scored["match_probability"] < settings.auto_match]
+    # Every scored pair left in two clusters (below auto_match, or kept apart by a guard).
     for a, b, p in zip(
-        review["uid_l"], review["uid_r"], review["match_probability"], strict=True
+        scored["uid_l"], scored["uid_r"], scored["match_probability"], strict=True
     ):
         a, b = int(a), int(b)
         if labels[a] != labels[b] and (a, b) not in seen:
@@ -477,14 +479,24 @@ def _title(name: str | None) -> str | None:
 
 
 class _Clock:
+    """Per-stage timings, reported as progress (records per second in each stage)."""
+
     def __init__(self, progress: Progress | None) -> None:
         self.progress = progress
         self.timings: dict[str, float] = {}
-        self._last = time.perf_counter()
+        self._stage: tuple[str, int, float] | None = None
 
-    def lap(self, stage: str, count: int) -> None:
-        now = time.perf_counter()
-        self.timings[stage] = now - self._last
-        self._last = now
+    def begin(self, stage: str, count: int) -> None:
+        self.end()
+        self._stage = (stage, count, time.perf_counter())
+        if self.progress:
+            self.progress(f"resolve: {stage}", 0, count)
+
+    def end(self) -> None:
+        if self._stage is None:
+            return
+        stage, count, started = self._stage
+        self.timings[stage] = time.perf_counter() - started
+        self._stage = None
         if self.progress:
             self.progress(f"resolve: {stage}", count, count)

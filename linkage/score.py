@@ -33,6 +33,8 @@ def _level(level: dict[str, Any]) -> ComparisonLevelCreator:
 def _make(level: dict[str, Any]) -> ComparisonLevelCreator:
     if "else" in level:
         return cll.ElseLevel()
+    if "all" in level:
+        return cll.And(*(_make(sub) for sub in level["all"]))
     if "null" in level:
         return cll.NullLevel(level["null"])
     if "exact" in level:
@@ -163,14 +165,20 @@ def linker_for(
 
 
 def predict(linker: Linker, threshold: float) -> pd.DataFrame:
-    """Scored pairs above ``threshold``: uid_l < uid_r, match_probability, gamma_*."""
+    """Scored pairs above ``threshold``: uid_l < uid_r, match_probability, w_<comparison>."""
     result = linker.inference.predict(threshold_match_probability=threshold)
     df = result.as_pandas_dataframe()  # type: ignore[no-untyped-call]
     result.drop_table_from_database_and_remove_from_cache()
     df = df.rename(columns={"unique_id_l": "uid_l", "unique_id_r": "uid_r"})
     swap = df["uid_l"] > df["uid_r"]
     df.loc[swap, ["uid_l", "uid_r"]] = df.loc[swap, ["uid_r", "uid_l"]].to_numpy()
+    # Per comparison, its log2 Bayes factor (term-frequency adjustment included).
+    for c in [
+        c for c in df.columns if c.startswith("mw_") and not c.startswith("mw_tf_adj_")
+    ]:
+        name = c.removeprefix("mw_")
+        df[f"w_{name}"] = df[c] + df.get(f"mw_tf_adj_{name}", 0.0)
     keep = ["uid_l", "uid_r", "match_probability", "match_weight"]
-    keep += [c for c in df.columns if c.startswith("gamma_")]
+    keep += [c for c in df.columns if c.startswith("w_")]
     out: pd.DataFrame = df[keep].sort_values(["uid_l", "uid_r"], ignore_index=True)
     return out

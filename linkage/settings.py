@@ -30,6 +30,7 @@ LEVEL_KINDS = {
     "array",
     "damerau",
     "swapped",
+    "all",
 }
 SURVIVORSHIP_RULES = {"source_priority", "most_recent", "most_frequent", "non_empty"}
 GOLDEN_FIELDS = {"name", "birth_date", "country", "preferred_dealer", "language"}
@@ -195,7 +196,9 @@ def _parse(
     comparisons = []
     for raw in data.get("comparison", []):
         where = f"comparison {raw.get('name', '?')}"
-        for level in raw.get("levels", []):
+        pending = list(raw.get("levels", []))
+        while pending:
+            level = pending.pop()
             kinds = LEVEL_KINDS & set(level)
             if len(kinds) != 1:
                 problems.append(
@@ -204,7 +207,9 @@ def _parse(
                 continue
             (kind,) = kinds
             value = level[kind]
-            if kind != "else":
+            if kind == "all":
+                pending += list(value)
+            elif kind != "else":
                 _columns(value if isinstance(value, list) else [value], where, problems)
         if "name" not in raw:
             problems.append(f"{where}: a comparison needs a name")

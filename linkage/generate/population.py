@@ -8,6 +8,7 @@ owners (for referrals) and of earlier names (for homonyms), and event seat count
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -169,6 +170,9 @@ class Population:
     names: list[tuple[str, Name, Name]] = field(default_factory=list)
     seats: dict[str, int] = field(default_factory=dict)
     households: int = 0
+    # Hashes of the mailboxes handed out: a mailbox belongs to one person (or one
+    # household that shares it), so namesakes at the same provider get different ones.
+    mailboxes: set[int] = field(default_factory=set)
 
     def iterate(self, count: int) -> Iterator[Person]:
         """Yield ``count`` people in order; household partners come right after each other."""
@@ -231,6 +235,7 @@ class Population:
         )
         if email2 == email:
             email2 = email.replace("@", f"{rng.randint(1, 99)}@")
+        email, email2 = self._own_mailbox(email, rng), self._own_mailbox(email2, rng)
         if partner_of is not None and rng.random() < cfg.households.shared_email / max(
             cfg.households.rate, 1e-9
         ):
@@ -274,6 +279,14 @@ class Population:
         self._live(person, rng, partner_of)
         person.touches.sort(key=lambda t: (t.at, t.kind))
         return person
+
+    def _own_mailbox(self, email: str, rng: random.Random) -> str:
+        """``email``, or a numbered variant if another person already has that mailbox."""
+        candidate = email
+        while _mailbox_hash(candidate) in self.mailboxes:
+            candidate = email.replace("@", f"{rng.randint(1, 9999)}@")
+        self.mailboxes.add(_mailbox_hash(candidate))
+        return candidate
 
     def _remember_name(
         self, country: str, given: Name, family: Name, rng: random.Random
@@ -731,3 +744,10 @@ def _bisect_events(events: list[Event], day: dt.date) -> int:
         else:
             hi = mid
     return lo
+
+
+def _mailbox_hash(email: str) -> int:
+    """A stable 64-bit key (``hash()`` of a str changes between processes)."""
+    return int.from_bytes(
+        hashlib.blake2b(email.encode(), digest_size=8).digest(), "big"
+    )

@@ -1,0 +1,87 @@
+"""Identity-resolution quality and speed: FEBRL4, FEBRL3 and generated people, each in a fresh process.
+
+Run: .venv/bin/python bench/linkage.py [febrl4] [febrl3] [PEOPLE...]
+     (default: febrl4 febrl3 100000)
+Generated data is written to a temporary folder outside the timed part; the timed part is
+ingest + validation + resolution (no Neo4j write). Quality is measured against the truth
+files after the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+from linkage import evaluate, febrl
+from linkage import settings as linkage_settings
+what = sys.argv[1]
+t0 = time.perf_counter()
+if what.startswith("febrl"):
+    result = febrl.run(what)
+    report, records, stages = result.report, result.records, result.timings
+else:
+    from api.pipeline import resolve_sources
+    from ontology.model import default
+    folder = Path(sys.argv[2])
+    _, gate, recs, res = resolve_sources(folder / "sources.toml", default(), linkage_settings.default())
+    truth = folder / "truth" / "truth.csv"
+    elapsed = time.perf_counter() - t0
+    report = evaluate.evaluate(res.assignment(), evaluate.read_truth(truth), evaluate.read_households(truth))
+    records, stages = len(recs), {"ingest+validate": elapsed - sum(res.timings.values()), **res.timings}
+seconds = sum(stages.values())
+h = report.household
+print(json.dumps({"what": what, "records": records, "seconds": seconds, "stages": stages,
+    "precision": report.pairwise.precision, "recall": report.pairwise.recall, "f1": report.pairwise.f1,
+    "false_merges": report.pairwise.false_positives, "cluster_f1": report.cluster.f1,
+    "household_precision": h.precision if h else None,
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def main() -> None:
+    targets = sys.argv[1:] or ["febrl4", "febrl3", "100000"]
+    print(f"command: python bench/linkage.py {' '.join(targets)}")
+    print(f"machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"{'data':>10} {'records':>9} {'seconds':>8} {'rec/s':>7} {'precision':>9} {'recall':>7}"
+        f" {'F1':>7} {'FP':>6} {'clusterF1':>9} {'hhP':>6} {'RSS MB':>7}  stages (s)"
+    )
+    for target in targets:
+        with tempfile.TemporaryDirectory() as tmp:
+            args = [target]
+            if not target.startswith("febrl"):
+                subprocess.run(
+                    [sys.executable, "-m", "api.cli", "generate", "--people", target,
+                     "--seed", "7", "--out", f"{tmp}/data"],
+                    check=True, capture_output=True,
+                )
+                args.append(f"{tmp}/data")
+            proc = subprocess.run(
+                [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=False
+            )
+            if proc.returncode != 0:
+                print(f"{target}: failed\n{proc.stderr[-2000:]}")
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+        hh = "-" if r["household_precision"] is None else f"{r['household_precision']:.4f}"
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
+        name = r["what"] if r["what"].startswith("febrl") else f"{int(r['what']):,}p"
+        print(
+            f"{name:>10} {r['records']:>9,} {r['seconds']:>8.1f} {r['records'] / r['seconds']:>7,.0f}"
+            f" {r['precision']:>9.4f} {r['recall']:>7.4f} {r['f1']:>7.4f} {r['false_merges']:>6}"
+            f" {r['cluster_f1']:>9.4f} {hh:>6} {r['peak_rss_mb']:>7.0f}  {stages}"
+        )
+
+
+if __name__ == "__main__":
+    t0 = time.perf_counter()
+    main()
+    print(f"total {time.perf_counter() - t0:.0f}s")
