@@ -55,7 +55,13 @@ def connect(settings: Neo4jSettings) -> neo4j.Driver:
     """A driver whose connectivity and credentials were checked, or one clear error."""
     try:
         driver = GraphDatabase.driver(
-            settings.uri, auth=(settings.user, settings.password)
+            settings.uri,
+            auth=(settings.user, settings.password),
+            # A first load reads labels and properties that do not exist yet; that is
+            # expected, not worth a warning on the user's terminal.
+            notifications_disabled_classifications=[
+                neo4j.NotificationDisabledClassification.UNRECOGNIZED
+            ],
         )
     except (ConfigurationError, ValueError) as exc:
         raise Neo4jSetupError(

@@ -1,6 +1,6 @@
 """Identity-resolution quality and speed: FEBRL4, FEBRL3 and generated people, each in a fresh process.
 
-Run: .venv/bin/python bench/linkage.py [febrl4] [febrl3] [PEOPLE...]
+Run: .venv/bin/python bench/resolve.py [febrl4] [febrl3] [PEOPLE...]
      (default: febrl4 febrl3 100000)
 Generated data is written to a temporary folder outside the timed part; the timed part is
 ingest + validation + resolution (no Neo4j write). Quality is measured against the truth
@@ -48,8 +48,10 @@ print(json.dumps({"what": what, "records": records, "seconds": seconds, "stages"
 
 def main() -> None:
     targets = sys.argv[1:] or ["febrl4", "febrl3", "100000"]
-    print(f"command: python bench/linkage.py {' '.join(targets)}")
-    print(f"machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"command: python bench/resolve.py {' '.join(targets)}")
+    print(
+        f"machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print(
         f"{'data':>10} {'records':>9} {'seconds':>8} {'rec/s':>7} {'precision':>9} {'recall':>7}"
         f" {'F1':>7} {'FP':>6} {'clusterF1':>9} {'hhP':>6} {'RSS MB':>7}  stages (s)"
@@ -59,19 +61,37 @@ def main() -> None:
             args = [target]
             if not target.startswith("febrl"):
                 subprocess.run(
-                    [sys.executable, "-m", "api.cli", "generate", "--people", target,
-                     "--seed", "7", "--out", f"{tmp}/data"],
-                    check=True, capture_output=True,
+                    [
+                        sys.executable,
+                        "-m",
+                        "api.cli",
+                        "generate",
+                        "--people",
+                        target,
+                        "--seed",
+                        "7",
+                        "--out",
+                        f"{tmp}/data",
+                    ],
+                    check=True,
+                    capture_output=True,
                 )
                 args.append(f"{tmp}/data")
             proc = subprocess.run(
-                [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=False
+                [sys.executable, "-c", CHILD, *args],
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if proc.returncode != 0:
                 print(f"{target}: failed\n{proc.stderr[-2000:]}")
                 continue
             r = json.loads(proc.stdout.strip().splitlines()[-1])
-        hh = "-" if r["household_precision"] is None else f"{r['household_precision']:.4f}"
+        hh = (
+            "-"
+            if r["household_precision"] is None
+            else f"{r['household_precision']:.4f}"
+        )
         stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
         name = r["what"] if r["what"].startswith("febrl") else f"{int(r['what']):,}p"
         print(
