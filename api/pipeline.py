@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, LiteralString
 
 import neo4j
 
@@ -67,51 +67,30 @@ def run(
         decisions=decisions_from(resolution_graph.decisions(driver, database)),
         progress=progress,
     )
-    for kind, rows in gate.reference(data).items():
-        load.load_rows(
-            driver,
-            load.REFERENCE[kind],
-            rows,
-            what=kind,
-            progress=progress,
-            database=database,
-        )
     resolved = {r.key for c in resolution.customers for r in c.records}
-    load.load_rows(
-        driver,
-        load.RECORDS,
-        [gate.record_row(r) for r in records if r.key in resolved],
-        what="source records",
-        progress=progress,
-        database=database,
-    )
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     former = _former_ids(driver, database)
-    load.load_rows(
-        driver,
-        load.PERSONS,
-        gate.person_rows(resolution, at, former),
-        what="persons",
-        progress=progress,
-        database=database,
-    )
-    resolution_graph.clear_evidence(driver, database)
-    load.load_rows(
-        driver,
-        resolution_graph.EVIDENCE,
-        gate.evidence_rows(resolution),
-        what="match evidence",
-        progress=progress,
-        database=database,
-    )
-    load.load_rows(
-        driver,
-        resolution_graph.HOUSEHOLDS,
-        gate.household_rows(resolution),
-        what="households",
-        progress=progress,
-        database=database,
-    )
+    resolution_graph.clear_evidence(
+        driver, database
+    )  # a batch run replaces all evidence
+    writes: list[tuple[LiteralString, list[dict[str, Any]], str]] = [
+        (load.REFERENCE[kind], rows, kind)
+        for kind, rows in gate.reference(data).items()
+    ]
+    writes += [
+        (
+            load.RECORDS,
+            [gate.record_row(r) for r in records if r.key in resolved],
+            "source records",
+        ),
+        (load.PERSONS, gate.person_rows(resolution, at, former), "persons"),
+        (resolution_graph.EVIDENCE, gate.evidence_rows(resolution), "match evidence"),
+        (resolution_graph.HOUSEHOLDS, gate.household_rows(resolution), "households"),
+    ]
+    for query, rows, what in writes:
+        load.load_rows(
+            driver, query, rows, what=what, progress=progress, database=database
+        )
     resolution_graph.prune_households(driver, database)
     resolution_graph.save_model(
         driver, database, resolution.version, resolution.model, at

@@ -417,35 +417,24 @@ def _evidence(
         features[(int(d["uid_l"]), int(d["uid_r"]))] = tuple(
             (w.removeprefix("w_"), round(float(d[w]), 2)) for w in weights
         )
-    out = [
-        PairEvidence(
+
+    def evidence(e: Edge, decision: str, reason: str | None = None) -> PairEvidence:
+        return PairEvidence(
             recs[e.a].key,
             recs[e.b].key,
-            "linked",
+            decision,
             e.rule,
             e.score,
-            None,
+            reason,
             features.get((e.a, e.b), ()),
         )
-        for e in clustering.tree
-    ]
+
+    out = [evidence(e, "linked") for e in clustering.tree]
     seen = {(e.a, e.b) for e in clustering.tree}
     for r in clustering.refused:
-        e = r.edge
-        if (e.a, e.b) in seen:
-            continue
-        seen.add((e.a, e.b))
-        out.append(
-            PairEvidence(
-                recs[e.a].key,
-                recs[e.b].key,
-                "separated",
-                e.rule,
-                e.score,
-                r.reason,
-                features.get((e.a, e.b), ()),
-            )
-        )
+        if (r.edge.a, r.edge.b) not in seen:
+            seen.add((r.edge.a, r.edge.b))
+            out.append(evidence(r.edge, "separated", r.reason))
     labels = clustering.labels
     # Every scored pair left in two clusters (below auto_match, or kept apart by a guard).
     for a, b, p in zip(
@@ -453,17 +442,7 @@ def _evidence(
     ):
         a, b = int(a), int(b)
         if labels[a] != labels[b] and (a, b) not in seen:
-            out.append(
-                PairEvidence(
-                    recs[a].key,
-                    recs[b].key,
-                    "review",
-                    "splink",
-                    float(p),
-                    None,
-                    features.get((a, b), ()),
-                )
-            )
+            out.append(evidence(Edge(a, b, SCORED, "splink", float(p)), "review"))
     return out
 
 
