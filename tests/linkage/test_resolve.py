@@ -167,3 +167,73 @@ def test_generated_data_quality_floors(generated: Path) -> None:
     assert report.pairwise.recall >= 0.90
     assert report.household is not None
     assert report.household.precision >= 0.99  # partners are not merged
+
+
+def test_hostile_records_never_crash_and_are_all_accounted_for() -> None:
+    from linkage.records import Quarantined, parse_record
+
+    quarantine: list[Quarantined] = []
+    raw = [
+        {
+            "source": "web_form",
+            "source_id": "H-1",
+            "first_name": "A" * 10_000,
+            "last_name": "Long",
+        },
+        {
+            "source": "web_form",
+            "source_id": "H-2",
+            "first_name": "\x00\x01\x1b[31m",
+            "email": "x@y",
+        },
+        {
+            "source": "web_form",
+            "source_id": "H-3",
+            "first_name": "Ã©ric",
+            "last_name": "MÃ¼ller",
+        },
+        {
+            "source": "web_form",
+            "source_id": "H-4",
+            "email": "not an email",
+            "phone": "+1 ext",
+        },
+        {
+            "source": "web_form",
+            "source_id": "H-5",
+            "first_name": "😀",
+            "last_name": "\u202eevil",
+        },
+        {
+            "source": "web_form",
+            "source_id": "H-6",
+            "first_name": "Anna",
+            "email": "anna@mail.example.com",
+        },
+        {
+            "source": "web_form",
+            "source_id": "H-7",
+            "first_name": "Anna",
+            "email": "ANNA@mail.example.com",
+        },
+    ]
+    records = [
+        r for i, d in enumerate(raw) if (r := parse_record(d, f"row {i}", quarantine))
+    ]
+    res = resolve([*_records(), *records], SETTINGS)
+    resolved = {r.key for c in res.customers for r in c.records}
+    whole_rows = {q.location.split(" (")[0] for q in quarantine if q.field is None}
+    # Every hostile row is either resolved or quarantined as a whole row, none lost.
+    assert len({r.key for r in records} & resolved) + len(whole_rows) == len(raw)
+    assert {("web_form", "H-6"), ("web_form", "H-7")} <= resolved
+    anna = {
+        c.id for c in res.customers for r in c.records if r.source_id in {"H-6", "H-7"}
+    }
+    assert len(anna) == 1  # case does not make a different address
+    # The ontology's validation gate, in front of the resolver in the pipeline, quarantines
+    # the 10,000-character name with the shape and property that it breaks.
+    gate = Gate(validators(default()), [])
+    kept = {r.source_id for r in gate.records(records)}
+    assert "H-1" not in kept and "H-6" in kept
+    (reason,) = [q for q in gate.quarantined if q.location == "web_form/H-1"]
+    assert reason.field == "givenName" and reason.reason.startswith("SourceRecord")
