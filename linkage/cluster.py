@@ -176,7 +176,9 @@ def _conflict(a: _Side, b: _Side, guards: Guards) -> str | None:
             return f"different {key}"
     if a.once & b.once:
         return f"two records of deduplicated source {min(a.once & b.once)}"
-    if a.forbidden & set(b.members) or b.forbidden & set(a.members):
+    if (a.forbidden or b.forbidden) and (
+        a.forbidden.intersection(b.members) or b.forbidden.intersection(a.members)
+    ):
         return "never-link decision"
     if not names_compatible(a.names, b.names, guards.given_name_similarity):
         return "incompatible given names"

@@ -15,7 +15,6 @@ import pandas as pd
 
 from linkage.normalise.addresses import address_key, normalise_postcode
 from linkage.normalise.dates import parse_date
-from linkage.normalise.emails import email_domain, email_local
 from linkage.normalise.names import given_name_canonical, name_key
 from linkage.normalise.phones import phone_kind
 from linkage.records import SourceRecord
@@ -77,8 +76,9 @@ def row(record: SourceRecord) -> dict[str, Any]:
         "given_skeleton": skeleton(given),
         "family_skeleton": skeleton(family),
         "email": record.email_key,
-        "email_local": email_local(record.email_key),
-        "email_domain": email_domain(record.email_key),
+        # email_key is already normalised: split it instead of normalising twice more.
+        "email_local": record.email_key.rpartition("@")[0] if record.email_key else None,
+        "email_domain": record.email_key.rpartition("@")[2] if record.email_key else None,
         "phone": phone,
         "phone_tail": phone[-8:] if phone else None,
         "mobile": phone if kind in {"mobile", "fixed_line_or_mobile"} else None,
