@@ -77,8 +77,12 @@ def row(record: SourceRecord) -> dict[str, Any]:
         "family_skeleton": skeleton(family),
         "email": record.email_key,
         # email_key is already normalised: split it instead of normalising twice more.
-        "email_local": record.email_key.rpartition("@")[0] if record.email_key else None,
-        "email_domain": record.email_key.rpartition("@")[2] if record.email_key else None,
+        "email_local": record.email_key.rpartition("@")[0]
+        if record.email_key
+        else None,
+        "email_domain": record.email_key.rpartition("@")[2]
+        if record.email_key
+        else None,
         "phone": phone,
         "phone_tail": phone[-8:] if phone else None,
         "mobile": phone if kind in {"mobile", "fixed_line_or_mobile"} else None,

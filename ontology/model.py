@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import SupportsInt, TypeGuard, cast
 
@@ -59,15 +59,15 @@ class Field:
     def _values(self, kind: str) -> list[object]:
         return [c.value for c in self.constraints if c.kind == kind]
 
-    @property
+    @cached_property
     def required(self) -> bool:
         return any(int(v) >= 1 for v in self._values("minCount"))  # type: ignore[call-overload]
 
-    @property
+    @cached_property
     def many(self) -> bool:
         return not any(int(v) <= 1 for v in self._values("maxCount"))  # type: ignore[call-overload]
 
-    @property
+    @cached_property
     def enum(self) -> tuple[str, ...] | None:
         sets = [tuple(cast("Iterable[object]", v)) for v in self._values("in")]
         if not sets:

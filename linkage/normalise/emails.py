@@ -39,7 +39,10 @@ def normalise_email(raw: str | None) -> str | None:
     value = raw.strip().lower()
     if len(value) > MAX_ADDRESS or value.count("@") != 1:
         return None
-    if any(_bad_char(c) for c in value):
+    plain = (
+        value.isascii() and value.isprintable() and " " not in value
+    )  # the usual case
+    if not plain and any(_bad_char(c) for c in value):
         return None
     local, domain = value.split("@")
     if not local or len(local) > MAX_LOCAL:
