@@ -1,4 +1,4 @@
-"""``c360 load --sources FILE``: ingest every source, resolve identities, write the graph."""
+"""``c360 resolve --sources FILE`` (also ``c360 load``): ingest every source, resolve identities, write the graph."""
 
 from __future__ import annotations
 
