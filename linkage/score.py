@@ -16,9 +16,10 @@ from typing import Any
 import pandas as pd
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
-from splink import Linker, SettingsCreator, block_on
+from splink import ColumnExpression, Linker, SettingsCreator, block_on
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.database_api import DatabaseAPISubClass
+from splink.internals.dialects import SplinkDialect
 
 from linkage.settings import Comparison, LinkageSettings
 
@@ -49,32 +50,37 @@ def _make(level: dict[str, Any]) -> ComparisonLevelCreator:
     if "levenshtein" in level:
         return cll.LevenshteinLevel(level["levenshtein"], int(level["threshold"]))
     if "substr" in level:
-        col = level["substr"]
-        n = int(level["length"])
-        return cll.CustomLevel(
-            f"substr({col}_l, 1, {n}) = substr({col}_r, 1, {n})",
-            label_for_charts=f"{col} first {n}",
-        )
+        first = ColumnExpression(level["substr"]).substr(1, int(level["length"]))
+        return cll.ExactMatchLevel(first)
     if "damerau" in level:
-        # DuckDB's damerau_levenshtein is slow; DL <= k implies Levenshtein <= 2k, so the
-        # cheap test first is exact and prunes most pairs.
+        # Damerau-Levenshtein is slow in DuckDB; DL <= k implies Levenshtein <= 2k, so the
+        # cheap test first gives the same answer and prunes most pairs.
         col, k = level["damerau"], int(level["threshold"])
-        return cll.CustomLevel(
-            f"levenshtein({col}_l, {col}_r) <= {2 * k} "
-            f"AND damerau_levenshtein({col}_l, {col}_r) <= {k}",
-            label_for_charts=f"{col} Damerau-Levenshtein <= {k}",
+        return cll.And(
+            cll.LevenshteinLevel(col, 2 * k), cll.DamerauLevenshteinLevel(col, k)
         )
     if "swapped" in level:
         a, b = level["swapped"]
-        th = float(level.get("threshold", 1.0))
-        return cll.CustomLevel(
-            f"jaro_winkler_similarity({a}_l, {b}_r) >= {th} "
-            f"AND jaro_winkler_similarity({b}_l, {a}_r) >= {th}",
-            label_for_charts=f"{a} and {b} swapped",
-        )
+        return SwappedLevel(a, b, float(level.get("threshold", 1.0)))
     if "array" in level:
         return cll.ArrayIntersectLevel(level["array"], min_intersection=1)
     raise ValueError(f"unknown level {level}")
+
+
+class SwappedLevel(ComparisonLevelCreator):
+    """Two columns swapped between the records, each side within a Jaro-Winkler threshold
+    (Splink's ColumnsReversedLevel is exact only). SQL per engine, like Splink's own levels."""
+
+    def __init__(self, a: str, b: str, threshold: float) -> None:
+        self.a, self.b, self.threshold = a, b, threshold
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        jw = sql_dialect.jaro_winkler_function_name
+        a, b, th = self.a, self.b, self.threshold
+        return f"{jw}({a}_l, {b}_r) >= {th} AND {jw}({b}_l, {a}_r) >= {th}"
+
+    def create_label_for_charts(self) -> str:
+        return f"{self.a} and {self.b} swapped (Jaro-Winkler >= {self.threshold})"
 
 
 def comparison(spec: Comparison) -> cl.CustomComparison:
