@@ -7,13 +7,13 @@ file is reported at once; a field must be a column of ``linkage.frame.COLUMNS``.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from linkage import tomlfile
 from linkage.cluster import Guards
 from linkage.frame import COLUMNS
 from ontology.errors import C360Error
@@ -115,12 +115,7 @@ def load(path: Path, columns: Mapping[str, str] = COLUMNS) -> LinkageSettings:
     ``columns`` are the fields rules and comparisons may name: the customer frame's by
     default, a benchmark's own (``linkage.febrl``) otherwise.
     """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LinkageSettingsError(f"cannot read {path}: {exc.strerror}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise LinkageSettingsError(f"{path} is not valid TOML: {exc}") from exc
+    data = tomlfile.read(path, LinkageSettingsError, "linkage settings")
     problems: list[str] = []
     try:
         settings = _parse(data, problems, columns)

@@ -27,13 +27,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from linkage import tomlfile
 from linkage.normalise.names import FAMILY_NAME_FIRST_COUNTRIES
 from linkage.records import Quarantined, SourceRecord, parse_record
 from ontology.errors import C360Error
@@ -131,12 +131,7 @@ class Ingested:
 
 def load_sources(path: Path) -> SourcesFile:
     """Parse and check a sources file; one ``SourcesError`` lists every problem."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SourcesError(f"cannot read sources file {path}: {exc.strerror}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SourcesError(f"{path} is not valid TOML: {exc}") from exc
+    data = tomlfile.read(path, SourcesError, "sources file")
     base = path.resolve().parent
     problems: list[str] = []
     if data.get("version") != 1:

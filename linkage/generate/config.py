@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from linkage import tomlfile
 from ontology.errors import C360Error
 
 DEFAULTS = Path(__file__).with_name("defaults.toml")
@@ -156,12 +156,7 @@ def load_config(path: Path | None = None) -> GeneratorConfig:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    return tomlfile.read(path, ConfigError, "config")
 
 
 def _check_values(data: dict[str, dict[str, Any]]) -> list[str]:
