@@ -41,6 +41,7 @@ class PipelineResult:
     touchpoint_rows: dict[str, int]
     review: int = 0
     households: int = 0
+    trained: bool = True  # False when the stored model was reused
 
     @property
     def consolidation_rate(self) -> float:
@@ -55,17 +56,27 @@ def run(
     database: str = "neo4j",
     model: Ontology | None = None,
     linkage_settings: LinkageSettings | None = None,
+    retrain: bool = False,
 ) -> PipelineResult:
-    """Ingest every source of ``sources_path``, resolve, validate, write the graph. Idempotent."""
+    """Ingest every source of ``sources_path``, resolve, validate, write the graph. Idempotent.
+
+    The model stored for these settings is reused unless ``retrain``: re-training on every
+    run would move borderline pairs, and with them customer IDs, for no new evidence.
+    """
     model = model or default_ontology()
+    settings = linkage_settings or default_linkage()
     schema.apply_schema(driver, model, database)
+    stored = (
+        None if retrain else resolution_graph.model(driver, database, settings.version)
+    )
     data, gate, records, resolution = resolve_sources(
         sources_path,
         model,
-        linkage_settings or default_linkage(),
+        settings,
         previous=resolution_graph.previous_assignment(driver, database),
         decisions=decisions_from(resolution_graph.decisions(driver, database)),
         progress=progress,
+        linkage_model=stored,
     )
     resolved = {r.key for c in resolution.customers for r in c.records}
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -106,6 +117,7 @@ def run(
         touchpoint_rows=dict(data.touchpoint_rows),
         review=sum(1 for p in resolution.pairs if p.decision == "review"),
         households=len(resolution.households),
+        trained=stored is None,
     )
 
 
@@ -116,12 +128,15 @@ def resolve_sources(
     previous: dict[Key, str] | None = None,
     decisions: Decisions = NO_DECISIONS,
     progress: load.Progress | None = None,
+    linkage_model: dict[str, Any] | None = None,
 ) -> tuple[Ingested, Gate, list[SourceRecord], Resolution]:
     """Ingest, validate and resolve, writing nothing (``c360 linkage evaluate`` stops here)."""
     data = ingest(load_sources(sources_path), progress)
     gate = Gate(validators(model), list(data.quarantined))
     records = gate.records(data.records)
-    resolution = resolve(records, settings, previous, decisions, progress=progress)
+    resolution = resolve(
+        records, settings, previous, decisions, model=linkage_model, progress=progress
+    )
     gate.quarantined += resolution.quarantined
     return data, gate, records, resolution
 

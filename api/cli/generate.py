@@ -36,5 +36,7 @@ def generate(
         f"{result.people} people in {result.households} two-person households or alone -> {records} rows in "
         f"{len(result.records)} extracts"
     )
-    say(f"resolve and load it with: c360 resolve --sources {result.folder / 'sources.toml'}")
+    say(
+        f"resolve and load it with: c360 resolve --sources {result.folder / 'sources.toml'}"
+    )
     print(result.folder)

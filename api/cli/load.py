@@ -27,13 +27,22 @@ def load(
     ],
     ontology: OntologyOption = None,
     settings: SettingsOption = None,
+    retrain: Annotated[
+        bool,
+        typer.Option(
+            "--retrain", help="Train the model again instead of reusing the stored one"
+        ),
+    ] = False,
 ) -> None:
     """Ingest the sources, resolve identities and write the graph (idempotent; IDs stay stable)."""
-    run_load(sources, ontology, settings)
+    run_load(sources, ontology, settings, retrain)
 
 
 def run_load(
-    sources: Path, ontology: Path | None = None, settings_path: Path | None = None
+    sources: Path,
+    ontology: Path | None = None,
+    settings_path: Path | None = None,
+    retrain: bool = False,
 ) -> pipeline.PipelineResult:
     """Validate against (and shape the graph by) ``ontology``, default ``$C360_ONTOLOGY`` or ours."""
     model = load_ontology(ontology)
@@ -60,7 +69,12 @@ def report(result: pipeline.PipelineResult) -> None:
     say(
         f"{result.lines} input rows -> {result.records} source records -> {result.persons} customers "
         f"(consolidation {result.consolidation_rate:.0%}), {result.households} households, "
-        f"{result.review} pairs for review; {len(result.quarantined)} quarantined"
+        f"{result.review} pairs for review; {len(result.quarantined)} quarantined; "
+        + (
+            "model trained"
+            if result.trained
+            else "stored model reused (--retrain to train again)"
+        )
     )
     for name, count in sorted(result.touchpoint_rows.items()):
         say(

@@ -39,7 +39,8 @@ SET m.at = at
 """
 
 MODEL: LiteralString = """
-MATCH (m:LinkageModel) RETURN m.modelJson AS json ORDER BY m.at DESC LIMIT 1
+MATCH (m:LinkageModel) WHERE $version IS NULL OR m.version = $version
+RETURN m.modelJson AS json ORDER BY m.at DESC LIMIT 1
 """
 
 # Evidence of a batch run replaces the previous run's, in bounded transactions.
@@ -124,8 +125,11 @@ def save_model(
     driver.execute_query(SAVE_MODEL, props=props, database_=database)
 
 
-def model(driver: neo4j.Driver, database: str) -> dict[str, Any] | None:
-    records, _, _ = driver.execute_query(MODEL, database_=database)
+def model(
+    driver: neo4j.Driver, database: str, version: str | None = None
+) -> dict[str, Any] | None:
+    """The latest trained model (of one settings version, if given)."""
+    records, _, _ = driver.execute_query(MODEL, version=version, database_=database)
     return json.loads(records[0]["json"]) if records else None
 
 

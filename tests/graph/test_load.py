@@ -52,6 +52,9 @@ def test_loading_twice_gives_the_same_graph(clean_graph: neo4j.Driver) -> None:
     assert labels["Person"] == 8
     assert labels["SourceRecord"] == 19
     assert second.removed_persons == 0
+    # The first run trained the model; the second scored with the stored one.
+    assert (first.trained, second.trained) == (True, False)
+    assert pipeline.run(clean_graph, HANDMADE, retrain=True).trained
 
 
 def test_every_record_resolves_to_exactly_one_person(clean_graph: neo4j.Driver) -> None:
