@@ -80,10 +80,9 @@ def run(
     )
     resolved = {r.key for c in resolution.customers for r in c.records}
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    former = _former_ids(driver, database)
-    resolution_graph.clear_evidence(
-        driver, database
-    )  # a batch run replaces all evidence
+    former = resolution_graph.former_ids(driver, database)
+    # A batch run replaces all evidence.
+    resolution_graph.clear_evidence(driver, database)
     writes: list[tuple[LiteralString, list[dict[str, Any]], str]] = [
         (load.REFERENCE[kind], rows, kind)
         for kind, rows in gate.reference(data).items()
@@ -154,14 +153,6 @@ def decisions_from(rows: list[tuple[str, list[Key], list[Key]]]) -> Decisions:
             merge += [(keys[0], k) for k in keys[1:]]
         never += [(a, b) for a in keys for b in apart]
     return Decisions(tuple(merge), tuple(never))
-
-
-def _former_ids(driver: neo4j.Driver, database: str) -> dict[str, list[str]]:
-    records, _, _ = driver.execute_query(
-        "MATCH (p:Person) WHERE p.formerIds IS NOT NULL RETURN p.id AS id, p.formerIds AS former",
-        database_=database,
-    )
-    return {r["id"]: list(r["former"]) for r in records}
 
 
 def _blank(v: str | None) -> str | None:

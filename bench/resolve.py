@@ -16,6 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
+
+from linkage.generate.run import generate
 
 CHILD = """
 import json, resource, sys, time
@@ -60,22 +63,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             args = [target]
             if not target.startswith("febrl"):
-                subprocess.run(
-                    [
-                        sys.executable,
-                        "-m",
-                        "api.cli",
-                        "generate",
-                        "--people",
-                        target,
-                        "--seed",
-                        "7",
-                        "--out",
-                        f"{tmp}/data",
-                    ],
-                    check=True,
-                    capture_output=True,
-                )
+                generate(int(target), 7, Path(tmp) / "data")
                 args.append(f"{tmp}/data")
             proc = subprocess.run(
                 [sys.executable, "-c", CHILD, *args],

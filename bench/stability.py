@@ -10,7 +10,6 @@ how many of them kept their ID with exactly their records.
 from __future__ import annotations
 
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from api.pipeline import Gate
 from linkage import settings as linkage_settings
+from linkage.generate.run import generate
 from linkage.resolve import resolve
 from linkage.sources import ingest, load_sources
 from ontology.model import default
@@ -28,22 +28,7 @@ def main() -> None:
     people = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     print(f"command: python bench/stability.py {people}")
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "api.cli",
-                "generate",
-                "--people",
-                str(people),
-                "--seed",
-                "7",
-                "--out",
-                f"{tmp}/data",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        generate(people, 7, Path(tmp) / "data")
         data = ingest(load_sources(Path(tmp) / "data" / "sources.toml"))
     records = Gate(validators(default()), []).records(data.records)
     sample = random.Random(5).sample  # noqa: S311 - a pinned sample, not cryptography

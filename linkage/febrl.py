@@ -71,13 +71,11 @@ def frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
     """Lower-cased, whitespace-tidied fields; None for blanks."""
     out = pd.DataFrame({"rec_id": df.index.astype(str), "source": source})
     for c in FIELDS:
-        s = df[c].astype(object).where(df[c].notna(), None)
-        out[c] = [
-            None
-            if v is None or not " ".join(str(v).lower().split())
-            else " ".join(str(v).lower().split())
-            for v in s
-        ]
+        tidy = (
+            " ".join(str(v).lower().split()) if v is not None else ""
+            for v in df[c].astype(object).where(df[c].notna(), None)
+        )
+        out[c] = [v or None for v in tidy]
     for c in ("street_number", "postcode", "soc_sec_id", "date_of_birth"):
         out[c] = [None if v is None else v.replace(" ", "") for v in out[c]]
     for derived, base in DERIVED.items():

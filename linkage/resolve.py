@@ -177,7 +177,7 @@ def resolve(
     homes = _households(con, settings, clustering, groups, customers)
     for h in homes:
         for m in h.members:
-            customers[m] = _with_household(customers[m], h.id)
+            customers[m] = replace(customers[m], household=h.id)
     evidence = _evidence(recs, clustering, pairs, settings) + [
         PairEvidence(recs[e.a].key, recs[e.b].key, "review", e.rule, e.score, AMBIGUOUS)
         for e in ambiguous
@@ -399,10 +399,6 @@ def _households(
         if ca != cb:
             shared.append(Shared(min(ca, cb), max(ca, cb), str(rule), str(value)))
     return households([c.id for c in customers], shared, settings.max_household)
-
-
-def _with_household(c: Customer, household: str) -> Customer:
-    return replace(c, household=household)
 
 
 def _evidence(

@@ -11,9 +11,11 @@ import datetime as dt
 import getpass
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import neo4j
 import typer
 
 from api import pipeline
@@ -53,42 +55,45 @@ def split(
 ) -> None:
     """Split records off their customer: they become a person of their own, apart from the rest."""
     keys = [parse_key(r) for r in records]
-    settings = neo4j_settings()
-    driver = open_driver(settings)
-    try:
-        rows, _, _ = driver.execute_query(
-            """
-            MATCH (s:SourceRecord {source: $key[0], sourceId: $key[1]})-[:RESOLVED_TO]->(p:Person)
-            MATCH (o:SourceRecord)-[:RESOLVED_TO]->(p)
-            RETURN collect([o.source, o.sourceId]) AS members
-            """,
-            key=list(keys[0]),
-            database_=settings.database,
-        )
-    finally:
-        driver.close()
-    members = [tuple(m) for m in rows[0]["members"]] if rows else []
-    if not members:
-        raise UnknownRecord(f"{records[0]} is not resolved to a customer")
-    rest = [m for m in members if m not in set(keys)]
-    if not rest:
-        raise UnknownRecord("nothing to split: those are all the customer's records")
-    _decide("split", keys, [(str(s), str(i)) for s, i in rest], reason, sources)
+
+    def the_rest(driver: neo4j.Driver, database: str) -> list[tuple[str, str]]:
+        members = resolution_graph.customer_records(driver, database, keys[0])
+        if not members:
+            raise UnknownRecord(f"{records[0]} is not resolved to a customer")
+        rest = [m for m in members if m not in set(keys)]
+        if not rest:
+            raise UnknownRecord(
+                "nothing to split: those are all the customer's records"
+            )
+        return rest
+
+    _decide("split", keys, the_rest, reason, sources)
+
+
+Apart = list[tuple[str, str]] | Callable[[neo4j.Driver, str], list[tuple[str, str]]]
 
 
 def _decide(
     decision: str,
     records: list[tuple[str, str]],
-    apart: list[tuple[str, str]],
+    apart_from: Apart,
     reason: str,
     sources: Path | None,
 ) -> None:
+    """Check, validate and store one decision (``apart_from`` may be read from the graph)."""
     settings = neo4j_settings()
     driver = open_driver(settings)
     try:
-        for key in [*records, *apart]:
-            if resolution_graph.pair(driver, settings.database, key, key) is None:
-                raise UnknownRecord(f"no source record {'/'.join(key)} in the graph")
+        apart = (
+            apart_from(driver, settings.database)
+            if callable(apart_from)
+            else apart_from
+        )
+        missing = resolution_graph.missing_records(
+            driver, settings.database, [*records, *apart]
+        )
+        if missing:
+            raise UnknownRecord(f"no source record {'/'.join(missing[0])} in the graph")
         props = {
             "id": str(uuid.uuid4()),
             "decision": decision,

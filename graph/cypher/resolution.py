@@ -72,6 +72,24 @@ MATCH (h:Household) WHERE NOT (h)<-[:IN_HOUSEHOLD]-()
 DETACH DELETE h
 """
 
+FORMER_IDS: LiteralString = """
+MATCH (p:Person) WHERE p.formerIds IS NOT NULL RETURN p.id AS id, p.formerIds AS former
+"""
+
+# The other records of the customer a record resolved to; [] when it resolved nowhere.
+CUSTOMER_RECORDS: LiteralString = """
+MATCH (:SourceRecord {source: $key[0], sourceId: $key[1]})-[:RESOLVED_TO]->(p:Person)
+MATCH (o:SourceRecord)-[:RESOLVED_TO]->(p)
+RETURN collect([o.source, o.sourceId]) AS members
+"""
+
+MISSING_RECORDS: LiteralString = """
+UNWIND $keys AS key
+OPTIONAL MATCH (s:SourceRecord {source: key[0], sourceId: key[1]})
+WITH key, s WHERE s IS NULL
+RETURN collect(key) AS missing
+"""
+
 PAIR: LiteralString = """
 MATCH (a:SourceRecord {source: $a[0], sourceId: $a[1]})
 MATCH (b:SourceRecord {source: $b[0], sourceId: $b[1]})
@@ -112,6 +130,26 @@ def decisions(
         (r["decision"], [_key(k) for k in r["records"]], [_key(k) for k in r["apart"]])
         for r in records
     ]
+
+
+def former_ids(driver: neo4j.Driver, database: str) -> dict[str, list[str]]:
+    records, _, _ = driver.execute_query(FORMER_IDS, database_=database)
+    return {r["id"]: list(r["former"]) for r in records}
+
+
+def customer_records(driver: neo4j.Driver, database: str, key: Key) -> list[Key]:
+    records, _, _ = driver.execute_query(
+        CUSTOMER_RECORDS, key=list(key), database_=database
+    )
+    return [(str(s), str(i)) for s, i in records[0]["members"]] if records else []
+
+
+def missing_records(driver: neo4j.Driver, database: str, keys: list[Key]) -> list[Key]:
+    """The keys that name no SourceRecord in the graph (one query for all of them)."""
+    records, _, _ = driver.execute_query(
+        MISSING_RECORDS, keys=[list(k) for k in keys], database_=database
+    )
+    return [(str(s), str(i)) for s, i in records[0]["missing"]]
 
 
 def save_decision(driver: neo4j.Driver, database: str, props: dict[str, Any]) -> None:
