@@ -38,6 +38,7 @@ COLUMNS: dict[str, str] = {
     "postcode": "text",
     "address": "text",
     "country": "text",
+    "dealer": "text",
     "app_account": "text",
     "vins": "list",
     "club_members": "list",
@@ -91,6 +92,7 @@ def row(record: SourceRecord) -> dict[str, Any]:
         "postcode": normalise_postcode(attrs.get("postcode"), country),
         "address": address_key(attrs.get("street"), attrs.get("postcode"), country),
         "country": country,
+        "dealer": record.preferred_dealer,
         "app_account": record.app_account,
         "vins": sorted({v.vin for v in record.vehicles}) or None,
         "club_members": sorted(

@@ -20,7 +20,7 @@ from splink import DuckDBAPI
 
 from linkage import frame as frames
 from linkage import rules, score
-from linkage.cluster import Clustering, Edge, Guards, Person, cluster, names_compatible
+from linkage.cluster import Clustering, Edge, Person, cluster, names_compatible
 from linkage.households import Household, Shared, households
 from linkage.ids import Assigned, Key, assign
 from linkage.normalise.names import display_name
@@ -164,7 +164,7 @@ def resolve(
     ]
     people = [guard_person(row, settings) for row in rows]
     guards = settings.guards
-    edges, ambiguous = _hold_out_ambiguous(people, edges, guards)
+    edges, ambiguous = _hold_out_ambiguous(people, edges, settings)
     clustering = cluster(people, edges, never, guards)
     clock.begin("golden records", len(recs))
     groups = clustering.clusters()
@@ -227,10 +227,13 @@ def guard_person(row: Mapping[str, Any], settings: LinkageSettings) -> Person:
 
 
 def _hold_out_ambiguous(
-    people: Sequence[Person], edges: list[Edge], guards: Guards
+    people: Sequence[Person], edges: list[Edge], settings: LinkageSettings
 ) -> tuple[list[Edge], list[Edge]]:
     """A nameless record (a survey answer with only a family email) whose named neighbours
-    are different people cannot say whose it is: its edges go to review, not clustering."""
+    are different people cannot say whose it is: its edges go to review, not clustering,
+    except a manual merge or a rule on an exclusive identifier (the app account it
+    answered from names one person)."""
+    similarity = settings.given_name_similarity
     neighbours: dict[int, list[int]] = {}
     for e in edges:
         for me, other in ((e.a, e.b), (e.b, e.a)):
@@ -240,22 +243,23 @@ def _hold_out_ambiguous(
     for me, others in neighbours.items():
         names = [set(people[o].names) for o in dict.fromkeys(others)]
         if any(
-            not names_compatible(x, y, guards.given_name_similarity)
+            not names_compatible(x, y, similarity)
             for i, x in enumerate(names)
             for y in names[i + 1 :]
         ):
             ambiguous.add(me)
-    kept = [e for e in edges if e.a not in ambiguous and e.b not in ambiguous]
-    held = [
-        e
-        for e in edges
-        if (e.a in ambiguous or e.b in ambiguous) and e.strength < MANUAL
-    ]
-    kept += [
-        e
-        for e in edges
-        if (e.a in ambiguous or e.b in ambiguous) and e.strength >= MANUAL
-    ]
+    identifying = {
+        r.name
+        for r in settings.identity_rules
+        if any(c.field in settings.exclusive for c in r.criteria)
+    }
+    kept, held = [], []
+    for e in edges:
+        unsure = e.a in ambiguous or e.b in ambiguous
+        if unsure and e.strength < MANUAL and e.rule not in identifying:
+            held.append(e)
+        else:
+            kept.append(e)
     return kept, held
 
 

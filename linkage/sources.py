@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from linkage import tomlfile
-from linkage.normalise.names import FAMILY_NAME_FIRST_COUNTRIES
+from linkage.normalise.names import FAMILY_NAME_FIRST_COUNTRIES, split_full_name
 from linkage.records import Quarantined, SourceRecord, parse_record
 from ontology.errors import C360Error
 
@@ -323,7 +323,7 @@ def _record(
     if canonical.get("full_name") and not (
         canonical.get("first_name") or canonical.get("last_name")
     ):
-        canonical["first_name"], canonical["last_name"] = split_full_name(
+        canonical["first_name"], canonical["last_name"] = full_name_parts(
             str(canonical.pop("full_name")), spec.name_order, country
         )
     canonical.pop("full_name", None)
@@ -358,21 +358,14 @@ def _value(
         return None
 
 
-def split_full_name(
+def full_name_parts(
     full: str, order: str, country: str | None
 ) -> tuple[str | None, str | None]:
-    """'Giuseppe Bellini' -> ('Giuseppe', 'Bellini'); family first where the source says so."""
-    parts = full.split()
-    if not parts:
-        return None, None
-    if len(parts) == 1:
-        return None, parts[0]
+    """(given, family) of a full name, family first where the source says so."""
     family_first = (
         order == "by_country" and (country or "") in FAMILY_NAME_FIRST_COUNTRIES
     ) or (order == "upper_is_family_first" and full.isupper())
-    if family_first:
-        return " ".join(parts[1:]), parts[0]
-    return " ".join(parts[:-1]), parts[-1]
+    return split_full_name(full, family_first)
 
 
 def _text(value: Any) -> str | None:

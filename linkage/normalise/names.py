@@ -13,9 +13,35 @@ import unicodedata
 from pathlib import Path
 
 from anyascii import anyascii
+from nameparser.config import CONSTANTS
 
 # Countries whose names are written family name first (in their own script and often in Latin).
 FAMILY_NAME_FIRST_COUNTRIES = frozenset({"JP", "CN", "KR", "TW", "HU", "VN"})
+
+# Words that begin a family name ("van den Brande", "da Luz", "Al Shammari"): nameparser's
+# curated multilingual list (its full parser is 100x slower than a split needs to be).
+FAMILY_PARTICLES = frozenset(CONSTANTS.prefixes)
+
+
+def split_full_name(full: str, family_first: bool) -> tuple[str | None, str | None]:
+    """'Joris van de Wal' -> ('Joris', 'van de Wal'); 'VAN DEN BRANDE TIMOTHEE' with
+    ``family_first`` -> ('TIMOTHEE', 'VAN DEN BRANDE'). A family name is its particles
+    plus one word; everything else is the given name."""
+    parts = full.split()
+    if not parts:
+        return None, None
+    if len(parts) == 1:
+        return None, parts[0]
+    if family_first:
+        end = 0
+        while end < len(parts) - 2 and parts[end].lower() in FAMILY_PARTICLES:
+            end += 1
+        return " ".join(parts[end + 1 :]), " ".join(parts[: end + 1])
+    start = len(parts) - 1
+    while start > 1 and parts[start - 1].lower() in FAMILY_PARTICLES:
+        start -= 1
+    return " ".join(parts[:start]), " ".join(parts[start:])
+
 
 NICKNAMES_CSV = Path(__file__).parents[1] / "data" / "nicknames.csv"
 

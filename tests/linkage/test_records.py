@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from linkage.records import Quarantined
-from linkage.sources import SourcesError, ingest, load_sources, split_full_name
+from linkage.sources import SourcesError, full_name_parts, ingest, load_sources
 from tests.conftest import HANDMADE
 
 
@@ -127,9 +127,25 @@ def test_bad_sources_file_lists_every_problem(tmp_path: Path) -> None:
         ("Giuseppe Bellini", "upper_is_family_first", None, ("Giuseppe", "Bellini")),
         ("山田 太郎", "by_country", "JP", ("太郎", "山田")),
         ("Dahl", "given_first", "SE", (None, "Dahl")),
+        ("Joris van de Wal", "given_first", "NL", ("Joris", "van de Wal")),
+        ("Leo da Conceição", "by_country", "BR", ("Leo", "da Conceição")),
+        (
+            "VAN DEN BRANDE TIMOTHEE",
+            "upper_is_family_first",
+            None,
+            ("TIMOTHEE", "VAN DEN BRANDE"),
+        ),
+        (
+            "QUINTERO JOSE ANTONIO",
+            "upper_is_family_first",
+            None,
+            ("JOSE ANTONIO", "QUINTERO"),
+        ),
+        ("Van Morrison", "given_first", "GB", ("Van", "Morrison")),
+        ("DE LUCA", "upper_is_family_first", None, ("LUCA", "DE")),
     ],
 )
 def test_full_name_split(
     full: str, order: str, country: str | None, expected: tuple[str | None, str]
 ) -> None:
-    assert split_full_name(full, order, country) == expected
+    assert full_name_parts(full, order, country) == expected
