@@ -76,6 +76,16 @@ CALL (s, r) {
   MERGE (p:Phone:ContactPoint {value: r.phone})
   MERGE (s)-[u:HAS_CONTACT_POINT]->(p) SET u = r.phoneUse
 }
+CALL (s, r) {
+  OPTIONAL MATCH (s)-[old:IN_BLOCK]->(b)
+  WHERE NOT b.blockKey IN r.blocks
+  DELETE old
+}
+CALL (s, r) {
+  UNWIND r.blocks AS k
+  MERGE (b:BlockingKey {blockKey: k})
+  MERGE (s)-[:IN_BLOCK]->(b)
+}
 """
 
 PERSONS: LiteralString = """
@@ -129,6 +139,12 @@ DETACH DELETE p
 RETURN count(*) AS removed
 """
 
+# A blocking key no record has any more.
+PRUNE_BLOCKS: LiteralString = """
+MATCH (b:BlockingKey) WHERE NOT (b)<-[:IN_BLOCK]-()
+CALL (b) { DELETE b } IN TRANSACTIONS OF 10000 ROWS
+"""
+
 
 def load_rows(
     driver: neo4j.Driver,
@@ -155,4 +171,8 @@ def load_rows(
 
 def prune_orphans(driver: neo4j.Driver, database: str = "neo4j") -> int:
     records, _, _ = driver.execute_query(PRUNE_ORPHANS, database_=database)
+    with driver.session(database=database) as session:
+        session.run(
+            PRUNE_BLOCKS
+        ).consume()  # CALL IN TRANSACTIONS needs an implicit one
     return int(records[0]["removed"])

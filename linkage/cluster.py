@@ -183,3 +183,19 @@ def _conflict(a: _Side, b: _Side, guards: Guards) -> str | None:
     if not names_compatible(a.names, b.names, guards.given_name_similarity):
         return "incompatible given names"
     return None
+
+
+def refusal(a: Sequence[Person], b: Sequence[Person], guards: Guards) -> str | None:
+    """Why two groups of records cannot be one person, or None: the guard ``cluster``
+    applies, for incremental resolution, where one group is an existing customer."""
+    sides = []
+    for people in (a, b):
+        side = _Side([])
+        for p in people:
+            for key, value in p.exclusive:
+                side.exclusive.setdefault(key, set()).add(value)
+            if p.once:
+                side.once.add(p.once)
+            side.names.update(p.names)
+        sides.append(side)
+    return _conflict(sides[0], sides[1], guards)

@@ -8,10 +8,13 @@ and reported, because comparing it would cost O(n^2) and link strangers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pandas as pd
+from jellyfish import jaro_winkler_similarity
 
 from linkage.frame import COLUMNS
 from linkage.settings import Criterion, Rule
@@ -92,3 +95,50 @@ def match(
     return RulePairs(
         pairs.sort_values(["uid_l", "uid_r", "rule"], ignore_index=True), junk
     )
+
+
+def _similar(x: Any, y: Any, threshold: float) -> bool:
+    return bool(x and y and jaro_winkler_similarity(x, y) >= threshold)
+
+
+def _holds(c: Criterion, left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+    x, y = left.get(c.field), right.get(c.field)
+    if x is None or y is None:
+        return c.blanks_match
+    if c.method == "fuzzy":
+        return _similar(x, y, c.threshold)
+    if c.method == "name":
+        return _similar(x, y, c.threshold) or (
+            _similar(left.get("given"), right.get("family"), c.threshold)
+            and _similar(left.get("family"), right.get("given"), c.threshold)
+        )
+    if COLUMNS[c.field] == "list":
+        return bool(set(x) & set(y))
+    return bool(x == y)
+
+
+def first_match(
+    rules: tuple[Rule, ...], left: Mapping[str, Any], right: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    """(rule, shared key value) of the first rule two frame rows satisfy, else None.
+
+    The one-pair form of ``match`` for incremental resolution, where a DuckDB join per rule
+    would cost more than the whole decision; a test checks both agree on every pair.
+    """
+    for rule in rules:
+        key = rule.criteria[0]
+        a, b = left.get(key.field), right.get(key.field)
+        if a is None or b is None:
+            continue
+        if COLUMNS[key.field] == "list":
+            shared = sorted(set(a) & set(b))
+            if not shared:
+                continue
+            value = shared[0]
+        elif a != b:
+            continue
+        else:
+            value = a
+        if all(_holds(c, left, right) for c in rule.criteria[1:]):
+            return rule.name, str(value)
+    return None

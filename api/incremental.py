@@ -1,0 +1,248 @@
+"""``c360 resolve --incremental``: each record resolved against the graph, one transaction each.
+
+No rebuild: a record's candidates are read by blocking key, it is decided in Python with the
+stored model (``linkage.incremental``), and the record, its customer (grown, merged or new)
+and the evidence are written in the same transaction that read the candidates, so two
+loaders never decide on stale state. Customers the record does not touch keep their IDs and
+their golden records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import neo4j
+
+from api.pipeline import Gate, decisions_from, record_from_props
+from graph import load
+from graph.cypher import incremental as queries
+from graph.cypher import resolution as resolution_graph
+from linkage import frame as frames
+from linkage.blocks import block_keys
+from linkage.ids import Key
+from linkage.incremental import Candidate, Outcome, resolve_one
+from linkage.pairscore import PairScorer
+from linkage.records import ClubClaim, SourceRecord, VehicleClaim
+from linkage.resolve import Link, Resolution, dedupe
+from linkage.settings import LinkageSettings
+from linkage.sources import ingest, load_sources
+from ontology.errors import C360Error
+from ontology.model import Ontology
+from ontology.validate import validators
+
+MAX_CANDIDATES = 50  # persons read per record: a cap, not a typical count
+
+
+class NoModelError(C360Error):
+    """Incremental resolution scores with the model a batch run trained and stored."""
+
+    exit_code = 2
+
+
+@dataclass
+class IncrementalResult:
+    records: int = 0
+    outcomes: Counter[str] = field(
+        default_factory=Counter
+    )  # new | joined | merged | ...
+    quarantined: list[Any] = field(default_factory=list)
+    resolve_ms: list[float] = field(default_factory=list)  # read + decide, per record
+    total_ms: list[float] = field(
+        default_factory=list
+    )  # including the write and commit
+
+    def percentile(self, values: list[float], q: int) -> float:
+        if len(values) < 2:
+            return values[0] if values else 0.0
+        return statistics.quantiles(values, n=100)[q - 1]
+
+
+def run(
+    driver: neo4j.Driver,
+    sources_path: Path,
+    model: Ontology,
+    settings: LinkageSettings,
+    database: str = "neo4j",
+    progress: Callable[[str, int, int], None] | None = None,
+    per_transaction: int = 1,
+) -> IncrementalResult:
+    """Resolve every record of ``sources_path`` against the graph, one at a time.
+
+    ``per_transaction`` records share a transaction (each still sees the ones before it):
+    1 gives each record its own commit; more amortise the commit for a bulk delta.
+    """
+    stored = resolution_graph.model(driver, database, settings.version)
+    if stored is None:
+        raise NoModelError(
+            f"no linkage model stored for settings version {settings.version}: "
+            "run `c360 resolve --sources FILE` once (a batch run trains and stores it)"
+        )
+    data = ingest(load_sources(sources_path), progress)
+    gate = Gate(validators(model), list(data.quarantined))
+    records, duplicates = dedupe(gate.records(data.records))
+    gate.quarantined += duplicates
+    # Manual decisions are few and rare: read once per run, as a batch run does.
+    never = frozenset(
+        decisions_from(resolution_graph.decisions(driver, database)).never
+    )
+    resolver = Resolver(gate, settings, PairScorer(settings, stored), never)
+    result = IncrementalResult(quarantined=gate.quarantined)
+    step = max(1, per_transaction)
+    with driver.session(database=database) as session:
+        for start in range(0, len(records), step):
+            chunk = records[start : start + step]
+            started = time.perf_counter()
+            done = session.execute_write(resolver.write_all, chunk)
+            result.total_ms.append((time.perf_counter() - started) * 1000)
+            for kind, decided in done:
+                result.resolve_ms.append(decided * 1000)
+                result.outcomes[kind] += 1
+            result.records += len(chunk)
+            if progress:
+                progress("incremental", result.records, len(records))
+    return result
+
+
+class Resolver:
+    """Reads, decides and writes one record inside a managed (retried) transaction."""
+
+    def __init__(
+        self,
+        gate: Gate,
+        settings: LinkageSettings,
+        scorer: PairScorer,
+        never: frozenset[tuple[Key, Key]],
+    ):
+        self.gate = gate
+        self.settings = settings
+        self.scorer = scorer
+        self.never = never
+
+    def write_all(
+        self, tx: neo4j.ManagedTransaction, records: list[SourceRecord]
+    ) -> list[tuple[str, float]]:
+        return [self.write(tx, r) for r in records]
+
+    def write(
+        self, tx: neo4j.ManagedTransaction, record: SourceRecord
+    ) -> tuple[str, float]:
+        """(what happened, seconds spent reading and deciding)."""
+        started = time.perf_counter()
+        keys = block_keys(frames.row(record), self.settings)
+        rows = list(
+            tx.run(
+                queries.CANDIDATES,
+                keys=keys,
+                source=record.source,
+                sourceId=record.source_id,
+                maxBlock=self.settings.max_block,
+                maxCandidates=MAX_CANDIDATES,
+            )
+        )
+        candidates = [_candidate(r) for r in rows]
+        former_ids = {r["id"]: list(r["formerIds"]) for r in rows}
+        households = {r["id"]: r["households"] for r in rows}
+        outcome = resolve_one(
+            record, candidates, self.settings, self.scorer, self.never
+        )
+        decided = time.perf_counter() - started
+        self._write(tx, record, keys, outcome, former_ids, households)
+        return _kind(outcome, record, candidates), decided
+
+    def _write(
+        self,
+        tx: neo4j.ManagedTransaction,
+        record: SourceRecord,
+        keys: list[str],
+        outcome: Outcome,
+        former_ids: dict[str, list[str]],
+        households: dict[str, list[dict[str, Any]]],
+    ) -> None:
+        at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        customers = [outcome.customer] + ([outcome.left] if outcome.left else [])
+        resolution = Resolution(
+            customers=customers,
+            households=[],
+            pairs=list(outcome.pairs),
+            quarantined=[],
+            model={},
+            version=self.settings.version,
+        )
+        tx.run(load.RECORDS, rows=[{**self.gate.record_row(record), "blocks": keys}])
+        tx.run(load.PERSONS, rows=self.gate.person_rows(resolution, at, former_ids))
+        gone = [*outcome.absorbed, *([outcome.emptied] if outcome.emptied else [])]
+        if gone:
+            tx.run(queries.REMOVE_PERSONS, ids=gone)
+        homes = [
+            {"id": h["id"], "members": [{"id": c.id, "props": h["props"]}]}
+            for c in customers
+            for h in households.get(c.id, [])
+        ]
+        if homes:
+            tx.run(resolution_graph.HOUSEHOLDS, rows=homes)
+        evidence = self.gate.evidence_rows(resolution)
+        if evidence:
+            tx.run(resolution_graph.EVIDENCE, rows=evidence)
+
+
+def _candidate(row: neo4j.Record) -> Candidate:
+    records: list[SourceRecord] = []
+    links: dict[Key, Link] = {}
+    for item in row["records"]:
+        rec = record_from_props(dict(item["record"]))
+        if rec is None:
+            continue
+        records.append(rec)
+        link = item["link"]
+        matched = (
+            (link["matchedSource"], link["matchedSourceId"])
+            if link.get("matchedSource")
+            else None
+        )
+        links[rec.key] = Link(
+            rec.key,
+            link.get("rule") or "seed",
+            matched,
+            link.get("matchedValue"),
+            link.get("matchScore"),
+        )
+    vehicles = tuple(
+        VehicleClaim(
+            v["vin"],
+            v["model"],
+            v["props"].get("certificationStatus"),
+            v["props"].get("ownedFrom"),
+            v["props"].get("ownedThrough"),
+        )
+        for v in row["vehicles"]
+    )
+    clubs = tuple(
+        ClubClaim(
+            c["club"],
+            c["props"].get("membershipNumber"),
+            c["props"].get("since"),
+            c["props"].get("membershipStatus"),
+        )
+        for c in row["clubs"]
+    )
+    return Candidate(
+        row["id"], tuple(sorted(records, key=lambda r: r.key)), links, vehicles, clubs
+    )
+
+
+def _kind(outcome: Outcome, record: SourceRecord, candidates: list[Candidate]) -> str:
+    known = any(r.key == record.key for c in candidates for r in c.records)
+    if outcome.absorbed:
+        return "merged"
+    if outcome.left is not None or outcome.emptied:
+        return "moved"
+    if known:
+        return "updated"
+    return "new customer" if len(outcome.customer.records) == 1 else "joined"

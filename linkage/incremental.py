@@ -1,0 +1,251 @@
+"""Incremental resolution: one new or changed record against the customers it could join.
+
+The batch run (``linkage.resolve``) decides over all records at once; here the graph has
+already decided, and one record arrives. Its candidates are the customers whose records
+share a blocking key with it (``linkage.blocks``, found by index in Neo4j). It is compared
+with each of their records by the same deterministic rules and the same trained model (in
+Python: ``rules.first_match``, ``pairscore``), so a pair scores as it would in a batch. It
+then joins the candidate customers in order of evidence strength while the clustering
+guards allow (``cluster.refusal``): none (a new customer), one (it grows) or several (they
+merge, keeping the ID with most records and recording the others as absorbed). Customers
+the record does not join are left exactly as they are; this is what keeps IDs stable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from linkage import frame as frames
+from linkage import rules
+from linkage.cluster import Edge, names_compatible, refusal
+from linkage.ids import Key, assign
+from linkage.pairscore import PairScorer
+from linkage.records import ClubClaim, SourceRecord, VehicleClaim
+from linkage.resolve import (
+    AMBIGUOUS,
+    RULE,
+    SCORED,
+    Customer,
+    Link,
+    PairEvidence,
+    _customer,
+    guard_person,
+)
+from linkage.settings import LinkageSettings
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An existing customer as the graph holds it."""
+
+    id: str
+    records: tuple[SourceRecord, ...]
+    links: Mapping[Key, Link]  # each record's stored RESOLVED_TO evidence
+    vehicles: tuple[VehicleClaim, ...] = ()  # vehicles and clubs live on the person
+    clubs: tuple[ClubClaim, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    customer: Customer  # the record's customer after the update
+    absorbed: tuple[str, ...]  # candidate IDs merged into it
+    left: (
+        Customer | None
+    )  # the record's former customer without it (a changed record moved)
+    emptied: str | None  # the former customer's ID when the record was its last one
+    pairs: tuple[
+        PairEvidence, ...
+    ]  # linked, review and separated pairs with the record
+
+
+def _row(record: SourceRecord, owner: Candidate | None) -> dict[str, Any]:
+    """A record's frame row; a stored record takes its person's VINs and club numbers,
+    which the graph keeps on the person, not on the record."""
+    row = frames.row(record)
+    if owner is not None:
+        row["vins"] = sorted({v.vin for v in owner.vehicles}) or None
+        row["club_members"] = (
+            sorted({f"{c.club}#{c.member_no}" for c in owner.clubs if c.member_no})
+            or None
+        )
+    return row
+
+
+def resolve_one(
+    record: SourceRecord,
+    candidates: Sequence[Candidate],
+    settings: LinkageSettings,
+    scorer: PairScorer,
+    never: frozenset[tuple[Key, Key]] = frozenset(),
+) -> Outcome:
+    """Where ``record`` belongs among ``candidates`` (which may include its own current
+    customer, when it is a changed record)."""
+    me = _row(record, None)
+    person = guard_person(me, settings)
+    guards = settings.guards
+    best: dict[str, tuple[Edge, Key]] = {}  # candidate -> strongest edge, record it hit
+    pairs: list[PairEvidence] = []
+    for cand in candidates:
+        for other in cand.records:
+            if other.key == record.key:
+                continue
+            row = _row(other, cand)
+            rule = rules.first_match(settings.identity_rules, me, row)
+            # Splink's left side is the smaller key (a batch orders records by key), and
+            # a reversed level looks one way only.
+            scored = (
+                scorer.score(me, row)
+                if record.key < other.key
+                else scorer.score(row, me)
+            )
+            p = scored.match_probability
+            features = tuple((name, round(w, 2)) for name, w in scored.weights.items())
+            if rule is None and p < settings.auto_match:
+                if p >= settings.review:
+                    pairs.append(
+                        PairEvidence(
+                            record.key, other.key, "review", "splink", p, None, features
+                        )
+                    )
+                continue
+            edge = (
+                Edge(0, 1, RULE, rule[0], p, rule[1])
+                if rule
+                else Edge(0, 1, SCORED, "splink", p)
+            )
+            if (record.key, other.key) in never or (other.key, record.key) in never:
+                pairs.append(
+                    PairEvidence(
+                        record.key,
+                        other.key,
+                        "separated",
+                        edge.rule,
+                        p,
+                        "never-link decision",
+                        features,
+                    )
+                )
+                continue
+            current = best.get(cand.id)
+            if current is None or (edge.strength, edge.score or 0.0) > (
+                current[0].strength,
+                current[0].score or 0.0,
+            ):
+                best[cand.id] = (edge, other.key)
+    by_id = {c.id: c for c in candidates}
+    order = sorted(
+        best,
+        key=lambda cid: (-best[cid][0].strength, -(best[cid][0].score or 0.0), cid),
+    )
+    joined: list[Candidate] = []
+    people = [person]
+    held = not person.names and _ambiguous([by_id[cid] for cid in order], settings)
+    for cid in order:
+        edge, hit = best[cid]
+        cand = by_id[cid]
+        theirs = [
+            guard_person(_row(r, cand), settings)
+            for r in cand.records
+            if r.key != record.key
+        ]
+        reason = AMBIGUOUS if held else refusal(people, theirs, guards)
+        decision = "review" if held else ("separated" if reason else "linked")
+        pairs.append(
+            PairEvidence(record.key, hit, decision, edge.rule, edge.score, reason)
+        )
+        if reason is None:
+            joined.append(cand)
+            people += theirs
+    return _outcome(record, candidates, joined, best, pairs, settings)
+
+
+def _ambiguous(named: Sequence[Candidate], settings: LinkageSettings) -> bool:
+    """A nameless record whose matches are differently named people cannot say whose it
+    is (the batch holds it out the same way)."""
+    names = [
+        {n for r in c.records for n in guard_person(frames.row(r), settings).names}
+        for c in named
+    ]
+    names = [n for n in names if n]
+    return any(
+        not names_compatible(x, y, settings.given_name_similarity)
+        for i, x in enumerate(names)
+        for y in names[i + 1 :]
+    )
+
+
+def _outcome(
+    record: SourceRecord,
+    candidates: Sequence[Candidate],
+    joined: Sequence[Candidate],
+    best: Mapping[str, tuple[Edge, Key]],
+    pairs: list[PairEvidence],
+    settings: LinkageSettings,
+) -> Outcome:
+    former = next(
+        (c for c in candidates if any(r.key == record.key for r in c.records)), None
+    )
+    recs = [record] + [r for c in joined for r in c.records if r.key != record.key]
+    previous = {r.key: c.id for c in joined for r in c.records if r.key != record.key}
+    joined_ids = {c.id for c in joined}
+    if former is not None and (former.id in joined_ids or len(former.records) == 1):
+        previous[record.key] = former.id  # it stays, or its customer moves with it
+    (assigned,) = assign([[r.key for r in recs]], previous)
+    index = {r.key: i for i, r in enumerate(recs)}
+    # The strongest joining edge explains the new record (recs[0]); the others keep theirs.
+    top = max(
+        (
+            Edge(0, index[hit], e.strength, e.rule, e.score, e.value)
+            for cid, (e, hit) in best.items()
+            if cid in joined_ids and hit in index
+        ),
+        key=lambda e: (e.strength, e.score or 0.0),
+        default=None,
+    )
+    customer = _customer(
+        recs, range(len(recs)), assigned, {0: top} if top else {}, settings
+    )
+    stored = {k: link for c in joined for k, link in c.links.items() if k != record.key}
+    customer = replace(
+        customer,
+        links=tuple(stored.get(link.record, link) for link in customer.links),
+        vehicles=_union(
+            [v for c in joined for v in c.vehicles] + list(record.vehicles),
+            lambda v: v.vin,
+        ),
+        clubs=_union(
+            [c for j in joined for c in j.clubs] + list(record.clubs), lambda c: c.club
+        ),
+    )
+    left, emptied = None, None
+    if former is not None and former.id not in joined_ids:
+        rest = [r for r in former.records if r.key != record.key]
+        if rest:
+            left = _rebuilt(former, rest, settings)
+        elif former.id != customer.id:
+            emptied = former.id
+    absorbed = tuple(c.id for c in joined if c.id != customer.id)
+    return Outcome(customer, absorbed, left, emptied, tuple(pairs))
+
+
+def _union(items: Sequence[Any], key: Any) -> tuple[Any, ...]:
+    seen: dict[str, Any] = {}
+    for item in items:
+        seen.setdefault(key(item), item)
+    return tuple(seen[k] for k in sorted(seen))
+
+
+def _rebuilt(
+    former: Candidate, rest: Sequence[SourceRecord], settings: LinkageSettings
+) -> Customer:
+    """The former customer without the record that left: same ID, golden values again."""
+    (assigned,) = assign([[r.key for r in rest]], {r.key: former.id for r in rest})
+    customer = _customer(list(rest), range(len(rest)), assigned, {}, settings)
+    return replace(
+        customer,
+        links=tuple(former.links.get(link.record, link) for link in customer.links),
+        vehicles=former.vehicles,
+        clubs=former.clubs,
+    )
