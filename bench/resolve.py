@@ -39,12 +39,14 @@ else:
     elapsed = time.perf_counter() - t0
     report = evaluate.evaluate(res.assignment(), evaluate.read_truth(truth), evaluate.read_households(truth))
     records, stages = len(recs), {"ingest+validate": elapsed - sum(res.timings.values()), **res.timings}
+    name_only = evaluate.name_only_share(recs, evaluate.read_truth(truth))
 seconds = sum(stages.values())
 h = report.household
 print(json.dumps({"what": what, "records": records, "seconds": seconds, "stages": stages,
     "precision": report.pairwise.precision, "recall": report.pairwise.recall, "f1": report.pairwise.f1,
     "false_merges": report.pairwise.false_positives, "cluster_f1": report.cluster.f1,
     "household_precision": h.precision if h else None,
+    "name_only": None if what.startswith("febrl") else name_only,
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -87,6 +89,11 @@ def main() -> None:
             f" {r['precision']:>9.4f} {r['recall']:>7.4f} {r['f1']:>7.4f} {r['false_merges']:>6}"
             f" {r['cluster_f1']:>9.4f} {hh:>6} {r['peak_rss_mb']:>7.0f}  {stages}"
         )
+        if r.get("name_only") is not None:
+            print(
+                f"{'':>10} people whose records no shared identifier (email, phone, app account, "
+                f"club number, VIN) connects: {r['name_only']:.1%}; only their names can link them"
+            )
 
 
 if __name__ == "__main__":

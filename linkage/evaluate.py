@@ -17,10 +17,12 @@ from __future__ import annotations
 import csv
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from linkage.frame import row
+from linkage.records import SourceRecord
 from ontology.errors import C360Error
 
 Key = tuple[str, str]
@@ -335,3 +337,40 @@ def format_report(report: Report) -> list[str]:
     lines.append(f"pairwise: {_counts(report.pairwise)}")
     lines.append(report.pairwise.line())
     return lines
+
+
+def name_only_share(records: Sequence[SourceRecord], truth: Mapping[Key, str]) -> float:
+    """Share of true people (with 2+ records) whose records no chain of shared exact
+    identifiers connects: what only name evidence can link, so a bound on how far
+    precision-safe linkage can go on a data set."""
+    fields = ("email", "phone", "app_account", "club_members", "vins")
+    by_person: dict[str, list[int]] = {}
+    rows = [row(r) for r in records]
+    for i, r in enumerate(records):
+        if r.key in truth:
+            by_person.setdefault(truth[r.key], []).append(i)
+    split = multi = 0
+    for members in by_person.values():
+        if len(members) < 2:
+            continue
+        multi += 1
+        parent = {i: i for i in members}
+        seen: dict[tuple[str, str], int] = {}
+        for i in members:
+            for f in fields:
+                value = rows[i][f]
+                for v in value if isinstance(value, list) else [value]:
+                    if v is None:
+                        continue
+                    if (f, v) in seen:
+                        parent[_root(parent, i)] = _root(parent, seen[(f, v)])
+                    else:
+                        seen[(f, v)] = i
+        split += len({_root(parent, i) for i in members}) > 1
+    return split / multi if multi else 0.0
+
+
+def _root(parent: dict[int, int], i: int) -> int:
+    while parent[i] != i:
+        i = parent[i]
+    return i

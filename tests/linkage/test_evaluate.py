@@ -18,6 +18,7 @@ from linkage.evaluate import (
     examples,
     format_report,
     household_precision,
+    name_only_share,
     pair_scores,
     pairwise,
     read_households,
@@ -354,3 +355,24 @@ def test_read_truth_empty_value(tmp_path: Path) -> None:
     path.write_text("source,source_id,person_id\ns,1,\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"blank\.csv:2: empty"):
         read_truth(path)
+
+
+def test_name_only_share_counts_people_no_identifier_chain_connects() -> None:
+    from linkage.records import SourceRecord
+
+    def rec(sid: str, email: str | None, phone: str | None = None) -> SourceRecord:
+        return SourceRecord(
+            "web_form", sid, None, "Anna", "Keller", email, phone, "DE", None,
+            email, phone,
+        )  # fmt: skip
+
+    records = [
+        rec("1", "anna@example.org"),
+        rec("2", "anna@example.org", "+4915112345678"),
+        rec("3", None, "+4915112345678"),  # chained through the phone
+        rec("4", "keller@example.org"),
+        rec("5", "other@example.org"),  # the same name, no shared identifier
+        rec("6", "alone@example.org"),  # a one-record person does not count
+    ]
+    truth = {r.key: p for r, p in zip(records, "AAABBC", strict=True)}
+    assert name_only_share(records, truth) == 0.5
