@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, LiteralString
 
@@ -314,13 +315,16 @@ class Gate:
     def records(self, records: list[SourceRecord]) -> list[SourceRecord]:
         """Source records whose own values pass the SourceRecord shape; the rest are quarantined."""
         self._record_props: dict[tuple[str, str], dict[str, Any]] = {}
+        check = self.checks["SourceRecord"].check
         kept = []
         for r in records:
-            props = record_props(r)
-            clean = self._ok("SourceRecord", f"{r.source}/{r.source_id}", props)
-            if clean is not None:
-                self._record_props[r.key] = clean
-                kept.append(r)
+            clean, problems = check(record_props(r))
+            if problems:  # where it came from is only spelled out for what is held back
+                where = f"{r.source}/{r.source_id}"
+                self.quarantined += [_quarantine(where, v) for v in problems]
+                continue
+            self._record_props[r.key] = clean
+            kept.append(r)
         return kept
 
     def record_row(self, r: SourceRecord) -> dict[str, Any]:
@@ -512,14 +516,15 @@ _CANONICAL = {  # record_props' ontology names -> parse_record's canonical keys
 }
 
 
+_PROP_NAMES = ("source", "sourceId", *_CANONICAL)
+_PROP_VALUES = attrgetter("source", "source_id", *_CANONICAL.values())
+
+
 def record_props(r: SourceRecord) -> dict[str, Any]:
     """A source record's raw values under the ontology's property names (SourceRecord shape)."""
-    return {
-        "source": r.source,
-        "sourceId": r.source_id,
-        **{name: getattr(r, field) for name, field in _CANONICAL.items()},
-        **dict(r.attributes),
-    }
+    props = dict(zip(_PROP_NAMES, _PROP_VALUES(r), strict=True))
+    props.update(r.attributes)
+    return props
 
 
 def _quarantine(where: str, v: Violation) -> Quarantined:

@@ -86,9 +86,16 @@ class Quarantined:
 
 
 def parse_record(
-    raw: dict[str, Any], where: str, quarantine: list[Quarantined]
+    raw: dict[str, Any],
+    where: str,
+    quarantine: list[Quarantined],
+    attributes: tuple[tuple[str, str], ...] = (),
 ) -> SourceRecord | None:
-    """One canonical record, or None after quarantining it with the reason."""
+    """One canonical record, or None after quarantining it with the reason.
+
+    ``attributes`` (sorted pairs, as ``with_attributes`` makes them) go straight into the
+    record: ingest would otherwise copy every record once more to add them.
+    """
     source = _text(raw.get("source"))
     source_id = _text(raw.get("source_id"))
     if not source or not source_id:
@@ -108,7 +115,9 @@ def parse_record(
         )
     first, last = _text(raw.get("first_name")), _text(raw.get("last_name"))
     app_account = _text(raw.get("app_account"))
-    if not (name_key(first) or name_key(last) or email_key or phone_key or app_account):
+    vehicles, clubs = raw.get("vehicles"), raw.get("clubs")  # most records have none
+    # Keys first: most records have one, and a name key costs a transliteration.
+    if not (email_key or phone_key or app_account or name_key(first) or name_key(last)):
         quarantine.append(
             Quarantined(
                 where,
@@ -130,8 +139,9 @@ def parse_record(
         email_key=email_key,
         phone_key=phone_key,
         app_account=app_account,
-        vehicles=tuple(_vehicles(raw.get("vehicles"), where, quarantine)),
-        clubs=tuple(_clubs(raw.get("clubs"), where, quarantine)),
+        vehicles=tuple(_vehicles(vehicles, where, quarantine)) if vehicles else (),
+        clubs=tuple(_clubs(clubs, where, quarantine)) if clubs else (),
+        attributes=attributes,
     )
 
 

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from linkage import tomlfile
 from linkage.normalise.names import FAMILY_NAME_FIRST_COUNTRIES, split_full_name
@@ -220,24 +221,38 @@ def ingest(sources: SourcesFile, progress: Progress | None = None) -> Ingested:
         with path.open(encoding="utf-8", newline="") as fh:
             out.reference[kind] = list(csv.DictReader(fh))
     for spec in sources.sources:
-        seen_columns: set[str] = set()
         if progress:
             progress(spec.name, 0, 0)
-        for lineno, row in _rows(spec, out.quarantined):
-            out.rows[spec.name] += 1
-            seen_columns.update(row)
-            if spec.kind == "touchpoint":
-                out.touchpoint_rows[spec.name] += 1
-                continue
-            record = _record(spec, row, f"{spec.file.name}:{lineno}", out.quarantined)
-            if record is not None:
-                out.records.append(record)
-        mapped = {c.split("[].", 1)[0] for c in spec.columns} | set(spec.id)
-        if spec.kind == "identity" and seen_columns - mapped:
-            out.unmapped[spec.name] = seen_columns - mapped
+        rows = _source(spec, out)
         if progress:
-            progress(spec.name, out.rows[spec.name], out.rows[spec.name])
+            progress(spec.name, rows, rows)
     return out
+
+
+def _source(spec: SourceSpec, out: Ingested) -> int:
+    """Read one source into ``out``; the number of rows it has."""
+    rows = 0
+    seen_columns: set[str] = set()
+    touchpoint, file_name = spec.kind == "touchpoint", spec.file.name
+    # Made at the first row: a mapping the plan cannot follow fails where it always did.
+    plan: tuple[_Step, ...] = ()
+    for lineno, row in _rows(spec, out.quarantined):
+        rows += 1
+        if touchpoint:
+            continue
+        seen_columns.update(row)
+        plan = plan or _plan(spec)
+        record = _record(spec, plan, row, f"{file_name}:{lineno}", out.quarantined)
+        if record is not None:
+            out.records.append(record)
+    if rows:
+        out.rows[spec.name] += rows
+        if touchpoint:
+            out.touchpoint_rows[spec.name] += rows
+    mapped = {c.split("[].", 1)[0] for c in spec.columns} | set(spec.id)
+    if not touchpoint and seen_columns - mapped:
+        out.unmapped[spec.name] = seen_columns - mapped
+    return rows
 
 
 def _rows(
@@ -280,8 +295,47 @@ def _rows(
             yield lineno, value
 
 
+class _Step(NamedTuple):
+    """One mapped column, resolved once per source instead of once per row."""
+
+    column: str  # the row's key: a flat column, or the list of a nested path
+    leaf: str | None  # the item's key of a nested path ("garage[].vin" -> "vin")
+    prop: str  # the property its values are parsed (and quarantined) as
+    target: str | None  # the list property it fills ("vehicles"), if any
+    key: str | None  # the canonical key it sets; None: an extra attribute
+    date: bool  # parsed as a date
+
+
+def _plan(spec: SourceSpec) -> tuple[_Step, ...]:
+    """The source's columns as steps, in the file's order (quarantine follows it)."""
+    steps = []
+    for column, prop in spec.columns.items():
+        key: str | None
+        if "[]." in column:
+            head, leaf = column.split("[].", 1)
+            target, field_ = prop.split("[].", 1)
+            key = LISTS[target][field_]
+            steps.append(
+                _Step(head, leaf, field_, target, key, field_ in DATE_PROPERTIES)
+            )
+        elif "[]." in prop:  # one membership per row, e.g. a club registration
+            target, field_ = prop.split("[].", 1)
+            key = LISTS[target][field_]
+            steps.append(
+                _Step(column, None, prop, target, key, prop in DATE_PROPERTIES)
+            )
+        else:
+            key = "full_name" if prop == "fullName" else SCALARS[prop]
+            steps.append(_Step(column, None, prop, None, key, prop in DATE_PROPERTIES))
+    return tuple(steps)
+
+
 def _record(
-    spec: SourceSpec, row: dict[str, Any], where: str, quarantine: list[Quarantined]
+    spec: SourceSpec,
+    plan: tuple[_Step, ...],
+    row: dict[str, Any],
+    where: str,
+    quarantine: list[Quarantined],
 ) -> SourceRecord | None:
     ids = [_text(row.get(c)) for c in spec.id]
     canonical: dict[str, Any] = {
@@ -290,32 +344,18 @@ def _record(
     }
     extra: dict[str, str] = {}
     lists: dict[str, list[dict[str, Any]]] = {}
-    for column, prop in spec.columns.items():
-        if "[]." in column:
-            head, leaf = column.split("[].", 1)
-            target, field_ = prop.split("[].", 1)
-            items = row.get(head) or []
-            if not isinstance(items, list):
-                quarantine.append(
-                    Quarantined(where, "expected a list", str(items)[:200], head)
-                )
-                continue
-            bucket = lists.setdefault(target, [{} for _ in items])
-            for i, item in enumerate(items):
-                if i < len(bucket) and isinstance(item, dict):
-                    bucket[i][LISTS[target][field_]] = _value(
-                        spec, field_, item.get(leaf), where, quarantine
-                    )
+    for step in plan:
+        column, leaf, prop, target, key, date = step
+        if leaf is not None:
+            _items(spec, step, row.get(column), lists, where, quarantine)
             continue
-        value = _value(spec, prop, row.get(column), where, quarantine)
-        if "[]." in prop:  # one membership per row, e.g. a club registration
-            target, field_ = prop.split("[].", 1)
-            bucket = lists.setdefault(target, [{}])
-            bucket[0][LISTS[target][field_]] = value
-        elif prop == "fullName":
-            canonical["full_name"] = value
-        elif SCALARS[prop]:
-            canonical[str(SCALARS[prop])] = value
+        value = _text(row.get(column))
+        if date and value is not None:
+            value = _date(spec, prop, value, where, quarantine)
+        if target is not None:
+            lists.setdefault(target, [{}])[0][str(key)] = value
+        elif key is not None:
+            canonical[key] = value
         elif value:
             extra[prop] = value
     country = _text(canonical.get("country")) or spec.default_country
@@ -329,32 +369,69 @@ def _record(
     canonical.pop("full_name", None)
     for target, items in lists.items():
         canonical[target] = items
-    record = parse_record(canonical, where, quarantine)
-    if record is not None and extra:
-        record = record.with_attributes(extra)
-    return record
+    return parse_record(canonical, where, quarantine, tuple(sorted(extra.items())))
 
 
-def _value(
-    spec: SourceSpec, prop: str, raw: Any, where: str, quarantine: list[Quarantined]
+def _items(
+    spec: SourceSpec,
+    step: _Step,
+    items: Any,
+    lists: dict[str, list[dict[str, Any]]],
+    where: str,
+    quarantine: list[Quarantined],
+) -> None:
+    """One nested path ("garage[].vin") of a row's list into the claims of ``step.target``.
+
+    The first path of a list sets how many claims there are.
+    """
+    items = items or []
+    if not isinstance(items, list):
+        quarantine.append(
+            Quarantined(where, "expected a list", str(items)[:200], step.column)
+        )
+        return
+    bucket = lists.setdefault(str(step.target), [{} for _ in items])
+    for i, item in enumerate(items):
+        if i < len(bucket) and isinstance(item, dict):
+            value = _text(item.get(step.leaf))
+            if step.date and value is not None:
+                value = _date(spec, step.prop, value, where, quarantine)
+            bucket[i][str(step.key)] = value
+
+
+def _date(
+    spec: SourceSpec, prop: str, text: str, where: str, quarantine: list[Quarantined]
 ) -> str | None:
-    text = _text(raw)
-    if text is None or prop not in DATE_PROPERTIES:
-        return text
+    """ISO 8601 text of a date in the source's format, or None after quarantining it."""
+    value = (
+        _strptime_date(text, spec.date_format) if spec.date_format else _iso_date(text)
+    )
+    if value is None:
+        quarantine.append(
+            Quarantined(
+                where, f"not a date ({spec.date_format or 'ISO 8601'})", text, prop
+            )
+        )
+    return value
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _strptime_date(text: str, date_format: str) -> str | None:
+    """Cached: strptime is slow, and a source's dates repeat (the same days recur)."""
     try:
-        if spec.date_format:
-            return dt.datetime.strptime(text, spec.date_format).date().isoformat()
+        return dt.datetime.strptime(text, date_format).date().isoformat()
+    except ValueError:
+        return None
+
+
+def _iso_date(text: str) -> str | None:
+    try:
         return (
             dt.datetime.fromisoformat(text)
             if "T" in text
             else dt.date.fromisoformat(text)
         ).isoformat()
     except ValueError:
-        quarantine.append(
-            Quarantined(
-                where, f"not a date ({spec.date_format or 'ISO 8601'})", text, prop
-            )
-        )
         return None
 
 

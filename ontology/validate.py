@@ -178,8 +178,19 @@ def _shape_of(f: Field, kind: str, default: str) -> str:
 class _CompiledField:
     field: Field
     coerce: Coerce
-    checks: tuple[_Check, ...]
+    tests: tuple[tuple[Callable[..., bool], str, str], ...]  # (test, shape, message)
     shape: str
+    text: bool  # one xsd:string value: a str is checked as it is, with no coercion
+
+
+def _compiled(f: Field, default_shape: str) -> _CompiledField:
+    return _CompiledField(
+        f,
+        COERCE[f.datatype],
+        tuple((c.test, c.constraint.shape, c.message) for c in _value_checks(f)),
+        _shape_of(f, "datatype", default_shape),
+        f.datatype == "string" and not f.many,
+    )
 
 
 class Validator:
@@ -193,15 +204,12 @@ class Validator:
     ) -> None:
         self.owner = owner
         self.default_shape = f"{owner}Shape"
-        self.fields = {
-            f.name: _CompiledField(
-                f,
-                COERCE[f.datatype],
-                tuple(_value_checks(f)),
-                _shape_of(f, "datatype", self.default_shape),
-            )
-            for f in fields
-        }
+        self.fields = {f.name: _compiled(f, self.default_shape) for f in fields}
+        self.required = tuple(
+            (name, _shape_of(c.field, "minCount", self.default_shape))
+            for name, c in self.fields.items()
+            if c.field.required
+        )  # (name, shape), checked on every row
         self.relationships = dict(relationships)  # name -> (required, many, shape)
 
     def check(
@@ -214,8 +222,9 @@ class Validator:
         """
         out: dict[str, Any] = {}
         problems: list[Violation] = []
+        fields = self.fields
         for name, raw in props.items():
-            compiled = self.fields.get(name)
+            compiled = fields.get(name)
             if compiled is None:
                 problems.append(
                     Violation(
@@ -225,24 +234,24 @@ class Validator:
                         f"{name} is not a property of {self.owner} in the ontology",
                     )
                 )
+            elif raw is None:  # absent
                 continue
-            value = self._field(compiled, raw, problems)
-            if value is not None:
-                out[name] = value
-        for name, compiled in self.fields.items():
-            if (
-                compiled.field.required
-                and name not in out
-                and not any(p.path == name for p in problems)
-            ):
-                problems.append(
-                    Violation(
-                        _shape_of(compiled.field, "minCount", self.default_shape),
-                        name,
-                        None,
-                        "is required",
-                    )
-                )
+            elif compiled.text and type(raw) is str:  # most values: nothing to coerce
+                if not raw:
+                    continue
+                for test, shape, message in compiled.tests:
+                    if not test(raw):
+                        problems.append(Violation(shape, name, raw, message))
+                        break
+                else:  # every test passed
+                    out[name] = raw
+            else:
+                value = self._field(compiled, raw, problems)
+                if value is not None:
+                    out[name] = value
+        for name, shape in self.required:
+            if name not in out and not any(p.path == name for p in problems):
+                problems.append(Violation(shape, name, None, "is required"))
         for name, target in (links or {}).items():
             required, many, shape = self.relationships.get(
                 name, (False, True, self.default_shape)
@@ -284,14 +293,22 @@ class Validator:
                     Violation(compiled.shape, f.name, item, f"{exc} (xsd:{f.datatype})")
                 )
                 return None
-            for check in compiled.checks:
-                if not check.test(value):
-                    problems.append(
-                        Violation(check.constraint.shape, f.name, item, check.message)
-                    )
-                    return None
+            if not _passes(compiled, value, item, problems):
+                return None
             coerced.append(value)
         return coerced if f.many else coerced[0]
+
+
+def _passes(
+    compiled: _CompiledField, value: Any, raw: Any, problems: list[Violation]
+) -> bool:
+    """Whether the coerced ``value`` meets every constraint; the first it fails is
+    reported with ``raw``, the value as given."""
+    for test, shape, message in compiled.tests:
+        if not test(value):
+            problems.append(Violation(shape, compiled.field.name, raw, message))
+            return False
+    return True
 
 
 def validators(model: Ontology) -> dict[str, Validator]:

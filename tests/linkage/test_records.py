@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from linkage.records import Quarantined
+from linkage.records import Quarantined, parse_record
 from linkage.sources import SourcesError, full_name_parts, ingest, load_sources
 from tests.conftest import HANDMADE
 
@@ -149,3 +149,69 @@ def test_full_name_split(
     full: str, order: str, country: str | None, expected: tuple[str | None, str]
 ) -> None:
     assert full_name_parts(full, order, country) == expected
+
+
+def _crm(tmp_path: Path, rows: list[str]) -> Path:
+    """A CSV source with a date format, flat and list columns and extra attributes."""
+    header = "ID;FIRST;BORN;CITY;EMAIL;CHANGED;CLUB;SINCE"
+    (tmp_path / "crm.csv").write_text(
+        "\n".join([header, *rows]) + "\n", encoding="utf-8"
+    )
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        'version = 1\n[[source]]\nname = "crm"\nfile = "crm.csv"\nformat = "csv"\n'
+        'delimiter = ";"\nid = ["ID"]\ndate_format = "%d.%m.%Y"\n[source.columns]\n'
+        'FIRST = "givenName"\nBORN = "birthDate"\nCITY = "city"\nEMAIL = "email"\n'
+        'CHANGED = "updatedAt"\nCLUB = "clubs[].club"\nSINCE = "clubs[].since"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_repeated_bad_date_is_quarantined_every_time(tmp_path: Path) -> None:
+    # Parsed dates are cached by text: the cache must not swallow a repeat's quarantine.
+    rows = [
+        "C-1;Ana;31.02.1990;Verona;ana@example.com;01.02.2024;VOC-1;",
+        "C-2;Bo;31.02.1990;Verona;bo@example.com;01.02.2024;VOC-1;",
+        "C-3;Cy;14.05.1977;;cy@example.com;31.02.1990;VOC-1;",
+    ]
+    data = ingest(load_sources(_crm(tmp_path, rows)))
+    assert [(q.location, q.field, q.value) for q in data.quarantined] == [
+        ("crm.csv:2", "birthDate", "31.02.1990"),
+        ("crm.csv:3", "birthDate", "31.02.1990"),
+        ("crm.csv:4", "updatedAt", "31.02.1990"),
+    ]
+    assert {q.reason for q in data.quarantined} == {"not a date (%d.%m.%Y)"}
+    assert [r.updated_at for r in data.records] == ["2024-02-01", "2024-02-01", None]
+    assert data.records[2].attributes == (("birthDate", "1977-05-14"),)
+
+
+def test_record_values_follow_the_column_mapping(tmp_path: Path) -> None:
+    rows = ["C-1;Ana;14.05.1977;Verona;ana@example.com;01.02.2024;VOC-1;2020-09-10"]
+    (record,) = ingest(load_sources(_crm(tmp_path, rows))).records
+    assert (record.source, record.source_id, record.first_name) == ("crm", "C-1", "Ana")
+    assert record.updated_at == "2024-02-01"
+    assert record.attributes == (("birthDate", "1977-05-14"), ("city", "Verona"))
+    assert [(c.club, c.since) for c in record.clubs] == [("VOC-1", "2020-09-10")]
+
+
+def test_attributes_given_to_parse_record_are_those_with_attributes_adds() -> None:
+    raw = {"source": "crm", "source_id": "C-1", "first_name": "Ana"}
+    extra = {"city": "Verona", "birthDate": "1977-05-14"}
+    direct = parse_record(raw, "here", [], tuple(sorted(extra.items())))
+    later = parse_record(raw, "here", [])
+    assert later is not None
+    assert direct == later.with_attributes(extra)
+
+
+def test_a_record_with_a_key_but_no_name_still_loads() -> None:
+    # The key is checked before the name (a name key costs a transliteration).
+    quarantine: list[Quarantined] = []
+    raw = {"source": "s", "source_id": "1", "first_name": "\u0000", "email": "a@b.it"}
+    record = parse_record(raw, "here", quarantine)
+    assert record is not None and record.email_key == "a@b.it"
+    assert quarantine == []
+    assert parse_record({**raw, "email": None}, "here", quarantine) is None
+    assert [q.reason for q in quarantine] == [
+        "no name, email, phone or account to identify a person"
+    ]
