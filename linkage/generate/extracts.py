@@ -139,6 +139,8 @@ IDENTITY_SOURCES = (
     "ticketing",
     "web_form",
 )
+# One encoder for every JSON Lines row: json.dumps with options builds a new one per call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 REASONS = (
     "price",
     "trade-in offer",
@@ -224,9 +226,7 @@ class Writers:
         values: list[Any] | dict[str, Any],
     ) -> None:
         if isinstance(values, dict):
-            self.jsonl[source].write(
-                json.dumps(values, ensure_ascii=False, separators=(",", ":")) + "\n"
-            )
+            self.jsonl[source].write(_JSON.encode(values) + "\n")
         else:
             self.csv[source].writerow(values)
         self.csv["truth:truth"].writerow(
@@ -549,7 +549,7 @@ def write_person(
             "service_visit",
             wid,
             p,
-            [wid, own.dealer, own.vin, day.strftime("%d/%m/%Y"), kind, km, who],
+            [wid, own.dealer, own.vin, _dmy(day, "/"), kind, km, who],
         )
     for n, (sent, campaign, channel, engaged) in enumerate(p.comms):
         mid = f"M-{p.idx + 1:07d}-{n + 1}"
@@ -621,8 +621,9 @@ def _one_year_after(day: dt.date) -> dt.date:
         return day.replace(year=day.year + 1, day=28)
 
 
-def _dmy(day: dt.date) -> str:
-    return day.strftime("%d.%m.%Y")
+def _dmy(day: dt.date, sep: str = ".") -> str:
+    """Day-first, as ``strftime("%d.%m.%Y")`` writes it, at a third of the cost."""
+    return f"{day.day:02d}{sep}{day.month:02d}{sep}{day.year}"
 
 
 def _iso(value: dt.date | dt.datetime) -> str:

@@ -365,17 +365,21 @@ _SCRIPT_PREFIXES: dict[str, tuple[str, ...]] = {
 
 def _in_script(text: str, script: str) -> bool:
     """Every letter of ``text`` belongs to ``script`` (drops Faker's mixed-script slips)."""
-    prefixes = _SCRIPT_PREFIXES[script]
-    for ch in text:
-        if ch in " -'\u2019.":
-            continue
-        if not unicodedata.category(ch).startswith(("L", "M")):
-            return False
-        if unicodedata.category(ch).startswith("L") and not unicodedata.name(
-            ch, ""
-        ).startswith(prefixes):
-            return False
-    return True
+    return all(_char_in_script(ch, script) for ch in text)
+
+
+@functools.cache
+def _char_in_script(ch: str, script: str) -> bool:
+    """A letter of ``script``, a combining mark or name punctuation; cached, as the ~100k
+    characters of the name tables are a few hundred distinct ones."""
+    if ch in " -'\u2019.":
+        return True
+    category = unicodedata.category(ch)
+    if category.startswith("M"):
+        return True
+    return category.startswith("L") and unicodedata.name(ch, "").startswith(
+        _SCRIPT_PREFIXES[script]
+    )
 
 
 _NOT_NAME_LATIN = re.compile(r"[^A-Za-z -]")

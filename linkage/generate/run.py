@@ -17,6 +17,7 @@ from pathlib import Path
 from linkage.generate.config import ConfigError, GeneratorConfig, load_config
 from linkage.generate.extracts import FILE_NAMES, Writers, write_person
 from linkage.generate.population import Population
+from linkage.generate.rng import Rng
 from linkage.generate.sources_file import write_sources_file
 from linkage.generate.world import BRANDS, World, build_world
 
@@ -102,7 +103,7 @@ def _write(
                 world,
                 person,
                 config.noise,
-                random.Random(f"{seed}:render:{person.idx}"),
+                Rng(f"{seed}:render:{person.idx}"),
             )
             done += 1
             if progress and (done % 1000 == 0 or done == people):
