@@ -58,10 +58,12 @@ class IncrementalResult:
         default_factory=list
     )  # including the write and commit
 
-    def percentile(self, values: list[float], q: int) -> float:
-        if len(values) < 2:
-            return values[0] if values else 0.0
-        return statistics.quantiles(values, n=100)[q - 1]
+
+def percentile(values: list[float], q: int) -> float:
+    """The ``q``-th percentile of ``values`` (0 when empty)."""
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100)[q - 1]
 
 
 def run(

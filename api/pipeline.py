@@ -20,8 +20,6 @@ import neo4j
 from graph import load, schema
 from graph.cypher import resolution as resolution_graph
 from graph.cypher.customer import search_text
-from linkage import frame as frames
-from linkage.blocks import block_keys
 from linkage.ids import Key
 from linkage.records import Quarantined, SourceRecord, parse_record
 from linkage.resolve import NO_DECISIONS, Decisions, Resolution, resolve
@@ -94,7 +92,7 @@ def run(
         (
             load.RECORDS,
             [
-                {**gate.record_row(r), "blocks": block_keys(frames.row(r), settings)}
+                {**gate.record_row(r), "blocks": resolution.blocks[r.key]}
                 for r in records
                 if r.key in resolved
             ],

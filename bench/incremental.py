@@ -76,7 +76,7 @@ def main() -> None:
     kept = sum(all(after.get(k) == p for k in records_of[p]) for p in untouched)
     print(f"delta: {held:,} rows held out")
     for part, per_transaction, result, seconds in runs:
-        p = result.percentile
+        p = incremental.percentile
         print(
             f"{part} ({per_transaction} per transaction): {result.records:,} records in "
             f"{seconds:.1f} s = {result.records / seconds:.0f} records/s; "

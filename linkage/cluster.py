@@ -115,13 +115,7 @@ def cluster(
     parent = list(range(n))
     sides: dict[int, _Side] = {}
     for i, p in enumerate(people):
-        side = _Side([i])
-        for key, value in p.exclusive:
-            side.exclusive.setdefault(key, set()).add(value)
-        if p.once:
-            side.once.add(p.once)
-        side.names.update(p.names)
-        sides[i] = side
+        sides[i] = _side([i], [p])
     for x, y in never:
         sides[x].forbidden.add(y)
         sides[y].forbidden.add(x)
@@ -188,14 +182,16 @@ def _conflict(a: _Side, b: _Side, guards: Guards) -> str | None:
 def refusal(a: Sequence[Person], b: Sequence[Person], guards: Guards) -> str | None:
     """Why two groups of records cannot be one person, or None: the guard ``cluster``
     applies, for incremental resolution, where one group is an existing customer."""
-    sides = []
-    for people in (a, b):
-        side = _Side([])
-        for p in people:
-            for key, value in p.exclusive:
-                side.exclusive.setdefault(key, set()).add(value)
-            if p.once:
-                side.once.add(p.once)
-            side.names.update(p.names)
-        sides.append(side)
-    return _conflict(sides[0], sides[1], guards)
+    return _conflict(_side([], a), _side([], b), guards)
+
+
+def _side(members: list[int], people: Iterable[Person]) -> _Side:
+    """What the guards know about a group of records."""
+    side = _Side(members)
+    for p in people:
+        for key, value in p.exclusive:
+            side.exclusive.setdefault(key, set()).add(value)
+        if p.once:
+            side.once.add(p.once)
+        side.names.update(p.names)
+    return side

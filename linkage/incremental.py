@@ -19,7 +19,7 @@ from typing import Any
 
 from linkage import frame as frames
 from linkage import rules
-from linkage.cluster import Edge, names_compatible, refusal
+from linkage.cluster import Edge, Person, names_compatible, refusal
 from linkage.ids import Key, assign
 from linkage.pairscore import PairScorer
 from linkage.records import ClubClaim, SourceRecord, VehicleClaim
@@ -86,12 +86,15 @@ def resolve_one(
     person = guard_person(me, settings)
     guards = settings.guards
     best: dict[str, tuple[Edge, Key]] = {}  # candidate -> strongest edge, record it hit
+    guarded: dict[str, list[Person]] = {}  # candidate -> its records' guard data
     pairs: list[PairEvidence] = []
     for cand in candidates:
+        guarded[cand.id] = []
         for other in cand.records:
             if other.key == record.key:
                 continue
             row = _row(other, cand)
+            guarded[cand.id].append(guard_person(row, settings))
             rule = rules.first_match(settings.identity_rules, me, row)
             # Splink's left side is the smaller key (a batch orders records by key), and
             # a reversed level looks one way only.
@@ -141,33 +144,25 @@ def resolve_one(
     )
     joined: list[Candidate] = []
     people = [person]
-    held = not person.names and _ambiguous([by_id[cid] for cid in order], settings)
+    held = not person.names and _ambiguous([guarded[cid] for cid in order], settings)
     for cid in order:
         edge, hit = best[cid]
-        cand = by_id[cid]
-        theirs = [
-            guard_person(_row(r, cand), settings)
-            for r in cand.records
-            if r.key != record.key
-        ]
+        theirs = guarded[cid]
         reason = AMBIGUOUS if held else refusal(people, theirs, guards)
         decision = "review" if held else ("separated" if reason else "linked")
         pairs.append(
             PairEvidence(record.key, hit, decision, edge.rule, edge.score, reason)
         )
         if reason is None:
-            joined.append(cand)
+            joined.append(by_id[cid])
             people += theirs
     return _outcome(record, candidates, joined, best, pairs, settings)
 
 
-def _ambiguous(named: Sequence[Candidate], settings: LinkageSettings) -> bool:
+def _ambiguous(named: Sequence[Sequence[Person]], settings: LinkageSettings) -> bool:
     """A nameless record whose matches are differently named people cannot say whose it
     is (the batch holds it out the same way)."""
-    names = [
-        {n for r in c.records for n in guard_person(frames.row(r), settings).names}
-        for c in named
-    ]
+    names = [{n for p in people for n in p.names} for people in named]
     names = [n for n in names if n]
     return any(
         not names_compatible(x, y, settings.given_name_similarity)

@@ -142,24 +142,31 @@ def _prefix(col: str, length: int) -> Test:
     return test
 
 
+def _strings(x: Any, y: Any) -> tuple[str, str] | None:
+    """Both values as strings counted the way DuckDB counts (code points), or None when
+    either is missing (None or NaN)."""
+    if x is None or y is None:
+        return None
+    try:
+        if not (x.isascii() and y.isascii()) or "\r" in x or "\r" in y:
+            x, y = _codepoints(x, y)
+    except (TypeError, AttributeError):
+        if _missing(x) or _missing(y):
+            return None
+        raise
+    return x, y
+
+
 def _distance(col: str, limit: int, metric: Callable[[str, str], int]) -> Test:
     """``metric(c_l, c_r) <= limit`` for an edit distance."""
 
     def test(left: Row, right: Row) -> bool:
-        x, y = left[col], right[col]
-        if x is None or y is None:
+        pair = _strings(left[col], right[col])
+        if pair is None:
             return False
-        try:
-            # One edit changes the length by one at most: a cheap, exact early answer.
-            if abs(len(x) - len(y)) > limit:
-                return False
-            if not (x.isascii() and y.isascii()) or "\r" in x or "\r" in y:
-                x, y = _codepoints(x, y)
-        except (TypeError, AttributeError):
-            if _missing(x) or _missing(y):
-                return False
-            raise
-        return metric(x, y) <= limit
+        x, y = pair
+        # One edit changes the length by one at most: a cheap, exact early answer.
+        return abs(len(x) - len(y)) <= limit and metric(x, y) <= limit
 
     return test
 
@@ -169,16 +176,10 @@ def _jw(a: str, b: str, threshold: float) -> Test:
     too close to the threshold for jellyfish's rounding to give DuckDB's answer."""
 
     def test(left: Row, right: Row) -> bool:
-        x, y = left[a], right[b]
-        if x is None or y is None:
+        pair = _strings(left[a], right[b])
+        if pair is None:
             return False
-        try:
-            if not (x.isascii() and y.isascii()) or "\r" in x or "\r" in y:
-                x, y = _codepoints(x, y)
-        except (TypeError, AttributeError):
-            if _missing(x) or _missing(y):
-                return False
-            raise
+        x, y = pair
         sim = jaro_winkler_similarity(x, y)
         if abs(sim - threshold) > _NEAR:
             return sim >= threshold

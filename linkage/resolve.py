@@ -20,6 +20,7 @@ from splink import DuckDBAPI
 
 from linkage import frame as frames
 from linkage import rules, score
+from linkage.blocks import block_keys
 from linkage.cluster import Clustering, Edge, Person, cluster, names_compatible
 from linkage.households import Household, Shared, households
 from linkage.ids import Assigned, Key, assign
@@ -99,6 +100,9 @@ class Resolution:
     version: str
     junk: dict[str, list[str]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    # each record's hashed blocking keys, from the rows already normalised (the graph
+    # stores them so an incremental run finds candidates by index)
+    blocks: dict[Key, list[str]] = field(default_factory=dict)
 
     def assignment(self) -> dict[Key, str]:
         return {r.key: c.id for c in self.customers for r in c.records}
@@ -182,6 +186,9 @@ def resolve(
         PairEvidence(recs[e.a].key, recs[e.b].key, "review", e.rule, e.score, AMBIGUOUS)
         for e in ambiguous
     ]
+    blocks = {
+        r.key: block_keys(row, settings) for r, row in zip(recs, rows, strict=True)
+    }
     clock.end()
     con.close()
     order = sorted(range(len(customers)), key=lambda i: customers[i].id)
@@ -199,6 +206,7 @@ def resolve(
         version=settings.version,
         junk=found.junk,
         timings=clock.timings,
+        blocks=blocks,
     )
 
 

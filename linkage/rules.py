@@ -14,9 +14,9 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from jellyfish import jaro_winkler_similarity
 
 from linkage.frame import COLUMNS
+from linkage.pairscore import jaro_winkler
 from linkage.settings import Criterion, Rule
 
 
@@ -98,7 +98,8 @@ def match(
 
 
 def _similar(x: Any, y: Any, threshold: float) -> bool:
-    return bool(x and y and jaro_winkler_similarity(x, y) >= threshold)
+    # DuckDB's value to the last bit (``pairscore``): the batch runs these rules in DuckDB.
+    return bool(x and y and jaro_winkler(x, y) >= threshold)
 
 
 def _holds(c: Criterion, left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:

@@ -85,10 +85,10 @@ def run_incremental(
     say(
         f"{result.records} records resolved one by one ({outcomes}); "
         f"{len(result.quarantined)} quarantined; per record: resolution p50 "
-        f"{result.percentile(result.resolve_ms, 50):.1f} ms, p95 "
-        f"{result.percentile(result.resolve_ms, 95):.1f} ms; per transaction p50 "
-        f"{result.percentile(result.total_ms, 50):.1f} ms, p95 "
-        f"{result.percentile(result.total_ms, 95):.1f} ms"
+        f"{incremental_run.percentile(result.resolve_ms, 50):.1f} ms, p95 "
+        f"{incremental_run.percentile(result.resolve_ms, 95):.1f} ms; per transaction p50 "
+        f"{incremental_run.percentile(result.total_ms, 50):.1f} ms, p95 "
+        f"{incremental_run.percentile(result.total_ms, 95):.1f} ms"
     )
     for q in result.quarantined[:20]:
         say(f"  quarantined {q}")
