@@ -17,8 +17,10 @@ from typing import Any, LiteralString
 
 import neo4j
 
+from api import touchpoint_load
 from graph import load, schema
 from graph.cypher import resolution as resolution_graph
+from graph.cypher import touchpoints as touchpoint_cypher
 from graph.cypher.customer import search_text
 from linkage.ids import Key
 from linkage.records import Quarantined, SourceRecord, parse_record
@@ -40,6 +42,7 @@ class PipelineResult:
     removed_persons: int
     unmapped: dict[str, set[str]]
     touchpoint_rows: dict[str, int]
+    touchpoints: int
     review: int = 0
     households: int = 0
     trained: bool = True  # False when the stored model was reused
@@ -106,11 +109,22 @@ def run(
         load.load_rows(
             driver, query, rows, what=what, progress=progress, database=database
         )
+    touchpoints = touchpoint_load.write(
+        driver,
+        model,
+        touchpoint_load.rows(
+            data.touchpoints, resolution.customers, gate.checks, gate.quarantined
+        ),
+        progress,
+        database,
+    )
     resolution_graph.prune_households(driver, database)
     resolution_graph.save_model(
         driver, database, resolution.version, resolution.model, at
     )
     removed = load.prune_orphans(driver, database)
+    with driver.session(database=database) as session:
+        session.run(touchpoint_cypher.PRUNE).consume()  # CALL IN TRANSACTIONS: implicit
     return PipelineResult(
         lines=data.lines,
         records=len(resolved),
@@ -119,6 +133,7 @@ def run(
         removed_persons=removed,
         unmapped=data.unmapped,
         touchpoint_rows=dict(data.touchpoint_rows),
+        touchpoints=touchpoints,
         review=sum(1 for p in resolution.pairs if p.decision == "review"),
         households=len(resolution.households),
         trained=stored is None,
@@ -135,7 +150,7 @@ def resolve_sources(
     linkage_model: dict[str, Any] | None = None,
 ) -> tuple[Ingested, Gate, list[SourceRecord], Resolution]:
     """Ingest, validate and resolve, writing nothing (``c360 linkage evaluate`` stops here)."""
-    data = ingest(load_sources(sources_path), progress)
+    data = ingest(load_sources(sources_path, model), progress)
     gate = Gate(validators(model), list(data.quarantined))
     records = gate.records(data.records)
     resolution = resolve(

@@ -12,10 +12,11 @@
     date_format = "%d.%m.%Y"          # strptime format of its dates (default: ISO 8601)
     name_order = "given_first"        # how a fullName splits: given_first | by_country | upper_is_family_first
     default_country = "IT"            # for phones typed without a country code, when a row has no country
-    kind = "identity"                 # identity (describes a person) | touchpoint (loaded by the journey work)
+    kind = "identity"                 # identity (describes a person) | touchpoint (only touchpoints)
     [source.columns]
     FIRST_NAME = "givenName"          # column (or nested path like "garage[].vin") -> property;
                                       # a flat column mapped to "clubs[].club" makes one item per row
+    [[source.touchpoint]]             # what a row records as happening: see linkage/touchpoints.py
 
 Every problem in the file is reported at once. Rows become ``SourceRecord``s or quarantine
 entries with a reason; columns that map to nothing are counted and reported, never dropped
@@ -35,9 +36,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from linkage import tomlfile
+from linkage import touchpoints as tp
 from linkage.normalise.names import FAMILY_NAME_FIRST_COUNTRIES, split_full_name
 from linkage.records import Quarantined, SourceRecord, parse_record
 from ontology.errors import C360Error
+from ontology.model import Ontology
+from ontology.model import default as default_ontology
 
 Progress = Callable[[str, int, int], None]
 
@@ -105,6 +109,7 @@ class SourceSpec:
     name_order: str
     default_country: str | None
     kind: str
+    touchpoints: tuple[tp.TouchpointSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,7 @@ class Ingested:
     rows: Counter[str] = field(default_factory=Counter)
     unmapped: dict[str, set[str]] = field(default_factory=dict)
     touchpoint_rows: Counter[str] = field(default_factory=Counter)
+    touchpoints: list[tp.Touchpoint] = field(default_factory=list)
     reference: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     @property
@@ -130,18 +136,26 @@ class Ingested:
         return sum(self.rows.values())
 
 
-def load_sources(path: Path) -> SourcesFile:
-    """Parse and check a sources file; one ``SourcesError`` lists every problem."""
+def load_sources(path: Path, model: Ontology | None = None) -> SourcesFile:
+    """Parse and check a sources file against the ontology (touchpoint classes and their
+    properties); one ``SourcesError`` lists every problem."""
     data = tomlfile.read(path, SourcesError, "sources file")
+    model = model or default_ontology()
     base = path.resolve().parent
     problems: list[str] = []
     if data.get("version") != 1:
         problems.append("version must be 1")
     specs = []
     names: set[str] = set()
-    for n, raw in enumerate(data.get("source", []), start=1):
+    raws = data.get("source", [])
+    identity = {
+        str(r.get("name"))
+        for r in raws
+        if isinstance(r, dict) and r.get("kind", "identity") == "identity"
+    }
+    for n, raw in enumerate(raws, start=1):
         where = f"source #{n} ({raw.get('name', '?')})"
-        spec, errs = _spec(raw, base, where)
+        spec, errs = _spec(raw, base, where, model, identity)
         problems += errs
         if spec:
             if spec.name in names:
@@ -162,7 +176,7 @@ def load_sources(path: Path) -> SourcesFile:
 
 
 def _spec(
-    raw: dict[str, Any], base: Path, where: str
+    raw: dict[str, Any], base: Path, where: str, model: Ontology, identity: set[str]
 ) -> tuple[SourceSpec | None, list[str]]:
     problems = []
     name, file, fmt = raw.get("name"), raw.get("file"), raw.get("format")
@@ -191,6 +205,12 @@ def _spec(
             )
     if kind == "identity" and not columns:
         problems.append(f"{where}: an identity source needs [source.columns]")
+    declared, errs = tp.parse_specs(
+        raw.get("touchpoint"), where, model, kind == "identity", identity
+    )
+    problems += errs
+    if kind == "touchpoint" and not declared and not errs:
+        problems.append(f"{where}: a touchpoint source needs [[source.touchpoint]]")
     if problems:
         return None, problems
     return SourceSpec(
@@ -204,6 +224,7 @@ def _spec(
         name_order=str(order),
         default_country=raw.get("default_country"),
         kind=str(kind),
+        touchpoints=declared,
     ), []
 
 
@@ -238,21 +259,47 @@ def _source(spec: SourceSpec, out: Ingested) -> int:
     plan: tuple[_Step, ...] = ()
     for lineno, row in _rows(spec, out.quarantined):
         rows += 1
-        if touchpoint:
-            continue
         seen_columns.update(row)
-        plan = plan or _plan(spec)
-        record = _record(spec, plan, row, f"{file_name}:{lineno}", out.quarantined)
-        if record is not None:
-            out.records.append(record)
+        where = f"{file_name}:{lineno}"
+        if not touchpoint:
+            plan = plan or _plan(spec)
+            record = _record(spec, plan, row, where, out.quarantined)
+            if record is not None:
+                out.records.append(record)
+        if spec.touchpoints:
+            out.touchpoints += tp.from_row(
+                spec.touchpoints,
+                spec.name,
+                _source_id(spec, row),
+                row,
+                functools.partial(_at, spec, where, out.quarantined),
+                where,
+                out.quarantined,
+            )
     if rows:
         out.rows[spec.name] += rows
         if touchpoint:
             out.touchpoint_rows[spec.name] += rows
     mapped = {c.split("[].", 1)[0] for c in spec.columns} | set(spec.id)
-    if not touchpoint and seen_columns - mapped:
+    mapped |= {c for t in spec.touchpoints for c in t.used_columns()}
+    if seen_columns - mapped:
         out.unmapped[spec.name] = seen_columns - mapped
     return rows
+
+
+def _source_id(spec: SourceSpec, row: dict[str, Any]) -> str | None:
+    ids = [_text(row.get(c)) for c in spec.id]
+    return "/".join(i for i in ids if i) if all(ids) else None
+
+
+def _at(
+    spec: SourceSpec, where: str, quarantine: list[Quarantined], text: str
+) -> str | None:
+    """A touchpoint's time as an ISO 8601 date-time (midnight for a date)."""
+    value = _date(spec, "at", text, where, quarantine)
+    if value is not None and "T" not in value:
+        value += "T00:00:00"
+    return value
 
 
 def _rows(
@@ -337,10 +384,9 @@ def _record(
     where: str,
     quarantine: list[Quarantined],
 ) -> SourceRecord | None:
-    ids = [_text(row.get(c)) for c in spec.id]
     canonical: dict[str, Any] = {
         "source": spec.name,
-        "source_id": "/".join(i for i in ids if i) if all(ids) else None,
+        "source_id": _source_id(spec, row),
     }
     extra: dict[str, str] = {}
     lists: dict[str, list[dict[str, Any]]] = {}

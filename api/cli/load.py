@@ -133,10 +133,7 @@ def report(result: pipeline.PipelineResult) -> None:
             else "stored model reused (--retrain to train again)"
         )
     )
-    for name, count in sorted(result.touchpoint_rows.items()):
-        say(
-            f"  {name}: {count} touchpoint rows read, not loaded yet (journeys come with the API issue)"
-        )
+    say(f"  {result.touchpoints} touchpoints written to the customers' journeys")
     for name, columns in sorted(result.unmapped.items()):
         say(f"  {name}: columns not mapped to a property: {', '.join(sorted(columns))}")
     shown = result.quarantined[:20]

@@ -553,6 +553,9 @@ def write_person(
         )
     for n, (sent, campaign, channel, engaged) in enumerate(p.comms):
         mid = f"M-{p.idx + 1:07d}-{n + 1}"
+        app = p.app_installed and p.app_installed <= sent.date()
+        if channel == "push" and not app:  # no app, no push: the plan falls back to email
+            channel = "email"
         opened = (
             _iso(sent + dt.timedelta(hours=rng.randint(1, 60))) if engaged else None
         )
@@ -566,7 +569,7 @@ def write_person(
                 "channel": channel,
                 "recipient": p.email
                 if channel == "email"
-                else (p.phone if channel == "sms" else f"push:{p.id[-6:]}"),
+                else (p.phone if channel == "sms" else f"push:u-{p.idx + 1:07x}"),
                 "sent_at": _iso(sent),
                 "delivered_at": _iso(sent + dt.timedelta(minutes=2)),
                 "opened_at": opened,

@@ -10,6 +10,32 @@ import json
 from pathlib import Path
 from typing import Any
 
+# Touchpoints reach their person through the row's own record ("self"), the dealer account
+# a CRM extract row belongs to, the VIN of a serviced vehicle, or a message's recipient.
+BY_ACCOUNT: dict[str, Any] = {
+    "record": "dealer_crm",
+    "id": ["DEALER_CODE", "ACCOUNT_ID"],
+}
+
+
+def _tp(
+    label: str,
+    at: str,
+    person: str | dict[str, Any],
+    stage: str | None,
+    channel: str | None,
+    columns: dict[str, str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One ``[[source.touchpoint]]`` declaration (format: ``linkage/touchpoints.py``)."""
+    constants = {"journeyStage": stage, "channel": channel}
+    out: dict[str, Any] = {"type": label, "at": at, "person": person}
+    out |= {k: v for k, v in extra.items() if v is not None}
+    out["columns"] = columns or {}
+    out["set"] = {k: v for k, v in constants.items() if v is not None}
+    return out
+
+
 SOURCES: list[dict[str, Any]] = [
     {
         "name": "dealer_crm",
@@ -32,6 +58,16 @@ SOURCES: list[dict[str, Any]] = [
             "CREATED": "createdAt",
             "LAST_MODIFIED": "updatedAt",
         },
+        "touchpoint": [
+            _tp(
+                "DealerVisit",
+                "CREATED",
+                "self",
+                "contact",
+                "in_person",
+                {"DEALER_CODE": "atDealer"},
+            ),
+        ],
     },
     {
         "name": "owner_app",
@@ -54,6 +90,7 @@ SOURCES: list[dict[str, Any]] = [
             "garage[].declared_at": "vehicles[].since",
             "garage[].no_longer_owned_at": "vehicles[].until",
         },
+        "touchpoint": [_tp("AppInstall", "installed_at", "self", "ownership", "app")],
     },
     {
         "name": "club_registration",
@@ -74,6 +111,16 @@ SOURCES: list[dict[str, Any]] = [
             "renewal_due": "clubs[].renewalDue",
             "updated": "updatedAt",
         },
+        "touchpoint": [
+            _tp(
+                "ClubRegistration",
+                "member_since",
+                "self",
+                "loyalty",
+                None,
+                {"club_code": "aboutClub"},
+            ),
+        ],
     },
     {
         "name": "ticketing",
@@ -86,6 +133,17 @@ SOURCES: list[dict[str, Any]] = [
             "buyer_email": "email",
             "purchased_at": "updatedAt",
         },
+        "touchpoint": [
+            _tp(
+                "EventAttendance",
+                "checked_in_at",
+                "self",
+                None,
+                "in_person",
+                {"event_id": "atEvent"},
+                when="checked_in_at",
+            ),
+        ],
     },
     {
         "name": "web_form",
@@ -101,6 +159,35 @@ SOURCES: list[dict[str, Any]] = [
             "preferred_dealer": "preferredDealer",
             "submitted_at": "updatedAt",
         },
+        "touchpoint": [
+            _tp(
+                "WebRegistration",
+                "submitted_at",
+                "self",
+                "contact",
+                "web",
+                {"preferred_dealer": "atDealer", "model_interest": "forModel"},
+                where={"form": ["newsletter", "brochure"]},
+            ),
+            _tp(
+                "TestRide",
+                "submitted_at",
+                "self",
+                "consideration",
+                "web",
+                {"preferred_dealer": "atDealer", "model_interest": "forModel"},
+                where={"form": ["test_ride"]},
+            ),
+            _tp(
+                "Quotation",
+                "submitted_at",
+                "self",
+                "consideration",
+                "web",
+                {"preferred_dealer": "atDealer", "model_interest": "forModel"},
+                where={"form": ["quotation_request"]},
+            ),
+        ],
     },
     {
         "name": "survey",
@@ -113,6 +200,28 @@ SOURCES: list[dict[str, Any]] = [
             "respondent_account": "appAccount",
             "answered_at": "updatedAt",
         },
+        "touchpoint": [
+            _tp(
+                "SurveyResponse",
+                "answered_at",
+                "self",
+                None,
+                None,
+                {
+                    "score": "score",
+                    "checkpoint": "checkpoint",
+                    "reason": "reason",
+                    "subject_id": link,
+                },
+                where={"subject_type": [subject]},
+            )
+            for subject, link in (
+                ("dealer", "atDealer"),
+                ("model", "forModel"),
+                ("event", "atEvent"),
+                ("club", "aboutClub"),
+            )
+        ],
     },
     # Touchpoint sources: linked to people through an account, a VIN or a contact point.
     {
@@ -123,6 +232,21 @@ SOURCES: list[dict[str, Any]] = [
         "kind": "touchpoint",
         "id": ["QUOTE_ID"],
         "date_format": "%d.%m.%Y",
+        "touchpoint": [
+            _tp(
+                "Quotation",
+                "QUOTE_DATE",
+                BY_ACCOUNT,
+                "consideration",
+                "in_person",
+                {
+                    "DEALER_CODE": "atDealer",
+                    "MODEL_CODE": "forModel",
+                    "STATUS": "outcome",
+                    "REJECTION_REASON": "reason",
+                },
+            ),
+        ],
     },
     {
         "name": "dealer_crm_orders",
@@ -132,6 +256,36 @@ SOURCES: list[dict[str, Any]] = [
         "kind": "touchpoint",
         "id": ["ORDER_ID"],
         "date_format": "%d.%m.%Y",
+        "touchpoint": [
+            _tp(
+                "Order",
+                "ORDER_DATE",
+                BY_ACCOUNT,
+                "decision",
+                "in_person",
+                {
+                    "DEALER_CODE": "atDealer",
+                    "MODEL_CODE": "forModel",
+                    "VIN": "aboutVehicle",
+                    "AMOUNT_EUR": "amount",
+                },
+                suffix="order",
+            ),
+            _tp(
+                "Delivery",
+                "DELIVERY_DATE",
+                BY_ACCOUNT,
+                "delivery",
+                "in_person",
+                {
+                    "DEALER_CODE": "atDealer",
+                    "MODEL_CODE": "forModel",
+                    "VIN": "aboutVehicle",
+                },
+                when="DELIVERY_DATE",
+                suffix="delivery",
+            ),
+        ],
     },
     {
         "name": "service_visit",
@@ -141,6 +295,21 @@ SOURCES: list[dict[str, Any]] = [
         "kind": "touchpoint",
         "id": ["work_order_id"],
         "date_format": "%d/%m/%Y",
+        "touchpoint": [
+            _tp(
+                "ServiceVisit",
+                "visit_date",
+                {"vin": "vin"},
+                "ownership",
+                "in_person",
+                {
+                    "dealer_code": "atDealer",
+                    "vin": "aboutVehicle",
+                    "type": "serviceType",
+                    "mileage_km": "mileage",
+                },
+            ),
+        ],
     },
     {
         "name": "communication",
@@ -148,6 +317,20 @@ SOURCES: list[dict[str, Any]] = [
         "format": "jsonl",
         "kind": "touchpoint",
         "id": ["message_id"],
+        "touchpoint": [
+            _tp(
+                "Communication",
+                "sent_at",
+                {"contact": "recipient"},
+                None,
+                None,
+                {
+                    "channel": "channel",
+                    "campaign": "partOfCampaign",
+                    "opened_at": "openedAt",
+                },
+            ),
+        ],
     },
 ]
 REFERENCE = {
@@ -157,6 +340,13 @@ REFERENCE = {
     "models": "reference/models.csv",
     "events": "reference/events.csv",
 }
+
+
+def _toml(value: Any) -> str:
+    """A TOML value: strings and arrays as JSON writes them, tables inline."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def write_sources_file(path: Path, brand: str, seed: int) -> None:
@@ -171,11 +361,19 @@ def write_sources_file(path: Path, brand: str, seed: int) -> None:
     for spec in SOURCES:
         lines += ["", "[[source]]"]
         for key, value in spec.items():
-            if key != "columns":
-                lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+            if key not in {"columns", "touchpoint"}:
+                lines.append(f"{key} = {_toml(value)}")
         if "columns" in spec:
             lines.append("[source.columns]")
             lines += [
-                f"{json.dumps(k)} = {json.dumps(v)}" for k, v in spec["columns"].items()
+                f"{json.dumps(k)} = {_toml(v)}" for k, v in spec["columns"].items()
             ]
+        for t in spec.get("touchpoint", []):
+            lines.append("[[source.touchpoint]]")
+            tables = {k: v for k, v in t.items() if k in {"columns", "set"}}
+            lines += [f"{k} = {_toml(v)}" for k, v in t.items() if k not in tables]
+            for name, table in tables.items():
+                if table:
+                    lines.append(f"[source.touchpoint.{name}]")
+                    lines += [f"{json.dumps(k)} = {_toml(v)}" for k, v in table.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from graph.connection import Neo4jSettings
 from graph.migrate import MigrationRefused, apply, plan
 from ontology.model import DEFAULT_PATH, Ontology, load
+from ontology.model import default as default_ontology
 from ontology.neo4j_schema import schema_items, statements
 from tests.conftest import cli_env, run_cli
 
@@ -25,7 +27,18 @@ c360:workshopCode a owl:DatatypeProperty ; rdfs:range xsd:string ; rdfs:domain c
 c360:WorkshopShape a sh:NodeShape ; sh:targetClass c360:Workshop ;
     sh:property [ sh:path c360:workshopCode ; sh:datatype xsd:string ; sh:minCount 1 ; sh:maxCount 1 ] .
 """
-VERSION = 'owl:versionInfo "1.2.0"'
+CURRENT = (
+    default_ontology().version
+)  # the versions below are relative to the file's own
+
+
+def _bump(minor: int) -> str:
+    major, mid, _ = CURRENT.split(".")
+    return f"{major}.{int(mid) + minor}.0"
+
+
+V0, V1, V2 = CURRENT, _bump(1), _bump(2)
+VERSION = f'owl:versionInfo "{V0}"'
 WORKSHOP_CONSTRAINT = "workshop_workshop_code"
 FOREIGN = "someone_elses_constraint"
 
@@ -112,7 +125,7 @@ def test_the_first_migration_creates_every_constraint_and_records_the_version(
         database_=db,
     )
     (row,) = rows
-    assert row["version"] == model.version == "1.2.0"
+    assert row["version"] == model.version == V0
     assert isinstance(row["at"], neo4j.time.DateTime)
     assert row["statements"] == list(first.creates)
     assert row["ontology"] == DEFAULT_PATH.read_text(encoding="utf-8")
@@ -125,7 +138,7 @@ def test_migrating_again_is_a_no_op(graph: neo4j.Driver, db: str) -> None:
     assert again.up_to_date
     assert (again.changes, again.statements) == ((), ())
     apply(graph, again, database=db)
-    assert versions(graph, db) == ["1.2.0"]
+    assert versions(graph, db) == [V0]
     assert schema_names(graph, db) == before
 
 
@@ -133,14 +146,14 @@ def test_a_new_class_with_a_bumped_version_creates_its_constraint(
     graph: neo4j.Driver, db: str, tmp_path: Path
 ) -> None:
     migrate(graph, load(), db)
-    step = plan(graph, edited(tmp_path, "1.3.0", append=WORKSHOP), db)
-    assert step.previous == "1.2.0"
+    step = plan(graph, edited(tmp_path, V1, append=WORKSHOP), db)
+    assert step.previous == V0
     assert ("class_added", "Workshop") in [(c.kind, c.subject) for c in step.changes]
     assert step.drops == ()
     assert [s.split()[2] for s in step.creates] == [WORKSHOP_CONSTRAINT]
     apply(graph, step, database=db)
     assert WORKSHOP_CONSTRAINT in schema_names(graph, db)
-    assert versions(graph, db) == ["1.2.0", "1.3.0"]
+    assert versions(graph, db) == [V0, V1]
 
 
 def test_the_same_version_with_another_ontology_is_refused(
@@ -148,9 +161,9 @@ def test_the_same_version_with_another_ontology_is_refused(
 ) -> None:
     migrate(graph, load(), db)
     with pytest.raises(
-        MigrationRefused, match=r"version 1\.2\.0 .* bump owl:versionInfo"
+        MigrationRefused, match=rf"version {re.escape(V0)} .* bump owl:versionInfo"
     ):
-        migrate(graph, edited(tmp_path, "1.2.0", append=WORKSHOP), db, force=True)
+        migrate(graph, edited(tmp_path, V0, append=WORKSHOP), db, force=True)
     assert WORKSHOP_CONSTRAINT not in schema_names(graph, db)
 
 
@@ -158,9 +171,9 @@ def test_removing_a_class_that_has_nodes_needs_force(
     graph: neo4j.Driver, db: str, tmp_path: Path
 ) -> None:
     migrate(graph, load(), db)
-    migrate(graph, edited(tmp_path, "1.3.0", append=WORKSHOP), db)
+    migrate(graph, edited(tmp_path, V1, append=WORKSHOP), db)
     graph.execute_query("CREATE (:Workshop {workshopCode: 'W-1'})", database_=db)
-    back = edited(tmp_path, "1.4.0")
+    back = edited(tmp_path, V2)
     step = plan(graph, back, db)
     assert [(c.kind, c.subject, c.breaking) for c in step.changes] == [
         ("class_removed", "Workshop", True),
@@ -175,11 +188,11 @@ def test_removing_a_class_that_has_nodes_needs_force(
     ):
         apply(graph, step, database=db)
     assert WORKSHOP_CONSTRAINT in schema_names(graph, db)
-    assert versions(graph, db) == ["1.2.0", "1.3.0"]
+    assert versions(graph, db) == [V0, V1]
 
     apply(graph, step, force=True, database=db)
     assert WORKSHOP_CONSTRAINT not in schema_names(graph, db)
-    assert versions(graph, db) == ["1.2.0", "1.3.0", "1.4.0"]
+    assert versions(graph, db) == [V0, V1, V2]
     rows, _, _ = graph.execute_query(
         "MATCH (w:Workshop) RETURN count(w) AS c", database_=db
     )
@@ -197,7 +210,7 @@ def test_removed_properties_and_relationships_with_data_need_a_data_migration(
     )
     slimmer = edited(
         tmp_path,
-        "1.3.0",
+        V1,
         (
             "c360:capacity a owl:DatatypeProperty ; rdfs:range xsd:integer ; rdfs:domain c360:Event ;\n"
             '    rdfs:label "capacity" ; rdfs:comment "Maximum attendees." ; '
@@ -237,7 +250,7 @@ def test_removed_properties_and_relationships_with_data_need_a_data_migration(
     with pytest.raises(MigrationRefused, match="needs --force: needs a data migration"):
         apply(graph, step, database=db)
     apply(graph, step, force=True, database=db)
-    assert versions(graph, db) == ["1.2.0", "1.3.0"]
+    assert versions(graph, db) == [V0, V1]
 
 
 def test_constraints_we_did_not_derive_are_never_dropped(
@@ -267,8 +280,8 @@ def test_dry_run_changes_nothing(
 
     done = run_cli("ontology", "migrate", "--ontology", str(DEFAULT_PATH), env=env)
     assert done.returncode == 0, done.stderr
-    assert versions(graph, db) == ["1.2.0"]
+    assert versions(graph, db) == [V0]
     again = run_cli("ontology", "migrate", "--ontology", str(DEFAULT_PATH), env=env)
     assert again.returncode == 0, again.stderr
-    assert "schema version 1.2.0 is up to date" in again.stderr
+    assert f"schema version {V0} is up to date" in again.stderr
     assert again.stdout == ""

@@ -1,0 +1,91 @@
+"""Writing touchpoints: one query per touchpoint class, derived from the ontology.
+
+A touchpoint is merged on its key (``Touchpoint {source, sourceId}``), carries the labels
+of its class and superclasses, points to its context (dealer, vehicle, model, event, club,
+campaign: the class's outgoing relationships) and hangs off its person with ``HAD``.
+Context that is reference data (dealers, models, events, clubs, countries) is matched, never
+created, so a typo in a code cannot invent a dealer; a vehicle or a campaign the touchpoint
+itself evidences is merged. Re-running replaces the touchpoint's properties, context and
+person, so a record that moved to another person takes its journey along.
+
+Labels, types and keys come from the ontology (checked identifiers, never user input);
+every value is a parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import LiteralString, cast
+
+from ontology.model import Ontology
+
+TOUCHPOINT = "Touchpoint"
+HAD = "HAD"
+# Classes loaded from the sources file's [reference] section: matched, never created.
+REFERENCE = frozenset({"Dealer", "Model", "Event", "Club", "Country", "Region"})
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _ident(name: str) -> str:
+    if not _IDENT.fullmatch(name):
+        raise ValueError(f"not a Cypher identifier: {name!r}")
+    return name
+
+
+def write_query(model: Ontology, label: str) -> LiteralString:
+    """``UNWIND $rows`` of ``{source, sourceId, props, links, person}`` for one class."""
+    node = model.node(label)
+    labels = ":".join(_ident(n) for n in node.labels)
+    key = model.node(TOUCHPOINT).key
+    match = ", ".join(f"{_ident(k)}: r.props.{_ident(k)}" for k in key)
+    rels = [r for r in model.outgoing(label) if r.type != HAD]
+    old = ", ".join(f"'{_ident(r.type)}'" for r in rels)
+    parts = [
+        "UNWIND $rows AS r",
+        f"MERGE (t:{_ident(TOUCHPOINT)} {{{match}}})",
+        "SET t = r.props",
+        f"SET t:{labels}",
+        "WITH t, r",
+        "CALL (t) {",
+        "  OPTIONAL MATCH (t)-[old]->()",
+        f"  WHERE type(old) IN [{old}]" if old else "  WHERE false",
+        "  DELETE old",
+        "}",
+    ]
+    for r in rels:
+        target = model.node(r.target)
+        (target_key,) = target.key
+        verb = "MATCH" if target.name in REFERENCE else "MERGE"
+        parts += [
+            "CALL (t, r) {",
+            f"  WITH t, r WHERE r.links.{_ident(r.name)} IS NOT NULL",
+            f"  {verb} (x:{_ident(target.name)} "
+            f"{{{_ident(target_key)}: r.links.{_ident(r.name)}}})",
+            f"  MERGE (t)-[:{_ident(r.type)}]->(x)",
+            "}",
+        ]
+    parts += [
+        "CALL (t, r) {",
+        f"  OPTIONAL MATCH (t)<-[stale:{HAD}]-(other:Person) WHERE other.id <> r.person",
+        "  DELETE stale",
+        "}",
+        "CALL (t, r) {",
+        "  MATCH (p:Person {id: r.person})",
+        f"  MERGE (p)-[:{HAD}]->(t)",
+        "}",
+    ]
+    return cast(LiteralString, "\n".join(parts))  # type: ignore[redundant-cast]  # mypy treats LiteralString as str
+
+
+# A touchpoint whose person is gone (pruned or erased) is gone too.
+PRUNE: LiteralString = """
+MATCH (t:Touchpoint) WHERE NOT (t)<-[:HAD]-()
+CALL (t) { DETACH DELETE t } IN TRANSACTIONS OF 10000 ROWS
+"""
+
+JOURNEY: LiteralString = """
+MATCH (p:Person {id: $id})-[:HAD]->(t:Touchpoint)
+RETURN t, [l IN labels(t) WHERE l <> 'Touchpoint'][0] AS kind,
+       [(t)-[rel]->(x) | [type(rel), coalesce(x.code, x.vin, x.id)]] AS context
+ORDER BY t.at, t.source, t.sourceId
+"""

@@ -1,0 +1,445 @@
+"""Touchpoints: what happened between the brand and a person, declared in the sources file.
+
+Any source may declare touchpoints; each declaration turns a row into at most one:
+
+    [[source.touchpoint]]
+    type = "Quotation"                  # a Touchpoint class of the ontology
+    at = "QUOTE_DATE"                   # its time (the source's date_format, or ISO 8601)
+    person = { record = "dealer_crm", id = ["DEALER_CODE", "ACCOUNT_ID"] }
+    #   "self": the identity record of this very row; { vin = "VIN" }: the vehicle's owner at
+    #   that time; { contact = "recipient" }: the one person with that email, phone or app
+    #   account ("push:<account>")
+    where = { form = ["test_ride"] }    # only rows with these values (optional)
+    when = "DELIVERY_DATE"              # only rows where this column is filled (optional)
+    suffix = "delivery"                 # "<source id>#<suffix>", when a row makes several
+    [source.touchpoint.columns]         # column -> a property of the class, or one of its
+    STATUS = "outcome"                  # relationships by name, given the target's key
+    DEALER_CODE = "atDealer"
+    [source.touchpoint.set]             # constant properties
+    journeyStage = "consideration"
+
+The property and relationship names are the ontology's, checked against it when the file is
+read. A row of a source with declarations that none of them takes is quarantined with the
+reason, so nothing is dropped silently; so is a touchpoint whose person cannot be found
+(``attach``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from linkage.normalise.emails import normalise_email
+from linkage.normalise.phones import normalise_phone
+from linkage.records import Quarantined
+from ontology.model import Ontology
+
+TOUCHPOINT = "Touchpoint"
+PERSON_LINKS = ("self", "record", "vin", "contact")
+PUSH_PREFIX = "push:"  # a push message's recipient: the app account it went to
+
+
+@dataclass(frozen=True)
+class TouchpointSpec:
+    """One ``[[source.touchpoint]]`` declaration, checked against the ontology."""
+
+    label: str
+    at: str
+    person: str  # one of PERSON_LINKS
+    person_columns: tuple[
+        str, ...
+    ] = ()  # record: its id columns; vin / contact: one column
+    person_source: str | None = None  # record: the identity source it points into
+    where: tuple[tuple[str, frozenset[str]], ...] = ()
+    when: str | None = None
+    suffix: str | None = None
+    columns: tuple[tuple[str, str], ...] = ()  # column -> property
+    links: tuple[tuple[str, str], ...] = ()  # column -> relationship name
+    constants: tuple[tuple[str, str], ...] = ()
+
+    def used_columns(self) -> set[str]:
+        return {
+            self.at,
+            *self.person_columns,
+            *(c for c, _ in self.where),
+            *([self.when] if self.when else []),
+            *(c for c, _ in self.columns),
+            *(c for c, _ in self.links),
+        }
+
+
+@dataclass(frozen=True)
+class Owner:
+    """How a touchpoint reaches its person, before resolution says who that is."""
+
+    kind: str  # self | record | vin | contact
+    value: tuple[str, ...]  # record key (source, source id), (vin,) or (contact key,)
+
+
+@dataclass(frozen=True)
+class Touchpoint:
+    label: str
+    source: str
+    source_id: str
+    at: str  # ISO 8601 date-time
+    owner: Owner
+    props: dict[str, str] = field(default_factory=dict)  # ontology property -> text
+    links: dict[str, str] = field(
+        default_factory=dict
+    )  # relationship name -> target key
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.source_id)
+
+
+def parse_specs(
+    raw: Any, where: str, model: Ontology, identity: bool, sources: set[str]
+) -> tuple[tuple[TouchpointSpec, ...], list[str]]:
+    """The declarations of one source, and every problem with them.
+
+    ``sources`` are the identity sources of the file (a ``record`` link must name one).
+    """
+    if raw is None:
+        return (), []
+    if not isinstance(raw, list):
+        return (), [
+            f"{where}: touchpoint must be an array of tables ([[source.touchpoint]])"
+        ]
+    specs, problems = [], []
+    for n, table in enumerate(raw, start=1):
+        spec, errs = _spec(table, f"{where} touchpoint #{n}", model, identity, sources)
+        problems += errs
+        if spec:
+            specs.append(spec)
+    suffixes = [s.suffix for s in specs]
+    if (
+        len(specs) > 1
+        and len(set(suffixes)) < len(suffixes)
+        and not all(s.where for s in specs)
+    ):
+        problems.append(
+            f"{where}: several touchpoints per row need distinct suffixes "
+            "(or where clauses that pick one)"
+        )
+    return tuple(specs), problems
+
+
+def _strings(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None
+
+
+def _spec(
+    t: Any, where: str, model: Ontology, identity: bool, sources: set[str]
+) -> tuple[TouchpointSpec | None, list[str]]:
+    if not isinstance(t, dict):
+        return None, [f"{where}: must be a table"]
+    problems: list[str] = []
+    label = t.get("type")
+    kinds = {n.name for n in model.subclasses(TOUCHPOINT) if not n.abstract}
+    if label not in kinds:
+        problems.append(
+            f"{where}: type must be one of the ontology's touchpoint classes "
+            f"({', '.join(sorted(kinds))}), got {label!r}"
+        )
+        return None, problems
+    node = model.node(str(label))
+    at = t.get("at")
+    if not isinstance(at, str) or not at:
+        problems.append(f"{where}: at (the time column) is required")
+    person_kind, person_columns, person_source = _person(
+        t.get("person"), where, identity, sources, problems
+    )
+    rels = {r.name: r for r in model.outgoing(node.name)}
+    columns, links, constants = [], [], []
+    for column, prop in (t.get("columns") or {}).items():
+        if prop in rels:
+            target = model.node(rels[prop].target)
+            if len(target.key) != 1:
+                problems.append(
+                    f"{where}: {prop} points to {target.name}, which has no one-property key"
+                )
+            links.append((str(column), str(prop)))
+        elif node.field(str(prop)) is not None and prop not in {
+            "at",
+            "source",
+            "sourceId",
+        }:
+            columns.append((str(column), str(prop)))
+        else:
+            problems.append(
+                f"{where}: column {column!r} maps to {prop!r}, which is neither a property "
+                f"nor a relationship of {node.name} in the ontology"
+            )
+    for prop, value in (t.get("set") or {}).items():
+        if node.field(str(prop)) is None:
+            problems.append(f"{where}: set {prop!r} is not a property of {node.name}")
+        constants.append((str(prop), str(value)))
+    picks = []
+    for column, values in (t.get("where") or {}).items():
+        allowed = _strings(values)
+        if allowed is None:
+            problems.append(
+                f"{where}: where {column!r} needs a value or a list of values"
+            )
+        else:
+            picks.append((str(column), frozenset(allowed)))
+    when, suffix = t.get("when"), t.get("suffix")
+    for name, value in (("when", when), ("suffix", suffix)):
+        if value is not None and not (isinstance(value, str) and value):
+            problems.append(f"{where}: {name} must be a non-empty string")
+    if problems:
+        return None, problems
+    return TouchpointSpec(
+        label=node.name,
+        at=str(at),
+        person=person_kind,
+        person_columns=person_columns,
+        person_source=person_source,
+        where=tuple(picks),
+        when=when,
+        suffix=suffix,
+        columns=tuple(columns),
+        links=tuple(links),
+        constants=tuple(constants),
+    ), []
+
+
+def _person(
+    raw: Any, where: str, identity: bool, sources: set[str], problems: list[str]
+) -> tuple[str, tuple[str, ...], str | None]:
+    if raw == "self":
+        if not identity:
+            problems.append(f'{where}: person = "self" needs an identity source')
+        return "self", (), None
+    if isinstance(raw, dict) and len(raw) >= 1:
+        if "record" in raw:
+            source, ids = raw.get("record"), _strings(raw.get("id"))
+            if source not in sources:
+                problems.append(
+                    f"{where}: person.record must name an identity source of this file "
+                    f"({', '.join(sorted(sources))}), got {source!r}"
+                )
+            if ids is None:
+                problems.append(f"{where}: person.id must list the record's id columns")
+            return "record", ids or (), str(source)
+        for kind in ("vin", "contact"):
+            if kind in raw:
+                column = raw[kind]
+                if not isinstance(column, str) or not column:
+                    problems.append(f"{where}: person.{kind} must name a column")
+                return kind, (str(column),), None
+    problems.append(
+        f'{where}: person must be "self", {{ record = SOURCE, id = [COLUMNS] }}, '
+        f"{{ vin = COLUMN }} or {{ contact = COLUMN }}, got {raw!r}"
+    )
+    return "self", (), None
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def from_row(
+    specs: Sequence[TouchpointSpec],
+    source: str,
+    source_id: str | None,
+    row: Mapping[str, Any],
+    at_of: Any,
+    where: str,
+    quarantine: list[Quarantined],
+) -> list[Touchpoint]:
+    """The touchpoints one row makes; quarantines the row if it makes none.
+
+    ``at_of(text)`` parses a time in the source's format to ISO 8601 (or quarantines it and
+    returns None).
+    """
+    if source_id is None:
+        return []  # the row itself is quarantined already (no id)
+    out, matched = [], False
+    for spec in specs:
+        if any(_text(row.get(c)) not in allowed for c, allowed in spec.where):
+            continue
+        matched = True
+        if spec.when and _text(row.get(spec.when)) is None:
+            continue
+        raw_at = _text(row.get(spec.at))
+        if raw_at is None:
+            quarantine.append(
+                Quarantined(where, f"{spec.label} without a time", "", spec.at)
+            )
+            continue
+        at = at_of(raw_at)
+        if at is None:
+            continue
+        owner = _owner(spec, source, source_id, row)
+        if owner is None:
+            quarantine.append(
+                Quarantined(
+                    where,
+                    f"{spec.label} names no person ({spec.person})",
+                    "",
+                    ",".join(spec.person_columns),
+                )
+            )
+            continue
+        props = {p: v for c, p in spec.columns if (v := _text(row.get(c))) is not None}
+        props.update(spec.constants)
+        links = {r: v for c, r in spec.links if (v := _text(row.get(c))) is not None}
+        sid = f"{source_id}#{spec.suffix}" if spec.suffix else source_id
+        out.append(Touchpoint(spec.label, source, sid, at, owner, props, links))
+    if not matched:
+        picks = "; ".join(f"{c} in {sorted(a)}" for s in specs for c, a in s.where)
+        quarantine.append(
+            Quarantined(
+                where, f"no touchpoint declaration takes this row ({picks})", ""
+            )
+        )
+    return out
+
+
+def _owner(
+    spec: TouchpointSpec, source: str, source_id: str, row: Mapping[str, Any]
+) -> Owner | None:
+    if spec.person == "self":
+        return Owner("record", (source, source_id))
+    values = [_text(row.get(c)) for c in spec.person_columns]
+    if not all(values):
+        return None
+    if spec.person == "record":
+        return Owner("record", (str(spec.person_source), "/".join(map(str, values))))
+    value = str(values[0])
+    if spec.person == "vin":
+        return Owner("vin", (value.upper(),))
+    key = contact_key(value)
+    return Owner("contact", (key,)) if key else None
+
+
+def contact_key(value: str) -> str | None:
+    """The key a contact value is looked up by: a normalised email, an app account
+    (``push:<account>``) or an E.164 phone."""
+    if value.startswith(PUSH_PREFIX):
+        account = value[len(PUSH_PREFIX) :].strip()
+        return f"app:{account}" if account else None
+    if "@" in value:
+        email = normalise_email(value)
+        return f"email:{email}" if email else None
+    phone = normalise_phone(value, None)
+    return f"phone:{phone}" if phone else None
+
+
+@dataclass(frozen=True)
+class PersonView:
+    """What ``attach`` needs of a resolved person."""
+
+    id: str
+    records: tuple[tuple[str, str], ...]
+    contacts: tuple[str, ...]  # contact keys, as ``contact_key`` makes them
+    vehicles: tuple[tuple[str, str | None, str | None], ...]  # (vin, since, until)
+
+
+@dataclass
+class Attached:
+    rows: list[tuple[Touchpoint, str]] = field(default_factory=list)
+    quarantined: list[Quarantined] = field(default_factory=list)
+
+
+def attach(touchpoints: Iterable[Touchpoint], people: Iterable[PersonView]) -> Attached:
+    """Each touchpoint with the id of its person, or quarantined with why there is none.
+
+    A VIN reaches its owner on the touchpoint's date (``owner_at``). Ownership comes from the records' vehicle claims and from the person's own
+    touchpoints about that vehicle (an order or a delivery starts it).
+    """
+    people = list(people)
+    by_record = {k: p.id for p in people for k in p.records}
+    by_contact: dict[str, set[str]] = {}
+    for p in people:
+        for c in p.contacts:
+            by_contact.setdefault(c, set()).add(p.id)
+    out, by_vin_later = Attached(), []
+    owned: dict[
+        str, list[tuple[str, str | None, str]]
+    ] = {}  # vin -> (since, until, id)
+    for p in people:
+        for vin, since, until in p.vehicles:
+            owned.setdefault(vin, []).append((since or "", until, p.id))
+    for t in touchpoints:
+        kind, value = t.owner.kind, t.owner.value
+        pid: str | None = None
+        reason = ""
+        if kind == "record":
+            pid = by_record.get((value[0], value[1]))
+            reason = f"no resolved record {value[0]}/{value[1]}"
+        elif kind == "contact":
+            ids = by_contact.get(value[0], set())
+            pid = next(iter(ids)) if len(ids) == 1 else None
+            reason = (
+                f"contact point shared by {len(ids)} persons"
+                if ids
+                else "no person has this contact point"
+            )
+        else:
+            by_vin_later.append(t)
+            continue
+        if pid is None:
+            out.quarantined.append(_unattached(t, reason))
+            continue
+        out.rows.append((t, pid))
+        about = t.links.get("aboutVehicle")
+        if about:
+            owned.setdefault(about.upper(), []).append((t.at[:10], None, pid))
+    for spans in owned.values():
+        spans.sort(key=lambda s: (s[0], s[2]))
+    for t in by_vin_later:
+        pid = owner_at(owned.get(t.owner.value[0], []), t.at[:10])
+        if pid is None:
+            out.quarantined.append(_unattached(t, "no known owner of this VIN"))
+        else:
+            out.rows.append((t, pid))
+    return out
+
+
+def owner_at(spans: Sequence[tuple[str, str | None, str]], day: str) -> str | None:
+    """The owner on ``day`` among (since, until, person) spans sorted by since.
+
+    The latest-started span that covers the day; before every span, the first owner (a
+    vehicle declared in the app years after its purchase); None after the last one ended.
+    """
+    best = None
+    for since, until, pid in spans:
+        if since <= day and (until is None or until >= day):
+            best = pid  # sorted by since: the latest start wins
+    if best is None and spans and day < spans[0][0]:
+        best = spans[0][2]
+    return best
+
+
+def views(customers: Iterable[Any]) -> list[PersonView]:
+    """``PersonView``s of resolved customers (``linkage.resolve.Customer``)."""
+    out = []
+    for c in customers:
+        contacts = [f"email:{e}" for e in c.emails] + [f"phone:{p}" for p in c.phones]
+        contacts += sorted({f"app:{r.app_account}" for r in c.records if r.app_account})
+        out.append(
+            PersonView(
+                c.id,
+                tuple(r.key for r in c.records),
+                tuple(contacts),
+                tuple((v.vin, v.since, v.until) for v in c.vehicles),
+            )
+        )
+    return out
+
+
+def _unattached(t: Touchpoint, reason: str) -> Quarantined:
+    return Quarantined(
+        f"{t.source}/{t.source_id}", f"{t.label}: {reason}", " ".join(t.owner.value)
+    )

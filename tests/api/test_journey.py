@@ -1,0 +1,107 @@
+"""Touchpoints in Neo4j: every one read is written to its person's journey or quarantined,
+and a person's journey holds what the generator's truth says happened to them."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import neo4j
+import pytest
+
+from api import pipeline
+from graph.connection import Neo4jSettings
+from linkage.generate.run import generate
+from linkage.sources import ingest, load_sources
+
+pytestmark = pytest.mark.neo4j
+
+# The generator's journey kinds and the ontology class each is recorded as. Dealer visits
+# are left out: the truth names the first contact only, the CRM opens an account per dealer.
+KINDS = {
+    "web_registration": "WebRegistration",
+    "test_ride": "TestRide",
+    "quotation": "Quotation",
+    "order": "Order",
+    "delivery": "Delivery",
+    "service_visit": "ServiceVisit",
+    "app_install": "AppInstall",
+    "club_join": "ClubRegistration",
+    "event_attendance": "EventAttendance",
+}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("journey")
+    generate(400, 11, root)
+    return root
+
+
+def _journeys(driver: neo4j.Driver, db: str) -> dict[str, list[tuple[str, str]]]:
+    rows, _, _ = driver.execute_query(
+        "MATCH (p:Person)-[:HAD]->(t:Touchpoint) "
+        "RETURN p.id AS id, [l IN labels(t) WHERE l <> 'Touchpoint'][0] AS kind, "
+        "toString(date(t.at)) AS day",
+        database_=db,
+    )
+    out: dict[str, list[tuple[str, str]]] = {}
+    for r in rows:
+        out.setdefault(r["id"], []).append((r["kind"], r["day"]))
+    return out
+
+
+def test_every_touchpoint_is_written_or_quarantined_and_journeys_match_the_truth(
+    clean_graph: neo4j.Driver, neo4j_settings: Neo4jSettings, data: Path
+) -> None:
+    db = neo4j_settings.database
+    read = ingest(load_sources(data / "sources.toml")).touchpoints
+    result = pipeline.run(clean_graph, data / "sources.toml", database=db)
+    journeys = _journeys(clean_graph, db)
+    written = sum(len(j) for j in journeys.values())
+    held = {
+        q.location
+        for q in result.quarantined
+        if q.location in {f"{t.source}/{t.source_id}" for t in read}
+    }
+    assert result.touchpoints == written
+    assert written + len(held) == len(read)
+    assert written > 0.9 * len(read)  # messages to people no source holds are held back
+
+    # People whose records all resolved to one customer of their own: that customer's
+    # journey holds every tracked truth touchpoint, on its day.
+    people: dict[str, set[str]] = {}
+    owners: dict[str, set[str]] = {}
+    customer_of = {}
+    records, _, _ = clean_graph.execute_query(
+        "MATCH (s:SourceRecord)-[:RESOLVED_TO]->(p:Person) "
+        "RETURN s.source + '/' + s.sourceId AS key, p.id AS id",
+        database_=db,
+    )
+    customer_of = {r["key"]: r["id"] for r in records}
+    with (data / "truth" / "truth.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            customer = customer_of.get(f"{row['source']}/{row['source_id']}")
+            if customer:
+                people.setdefault(row["person_id"], set()).add(customer)
+                owners.setdefault(customer, set()).add(row["person_id"])
+    pure = {
+        person: next(iter(cs))
+        for person, cs in people.items()
+        if len(cs) == 1 and len(owners[next(iter(cs))]) == 1
+    }
+    expected: dict[str, Counter[tuple[str, str]]] = {}
+    with (data / "truth" / "journeys.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["person_id"] in pure and row["kind"] in KINDS:
+                expected.setdefault(row["person_id"], Counter())[
+                    (KINDS[row["kind"]], row["at"][:10])
+                ] += 1
+    assert len(expected) > 200
+    missing = {
+        person: want - Counter(journeys.get(pure[person], []))
+        for person, want in expected.items()
+    }
+    wrong = {p: m for p, m in missing.items() if m}
+    assert len(wrong) <= 0.02 * len(expected), list(wrong.items())[:5]
