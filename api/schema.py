@@ -151,7 +151,14 @@ class _Builder:
             )
             for e in gql.enums.values()
         }
-        self.objects: dict[str, type] = {name: type(name, (), {}) for name in gql.types}
+        # Interfaces (abstract classes) first: the types below them are their subclasses.
+        self.objects: dict[str, type] = {
+            name: type(name, (), {}) for name, t in gql.types.items() if t.interface
+        }
+        for name, t in gql.types.items():
+            if not t.interface:
+                bases = tuple(self.objects[i] for i in t.implements)
+                self.objects[name] = type(name, bases, {})
         self.wheres: dict[str, type] = {}
         self.sorts: dict[str, type] = {}
         self.connections: dict[str, type] = {}
@@ -211,10 +218,15 @@ class _Builder:
                         description=f"{r.description} ({_arrow(r.direction, r.rel_type)})",
                     ),
                 )
-        for name, cls in self.objects.items():
-            strawberry.type(
-                cls, name=name, description=self.gql.types[name].description
-            )
+        for name, cls in self.objects.items():  # interfaces come first
+            t = self.gql.types[name]
+            if t.interface:
+                cls.resolve_type = staticmethod(_concrete_type)  # type: ignore[attr-defined]  # class built at run time
+                strawberry.interface(cls, name=name, description=t.description)
+            else:
+                if t.implements:  # a dict result is this type unless it says otherwise
+                    cls.is_type_of = staticmethod(_is_type(name))  # type: ignore[attr-defined]  # class built at run time
+                strawberry.type(cls, name=name, description=t.description)
         for root in self.gql.roots:
             self._connection(root)
 
@@ -306,6 +318,18 @@ class _Builder:
             name=f"{root.type}Connection",
             description=f"A page of {root.type} nodes.",
         )
+
+
+def _concrete_type(root: Any, info: Any, abstract_type: Any) -> str | None:
+    """The GraphQL type of a node read through an interface: the query projected it."""
+    return root.get(cq.KIND) if isinstance(root, dict) else None
+
+
+def _is_type(name: str) -> Callable[[Any, Any], bool]:
+    def is_type_of(root: Any, info: Any) -> bool:
+        return isinstance(root, dict) and root.get(cq.KIND, name) == name
+
+    return is_type_of
 
 
 def _desc(s: GqlScalarField) -> str:

@@ -18,6 +18,7 @@ from ontology.graphql import GqlRelationField, GqlScalarField, GqlSchema, GqlTyp
 from ontology.validate import COERCE
 
 NESTED_DEFAULT, NESTED_MAX = 50, 500
+KIND = "__kind"  # the concrete type of a node read through an interface
 PAGE_DEFAULT, PAGE_MAX = 20, 100
 
 _DATATYPE_OF_SCALAR = {
@@ -73,14 +74,19 @@ class _Builder:
 
     def node(self, type_: GqlType, var: str, selections: tuple[Selection, ...]) -> str:
         entries = []
-        for sel in selections:
+        if (
+            type_.interface
+        ):  # which concrete type each node is, for GraphQL's resolve_type
+            kinds = self.param(list(type_.concrete))
+            entries.append(f"{q(KIND)}: head([l IN labels({var}) WHERE l IN {kinds}])")
+        for sel in _merge(selections):  # fragments on several types may repeat a key
             if sel.name.startswith("__"):
                 continue
-            scalar = _scalar(type_, sel.name)
+            scalar = self.schema.scalar(type_, sel.name)
             if scalar is not None:
                 entries.append(f"{q(sel.key)}: {var}.{q(scalar.name)}")
                 continue
-            rel = _relation(type_, sel.name)
+            rel = self.schema.relation(type_, sel.name)
             if rel is None:
                 raise QueryError(f"{type_.name} has no field {sel.name}")
             entries.append(f"{q(sel.key)}: {self.relation(rel, var, sel)}")
@@ -175,15 +181,13 @@ def _scalar(type_: GqlType, name: str) -> GqlScalarField | None:
     return next((s for s in type_.scalars if s.name == name), None)
 
 
-def _relation(type_: GqlType, name: str) -> GqlRelationField | None:
-    return next((r for r in type_.relations if r.name == name), None)
-
-
 def _order_key(type_: GqlType, var: str) -> str:
-    """Stable order for lists: the type's key (``owl:hasKey``), else none."""
-    if not type_.key:
+    """Stable order for lists: the type's ``c360:orderBy`` (a journey in time), then its
+    key (``owl:hasKey``); none without either."""
+    keys = [*type_.order, *(k for k in type_.key if k not in type_.order)]
+    if not keys:
         return ""
-    return " ORDER BY " + ", ".join(f"{var}.{q(k)}" for k in type_.key)
+    return " ORDER BY " + ", ".join(f"{var}.{q(k)}" for k in keys)
 
 
 def _value(scalar: GqlScalarField, value: Any) -> Any:

@@ -77,6 +77,17 @@ class GqlType:
     key: tuple[
         str, ...
     ] = ()  # owl:hasKey of a node type: the stable order of its lists
+    order: tuple[str, ...] = ()  # c360:orderBy: lists sort by these, then by the key
+    concrete: tuple[
+        str, ...
+    ] = ()  # an abstract class: the GraphQL interface of these types
+    implements: tuple[
+        str, ...
+    ] = ()  # the abstract classes (interfaces) above this type
+
+    @property
+    def interface(self) -> bool:
+        return bool(self.concrete)
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,22 @@ class GqlSchema:
 
     def type(self, name: str) -> GqlType:
         return self.types[name]
+
+    def scalar(self, type_: GqlType, name: str) -> GqlScalarField | None:
+        """A field of the type, or (for an interface) of one of its concrete types: a
+        selection on an interface may ask for a type's own field in ``... on Type``."""
+        for t in (type_, *(self.types[c] for c in type_.concrete)):
+            found = next((s for s in t.scalars if s.name == name), None)
+            if found is not None:
+                return found
+        return None
+
+    def relation(self, type_: GqlType, name: str) -> GqlRelationField | None:
+        for t in (type_, *(self.types[c] for c in type_.concrete)):
+            found = next((r for r in t.relations if r.name == name), None)
+            if found is not None:
+                return found
+        return None
 
 
 def pascal(name: str) -> str:
@@ -171,6 +198,7 @@ def describe(model: Ontology) -> GqlSchema:
         scalars = tuple(_scalar_field(f, enums, node.key) for f in node.fields)
         relations = [_out_field(r) for r in model.outgoing(node.name)]
         relations += [_in_field(r) for r in model.incoming(node.name)]
+        abstract_above = tuple(s for s in node.superclasses if model.nodes[s].abstract)
         types[node.name] = GqlType(
             node.name,
             node.comment or node.label,
@@ -178,6 +206,13 @@ def describe(model: Ontology) -> GqlSchema:
             scalars,
             tuple(sorted(relations, key=lambda r: r.name)),
             key=node.key,
+            order=node.order,
+            concrete=tuple(
+                sorted(n.name for n in model.subclasses(node.name) if not n.abstract)
+            )
+            if node.abstract
+            else (),
+            implements=abstract_above,
         )
         roots.append(_root(node, scalars))
     for rel in sorted(model.relationships.values(), key=lambda r: r.name):

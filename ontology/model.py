@@ -114,6 +114,9 @@ class NodeType:
     key: tuple[str, ...]  # owl:hasKey, possibly inherited
     fields: tuple[Field, ...]
     aligned: tuple[str, ...] = ()
+    order: tuple[
+        str, ...
+    ] = ()  # c360:orderBy: how its lists are sorted, before the key
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -460,12 +463,23 @@ def build(graph: rdflib.Graph, path: Path) -> tuple[Ontology, list[OntologyProbl
             if key_list is not None:
                 key = tuple(r.local(x) for x in Collection(g, key_list))
                 break
+        order: tuple[str, ...] = ()
+        for lineage_class in lineage:
+            order_list = g.value(lineage_class, C360.orderBy)
+            if order_list is not None:
+                order = tuple(r.local(x) for x in Collection(g, order_list))
+                break
         fields = fields_of(c)
         names = {f.name for f in fields}
         for k in key:
             if k not in names:
                 r.problem(
                     c, f"key property {k} is not a datatype property of {r.local(c)}"
+                )
+        for k in order:
+            if k not in names:
+                r.problem(
+                    c, f"c360:orderBy {k} is not a datatype property of {r.local(c)}"
                 )
         nodes[r.local(c)] = NodeType(
             name=r.local(c),
@@ -477,6 +491,7 @@ def build(graph: rdflib.Graph, path: Path) -> tuple[Ontology, list[OntologyProbl
             key=key,
             fields=fields,
             aligned=r.aligned(c),
+            order=order,
         )
 
     # Every property a class uses needs a cardinality (a property shape on that class's lineage).

@@ -105,3 +105,73 @@ def test_every_touchpoint_is_written_or_quarantined_and_journeys_match_the_truth
     }
     wrong = {p: m for p, m in missing.items() if m}
     assert len(wrong) <= 0.02 * len(expected), list(wrong.items())[:5]
+
+
+JOURNEY = """
+query($id: ID!, $first: Int) {
+  customer(id: $id) {
+    had(first: $first) {
+      __typename at journeyStage channel source sourceId
+      atDealer { code }
+      ... on Quotation { outcome reason forModel { code } }
+      ... on Order { amount aboutVehicle { vin } }
+      ... on ServiceVisit { serviceType mileage aboutVehicle { vin } }
+      ... on SurveyResponse { score checkpoint }
+    }
+  }
+}
+"""
+
+
+def test_the_journey_over_graphql_is_time_ordered_and_typed(
+    clean_graph: neo4j.Driver, neo4j_settings: Neo4jSettings, data: Path
+) -> None:
+    import asyncio
+
+    from api.schema import build_schema
+    from graph.connection import async_driver
+    from ontology.model import default as default_ontology
+
+    db = neo4j_settings.database
+    pipeline.run(clean_graph, data / "sources.toml", database=db)
+    rows, _, _ = clean_graph.execute_query(
+        "MATCH (p:Person)-[:HAD]->(t) WITH p, count(t) AS n, "
+        "count{ (p)-[:HAD]->(:Order) } AS orders WHERE orders > 0 "
+        "RETURN p.id AS id, n ORDER BY n DESC, id LIMIT 1",
+        database_=db,
+    )
+    person, total = rows[0]["id"], rows[0]["n"]
+    schema = build_schema(default_ontology())
+
+    async def run(first: int) -> object:
+        drv = async_driver(neo4j_settings)
+        try:
+            return await schema.execute(
+                JOURNEY,
+                variable_values={"id": person, "first": first},
+                context_value={"driver": drv, "database": db},
+            )
+        finally:
+            await drv.close()
+
+    result = asyncio.run(run(500))
+    assert result.errors is None, result.errors  # type: ignore[attr-defined]
+    steps = result.data["customer"]["had"]  # type: ignore[attr-defined]
+    assert len(steps) == total
+    assert [s["at"] for s in steps] == sorted(s["at"] for s in steps)
+    kinds = {s["__typename"] for s in steps}
+    assert "Order" in kinds and kinds <= {
+        n.name for n in default_ontology().subclasses("Touchpoint")
+    }
+    order = next(s for s in steps if s["__typename"] == "Order")
+    assert order["amount"] > 0 and len(order["aboutVehicle"]["vin"]) == 17
+    assert all("amount" not in s for s in steps if s["__typename"] != "Order")
+    stored, _, _ = clean_graph.execute_query(
+        "MATCH (p:Person {id: $id})-[:HAD]->(t:Touchpoint) "
+        "RETURN t.source + '/' + t.sourceId AS k ORDER BY t.at, t.source, t.sourceId",
+        id=person,
+        database_=db,
+    )
+    assert [f"{s['source']}/{s['sourceId']}" for s in steps] == [r["k"] for r in stored]
+    first_two = asyncio.run(run(2)).data["customer"]["had"]  # type: ignore[attr-defined]
+    assert first_two == steps[:2]
