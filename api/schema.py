@@ -23,6 +23,8 @@ from strawberry.types.nodes import SelectedField
 
 from graph import compile as cq
 from graph.cypher import customer as cypher
+from linkage.normalise.emails import normalise_email
+from linkage.normalise.phones import normalise_phone
 from ontology.graphql import GqlRoot, GqlScalarField, GqlSchema, GqlType, describe
 from ontology.model import Ontology
 
@@ -521,12 +523,70 @@ def _domain_queries(gql: GqlSchema, person: type) -> dict[str, Any]:
         )
         return [dict(r["node"]) for r in await _run(info, query, params)]
 
+    async def by_source_record(info: Info, source: str, source_id: str) -> Any:
+        if len(source) > 100 or len(source_id) > 500:
+            raise UserError("source or sourceId is too long")
+        sel = _selection(cast(SelectedField, info.selected_fields[0]))
+        query, params = cq.compile_nodes(
+            gql,
+            "Person",
+            cypher.BY_SOURCE_RECORD_MATCH,
+            sel.children,
+            {"source": source, "sourceId": source_id},
+        )
+        records = await _run(info, query, params)
+        return dict(records[0]["node"]) if records else None
+
+    async def by_contact(info: Info, value: str | None) -> list[Any]:
+        """Customers holding a normalised contact point; [] when it normalises to nothing."""
+        if value is None:
+            return []
+        sel = _selection(cast(SelectedField, info.selected_fields[0]))
+        query, params = cq.compile_nodes(
+            gql,
+            "Person",
+            cypher.BY_CONTACT_MATCH,
+            sel.children,
+            {"value": value, "limit": MAX_SEARCH},
+        )
+        return [dict(r["node"]) for r in await _run(info, query, params)]
+
+    async def by_email(info: Info, email: str) -> list[Any]:
+        if len(email) > 320:
+            raise UserError("email is longer than 320 characters")
+        return await by_contact(info, normalise_email(email))
+
+    async def by_phone(info: Info, phone: str, country: str | None = None) -> list[Any]:
+        if len(phone) > 50:
+            raise UserError("phone is longer than 50 characters")
+        return await by_contact(info, normalise_phone(phone, country))
+
     return {
         "customer": strawberry.field(
             name="customer",
             resolver=customer,
             graphql_type=Optional[person],
             description="The unified customer with this id, or null.",
+        ),
+        "customerBySourceRecord": strawberry.field(
+            name="customerBySourceRecord",
+            resolver=by_source_record,
+            graphql_type=Optional[person],
+            description="The customer a source system's record resolved to, or null.",
+        ),
+        "customersByEmail": strawberry.field(
+            name="customersByEmail",
+            resolver=by_email,
+            graphql_type=list[person],  # type: ignore[valid-type]
+            description="Customers who gave this email in any source, compared as the resolver "
+            "does (case, +tags, provider dots); several when a household shares it.",
+        ),
+        "customersByPhone": strawberry.field(
+            name="customersByPhone",
+            resolver=by_phone,
+            graphql_type=list[person],  # type: ignore[valid-type]
+            description="Customers who gave this phone in any source, compared in E.164 "
+            "(`country` reads a number typed without its country code).",
         ),
         "searchCustomers": strawberry.field(
             name="searchCustomers",

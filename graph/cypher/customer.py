@@ -17,6 +17,15 @@ SEARCH_MATCH: LiteralString = (
     "YIELD node AS n, score WITH n, score ORDER BY score DESC, n.id"
 )
 
+# A source system's record -> the customer it resolved to (the SourceRecord key index).
+BY_SOURCE_RECORD_MATCH: LiteralString = "MATCH (:SourceRecord {source: $source, sourceId: $sourceId})-[:RESOLVED_TO]->(n:Person)"
+
+# Customers who gave this contact point in any record (a household may share one), by id.
+BY_CONTACT_MATCH: LiteralString = (
+    "MATCH (:ContactPoint {value: $value})<-[:HAS_CONTACT_POINT]-(:SourceRecord)"
+    "-[:RESOLVED_TO]->(n:Person) WITH DISTINCT n ORDER BY n.id LIMIT $limit"
+)
+
 _WORD = re.compile(r"\w+")
 
 

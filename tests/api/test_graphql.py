@@ -247,3 +247,33 @@ def test_http_errors_and_graphiql(live_api: str) -> None:
     assert httpx.post(f"{live_api}/graphql", json={"query": deep}, timeout=10).json()[
         "data"
     ] == {"customer": None}
+
+
+LOOKUPS = """
+query($email: String!, $phone: String!) {
+  bySource: customerBySourceRecord(source: "owner_app", sourceId: "u-5f2c") { displayName }
+  unknown: customerBySourceRecord(source: "owner_app", sourceId: "u-none") { id }
+  byEmail: customersByEmail(email: $email) { displayName }
+  byPhone: customersByPhone(phone: $phone, country: "IT") { displayName }
+  notAnEmail: customersByEmail(email: "not an email") { id }
+}
+"""
+
+
+def test_lookups_by_source_record_email_and_phone(
+    neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]
+) -> None:
+    # The dealer typed G.Bellini@...; the app has +tag and another case; the phone is national.
+    result = _execute(
+        neo4j_settings,
+        LOOKUPS,
+        {"email": " g.bellini@MAIL.example.it", "phone": "331 555 1234"},
+    )
+    assert result.errors is None, result.errors
+    assert result.data == {
+        "bySource": {"displayName": "Beppe Bellini"},
+        "unknown": None,
+        "byEmail": [{"displayName": "Beppe Bellini"}],
+        "byPhone": [{"displayName": "Beppe Bellini"}],
+        "notAnEmail": [],
+    }
