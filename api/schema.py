@@ -15,12 +15,13 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, Optional, cast
 
-import neo4j
 import strawberry
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
+from api.execute import UserError, run_read
+from api.kpis import kpi_queries
 from graph import compile as cq
 from graph.cypher import customer as cypher
 from linkage.normalise.emails import normalise_email
@@ -29,10 +30,6 @@ from ontology.graphql import GqlRoot, GqlScalarField, GqlSchema, GqlType, descri
 from ontology.model import Ontology
 
 MAX_SEARCH = 50
-
-
-class UserError(Exception):
-    """An error about the request itself; its message is shown to the client as is."""
 
 
 @strawberry.enum(description="Sort direction.")
@@ -387,17 +384,6 @@ def _connection_result(
     return out
 
 
-async def _run(info: Info, query: Any, params: dict[str, Any]) -> list[Any]:
-    driver = info.context["driver"]
-    records, _, _ = await driver.execute_query(
-        query,
-        params,
-        database_=info.context["database"],
-        routing_=neo4j.RoutingControl.READ,
-    )
-    return list(records)
-
-
 def _lookup_resolver(gql: GqlSchema, root: GqlRoot, node: type) -> Callable[..., Any]:
     assert root.key is not None  # noqa: S101 - only roots with a key get a lookup
     key = root.key.name
@@ -405,7 +391,7 @@ def _lookup_resolver(gql: GqlSchema, root: GqlRoot, node: type) -> Callable[...,
     async def resolve(info: Info, **kwargs: Any) -> Any:
         sel = _selection(cast(SelectedField, info.selected_fields[0]))
         query, params = cq.compile_lookup(gql, root.type, key, kwargs[key], sel)
-        records = await _run(info, query, params)
+        records = await run_read(info, query, params)
         return dict(records[0]["node"]) if records else None
 
     params = [
@@ -429,7 +415,7 @@ def _connection_resolver(
     async def resolve(info: Info, **kwargs: Any) -> Any:
         sel = _selection(cast(SelectedField, info.selected_fields[0]))
         query, params, offset, first = cq.compile_connection(gql, root.type, sel)
-        records = await _run(info, query, params)
+        records = await run_read(info, query, params)
         return _connection_result(
             sel,
             records[0]["total"],
@@ -481,6 +467,7 @@ def build_schema(model: Ontology) -> strawberry.Schema:
             description=f"{root.type} nodes, filtered, sorted and paginated (Relay connection).",
         )
     fields |= _domain_queries(gql, b.objects["Person"]) if "Person" in b.objects else {}
+    fields |= kpi_queries()
     query = strawberry.type(type("Query", (), fields), name="Query")
     return strawberry.Schema(
         query=query,
@@ -502,7 +489,7 @@ def _domain_queries(gql: GqlSchema, person: type) -> dict[str, Any]:
         query, params = cq.compile_nodes(
             gql, "Person", cypher.CUSTOMER_MATCH, sel.children, {"id": str(id)}
         )
-        records = await _run(info, query, params)
+        records = await run_read(info, query, params)
         return dict(records[0]["node"]) if records else None
 
     async def search_customers(info: Info, text: str, first: int = 10) -> Any:
@@ -521,7 +508,7 @@ def _domain_queries(gql: GqlSchema, person: type) -> dict[str, Any]:
             sel.children,
             {"query": lucene, "limit": first},
         )
-        return [dict(r["node"]) for r in await _run(info, query, params)]
+        return [dict(r["node"]) for r in await run_read(info, query, params)]
 
     async def by_source_record(info: Info, source: str, source_id: str) -> Any:
         if len(source) > 100 or len(source_id) > 500:
@@ -534,7 +521,7 @@ def _domain_queries(gql: GqlSchema, person: type) -> dict[str, Any]:
             sel.children,
             {"source": source, "sourceId": source_id},
         )
-        records = await _run(info, query, params)
+        records = await run_read(info, query, params)
         return dict(records[0]["node"]) if records else None
 
     async def by_contact(info: Info, value: str | None) -> list[Any]:
@@ -549,7 +536,7 @@ def _domain_queries(gql: GqlSchema, person: type) -> dict[str, Any]:
             sel.children,
             {"value": value, "limit": MAX_SEARCH},
         )
-        return [dict(r["node"]) for r in await _run(info, query, params)]
+        return [dict(r["node"]) for r in await run_read(info, query, params)]
 
     async def by_email(info: Info, email: str) -> list[Any]:
         if len(email) > 320:

@@ -3,17 +3,21 @@ and a person's journey holds what the generator's truth says happened to them.""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import neo4j
 import pytest
 
 from api import pipeline
-from graph.connection import Neo4jSettings
+from api.schema import build_schema
+from graph.connection import Neo4jSettings, async_driver
 from linkage.generate.run import generate
 from linkage.sources import ingest, load_sources
+from ontology.model import default as default_ontology
 
 pytestmark = pytest.mark.neo4j
 
@@ -39,6 +43,17 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def loaded(
+    driver: neo4j.Driver, neo4j_settings: Neo4jSettings, data: Path
+) -> Iterator[pipeline.PipelineResult]:
+    """The data set resolved and written once for the module's tests."""
+    db = neo4j_settings.database
+    driver.execute_query("MATCH (n) DETACH DELETE n", database_=db)
+    yield pipeline.run(driver, data / "sources.toml", database=db)
+    driver.execute_query("MATCH (n) DETACH DELETE n", database_=db)
+
+
 def _journeys(driver: neo4j.Driver, db: str) -> dict[str, list[tuple[str, str]]]:
     rows, _, _ = driver.execute_query(
         "MATCH (p:Person)-[:HAD]->(t:Touchpoint) "
@@ -53,11 +68,13 @@ def _journeys(driver: neo4j.Driver, db: str) -> dict[str, list[tuple[str, str]]]
 
 
 def test_every_touchpoint_is_written_or_quarantined_and_journeys_match_the_truth(
-    clean_graph: neo4j.Driver, neo4j_settings: Neo4jSettings, data: Path
+    driver: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    data: Path,
+    loaded: pipeline.PipelineResult,
 ) -> None:
-    db = neo4j_settings.database
+    db, clean_graph, result = neo4j_settings.database, driver, loaded
     read = ingest(load_sources(data / "sources.toml")).touchpoints
-    result = pipeline.run(clean_graph, data / "sources.toml", database=db)
     journeys = _journeys(clean_graph, db)
     written = sum(len(j) for j in journeys.values())
     held = {
@@ -124,16 +141,9 @@ query($id: ID!, $first: Int) {
 
 
 def test_the_journey_over_graphql_is_time_ordered_and_typed(
-    clean_graph: neo4j.Driver, neo4j_settings: Neo4jSettings, data: Path
+    driver: neo4j.Driver, neo4j_settings: Neo4jSettings, loaded: pipeline.PipelineResult
 ) -> None:
-    import asyncio
-
-    from api.schema import build_schema
-    from graph.connection import async_driver
-    from ontology.model import default as default_ontology
-
-    db = neo4j_settings.database
-    pipeline.run(clean_graph, data / "sources.toml", database=db)
+    db, clean_graph = neo4j_settings.database, driver
     rows, _, _ = clean_graph.execute_query(
         "MATCH (p:Person)-[:HAD]->(t) WITH p, count(t) AS n, "
         "count{ (p)-[:HAD]->(:Order) } AS orders WHERE orders > 0 "
@@ -175,3 +185,81 @@ def test_the_journey_over_graphql_is_time_ordered_and_typed(
     assert [f"{s['source']}/{s['sourceId']}" for s in steps] == [r["k"] for r in stored]
     first_two = asyncio.run(run(2)).data["customer"]["had"]  # type: ignore[attr-defined]
     assert first_two == steps[:2]
+
+
+NPS = """
+query($by: NpsGrouping!, $checkpoint: String) {
+  npsSummary(by: $by, checkpoint: $checkpoint, first: 1000) {
+    key responses promoters passives detractors nps
+  }
+}
+"""
+
+
+def test_nps_summaries_match_the_answers_in_the_survey_extract(
+    driver: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    data: Path,
+    loaded: pipeline.PipelineResult,
+) -> None:
+    db = neo4j_settings.database
+    surveys, _, _ = driver.execute_query(
+        "MATCH (s:SourceRecord {source: 'survey'}) RETURN s.sourceId AS id",
+        database_=db,
+    )
+    kept = {r["id"] for r in surveys}
+    schema = build_schema(default_ontology())
+
+    async def run(variables: dict[str, object]) -> object:
+        drv = async_driver(neo4j_settings)
+        try:
+            return await schema.execute(
+                NPS,
+                variable_values=variables,
+                context_value={"driver": drv, "database": db},
+            )
+        finally:
+            await drv.close()
+
+    def expected(
+        subject: str | None, checkpoint: str | None
+    ) -> dict[str, tuple[int, float]]:
+        scores: dict[str, list[int]] = {}
+        with (data / "nps_responses.csv").open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                if row["response_id"] not in kept:
+                    continue
+                if subject and row["subject_type"] != subject:
+                    continue
+                if checkpoint and row["checkpoint"] != checkpoint:
+                    continue
+                key = row["subject_id"] if subject else row["checkpoint"]
+                scores.setdefault(key, []).append(int(row["score"]))
+        return {
+            k: (
+                len(v),
+                round(
+                    100 * (sum(s >= 9 for s in v) - sum(s <= 6 for s in v)) / len(v), 2
+                ),
+            )
+            for k, v in scores.items()
+        }
+
+    for by, subject, checkpoint in (
+        ("DEALER", "dealer", None),
+        ("DEALER", "dealer", "service"),
+        ("EVENT", "event", None),
+        ("MODEL", "model", None),
+        ("CHECKPOINT", None, None),
+    ):
+        result = asyncio.run(run({"by": by, "checkpoint": checkpoint}))
+        assert result.errors is None, result.errors  # type: ignore[attr-defined]
+        groups = result.data["npsSummary"]  # type: ignore[attr-defined]
+        got = {g["key"]: (g["responses"], g["nps"]) for g in groups}
+        assert got == expected(subject, checkpoint), by
+        assert all(
+            g["promoters"] + g["passives"] + g["detractors"] == g["responses"]
+            for g in groups
+        )
+    bad = asyncio.run(run({"by": "DEALER; DROP"}))
+    assert bad.errors and "NpsGrouping" in str(bad.errors[0])  # type: ignore[attr-defined]
