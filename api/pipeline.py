@@ -19,9 +19,11 @@ import neo4j
 
 from api import touchpoint_load
 from graph import load, schema
+from graph.cypher import referrals as referral_cypher
 from graph.cypher import resolution as resolution_graph
 from graph.cypher import touchpoints as touchpoint_cypher
 from graph.cypher.customer import search_text
+from linkage import touchpoints as tp
 from linkage.ids import Key
 from linkage.records import Quarantined, SourceRecord, parse_record
 from linkage.resolve import NO_DECISIONS, Decisions, Resolution, resolve
@@ -43,6 +45,7 @@ class PipelineResult:
     unmapped: dict[str, set[str]]
     touchpoint_rows: dict[str, int]
     touchpoints: int
+    referrals: int
     review: int = 0
     households: int = 0
     trained: bool = True  # False when the stored model was reused
@@ -109,14 +112,23 @@ def run(
         load.load_rows(
             driver, query, rows, what=what, progress=progress, database=database
         )
-    touchpoints = touchpoint_load.write(
+    directory = tp.Directory(tp.views(resolution.customers))
+    journeys = touchpoint_load.rows(
+        data.touchpoints, directory, gate.checks, gate.quarantined
+    )
+    touchpoints = touchpoint_load.write(driver, model, journeys, progress, database)
+    referrals = touchpoint_load.referral_rows(
+        data.referrals, directory, journeys, gate.checks, gate.quarantined
+    )
+    with driver.session(database=database) as session:
+        session.run(referral_cypher.CLEAR).consume()  # CALL IN TRANSACTIONS: implicit
+    load.load_rows(
         driver,
-        model,
-        touchpoint_load.rows(
-            data.touchpoints, resolution.customers, gate.checks, gate.quarantined
-        ),
-        progress,
-        database,
+        referral_cypher.WRITE,
+        referrals,
+        what="referrals",
+        progress=progress,
+        database=database,
     )
     resolution_graph.prune_households(driver, database)
     resolution_graph.save_model(
@@ -134,6 +146,7 @@ def run(
         unmapped=data.unmapped,
         touchpoint_rows=dict(data.touchpoint_rows),
         touchpoints=touchpoints,
+        referrals=len(referrals),
         review=sum(1 for p in resolution.pairs if p.decision == "review"),
         households=len(resolution.households),
         trained=stored is None,

@@ -22,6 +22,7 @@ from strawberry.types.nodes import SelectedField
 
 from api.execute import UserError, run_read
 from api.kpis import kpi_queries
+from api.referrals import referral_queries
 from graph import compile as cq
 from graph.cypher import customer as cypher
 from linkage.normalise.emails import normalise_email
@@ -468,6 +469,8 @@ def build_schema(model: Ontology) -> strawberry.Schema:
         )
     fields |= _domain_queries(gql, b.objects["Person"]) if "Person" in b.objects else {}
     fields |= kpi_queries()
+    if "Person" in b.objects:
+        fields |= referral_queries(gql, b.objects["Person"], _selection)
     query = strawberry.type(type("Query", (), fields), name="Query")
     return strawberry.Schema(
         query=query,

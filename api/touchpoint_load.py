@@ -1,8 +1,8 @@
-"""Touchpoints into the graph: attach each to its resolved person, validate, write.
+"""Touchpoints and referrals into the graph: attach each to resolved persons, validate, write.
 
-Runs after the persons are written (``HAD`` needs them). Every touchpoint read is either
-written or quarantined with the reason: no person found, or a value the ontology's shapes
-refuse.
+Runs after the persons are written (``HAD`` and ``REFERRED`` need them). Every touchpoint
+and referral read is either written or quarantined with the reason: no person found, a
+value the ontology's shapes refuse, or (referrals) a hop the rules of §5 do not allow.
 """
 
 from __future__ import annotations
@@ -15,21 +15,21 @@ import neo4j
 
 from graph import load
 from graph.cypher import touchpoints as cypher
+from linkage import referrals as rf
 from linkage import touchpoints as tp
 from linkage.records import Quarantined
-from linkage.resolve import Customer
 from ontology.model import Ontology
 from ontology.validate import Validator
 
 
 def rows(
     touchpoints: Sequence[tp.Touchpoint],
-    customers: Sequence[Customer],
+    directory: tp.Directory,
     checks: dict[str, Validator],
     quarantine: list[Quarantined],
 ) -> dict[str, list[dict[str, Any]]]:
     """Write rows by touchpoint class; what cannot be written goes to ``quarantine``."""
-    attached = tp.attach(touchpoints, tp.views(customers))
+    attached = tp.attach(touchpoints, directory)
     quarantine += attached.quarantined
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for t, person in attached.rows:
@@ -70,3 +70,38 @@ def write(
             database=database,
         )
     return done
+
+
+LEADS = frozenset({"TestRide", "Quotation", "Order"})  # the buying signals of a journey
+
+
+def referral_rows(
+    mentions: Sequence[rf.Mention],
+    directory: tp.Directory,
+    journeys: dict[str, list[dict[str, Any]]],
+    checks: dict[str, Validator],
+    quarantine: list[Quarantined],
+) -> list[dict[str, Any]]:
+    """``REFERRED`` rows: each hop before the referee's first lead, one referrer per person."""
+    first_lead: dict[str, str] = {}
+    for label in LEADS & journeys.keys():
+        for row in journeys[label]:
+            at = row["props"]["at"].isoformat()
+            if at < first_lead.get(row["person"], "~"):
+                first_lead[row["person"]] = at
+    linked = rf.link(mentions, directory, first_lead)
+    quarantine += linked.quarantined
+    out = []
+    for r in linked.referrals:
+        props = {"mechanism": r.mechanism, "at": r.at, "evidence": r.evidence}
+        clean, problems = checks[rf.REFERRAL_EDGE].check(props)
+        if problems:
+            quarantine += [
+                Quarantined(
+                    r.evidence, f"{v.shape}: {v.message}", str(v.value or ""), v.path
+                )
+                for v in problems
+            ]
+            continue
+        out.append({"referrer": r.referrer, "referee": r.referee, "props": clean})
+    return out

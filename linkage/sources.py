@@ -17,6 +17,7 @@
     FIRST_NAME = "givenName"          # column (or nested path like "garage[].vin") -> property;
                                       # a flat column mapped to "clubs[].club" makes one item per row
     [[source.touchpoint]]             # what a row records as happening: see linkage/touchpoints.py
+    [[source.referral]]               # who a row says referred whom: see linkage/referrals.py
 
 Every problem in the file is reported at once. Rows become ``SourceRecord``s or quarantine
 entries with a reason; columns that map to nothing are counted and reported, never dropped
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from linkage import referrals as rf
 from linkage import tomlfile
 from linkage import touchpoints as tp
 from linkage.normalise.names import FAMILY_NAME_FIRST_COUNTRIES, split_full_name
@@ -110,6 +112,7 @@ class SourceSpec:
     default_country: str | None
     kind: str
     touchpoints: tuple[tp.TouchpointSpec, ...] = ()
+    referrals: tuple[rf.ReferralSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ class Ingested:
     unmapped: dict[str, set[str]] = field(default_factory=dict)
     touchpoint_rows: Counter[str] = field(default_factory=Counter)
     touchpoints: list[tp.Touchpoint] = field(default_factory=list)
+    referrals: list[rf.Mention] = field(default_factory=list)
     reference: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     @property
@@ -209,6 +213,10 @@ def _spec(
         raw.get("touchpoint"), where, model, kind == "identity", identity
     )
     problems += errs
+    referrals, errs = rf.parse_specs(
+        raw.get("referral"), where, model, kind == "identity", identity
+    )
+    problems += errs
     if kind == "touchpoint" and not declared and not errs:
         problems.append(f"{where}: a touchpoint source needs [[source.touchpoint]]")
     if problems:
@@ -225,6 +233,7 @@ def _spec(
         default_country=raw.get("default_country"),
         kind=str(kind),
         touchpoints=declared,
+        referrals=referrals,
     ), []
 
 
@@ -266,6 +275,15 @@ def _source(spec: SourceSpec, out: Ingested) -> int:
             record = _record(spec, plan, row, where, out.quarantined)
             if record is not None:
                 out.records.append(record)
+        if spec.referrals:
+            out.referrals += rf.from_row(
+                spec.referrals,
+                spec.name,
+                _source_id(spec, row),
+                row,
+                functools.partial(_at, spec, where, out.quarantined),
+                where,
+            )
         if spec.touchpoints:
             out.touchpoints += tp.from_row(
                 spec.touchpoints,
@@ -282,6 +300,7 @@ def _source(spec: SourceSpec, out: Ingested) -> int:
             out.touchpoint_rows[spec.name] += rows
     mapped = {c.split("[].", 1)[0] for c in spec.columns} | set(spec.id)
     mapped |= {c for t in spec.touchpoints for c in t.used_columns()}
+    mapped |= {c for r in spec.referrals for c in r.used_columns()}
     if seen_columns - mapped:
         out.unmapped[spec.name] = seen_columns - mapped
     return rows

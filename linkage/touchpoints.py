@@ -41,16 +41,38 @@ PUSH_PREFIX = "push:"  # a push message's recipient: the app account it went to
 
 
 @dataclass(frozen=True)
+class PersonLink:
+    """How a row names a person (``person = ...`` in the sources file)."""
+
+    kind: str  # one of PERSON_LINKS
+    columns: tuple[str, ...] = ()  # record: its id columns; vin / contact: one column
+    source: str | None = None  # record: the identity source it points into
+
+    def owner(
+        self, source: str, source_id: str, row: Mapping[str, Any]
+    ) -> Owner | None:
+        """The owner key this row gives, or None when the columns are blank or unusable."""
+        if self.kind == "self":
+            return Owner("record", (source, source_id))
+        values = [_text(row.get(c)) for c in self.columns]
+        if not all(values):
+            return None
+        if self.kind == "record":
+            return Owner("record", (str(self.source), "/".join(map(str, values))))
+        value = str(values[0])
+        if self.kind == "vin":
+            return Owner("vin", (value.upper(),))
+        key = contact_key(value)
+        return Owner("contact", (key,)) if key else None
+
+
+@dataclass(frozen=True)
 class TouchpointSpec:
     """One ``[[source.touchpoint]]`` declaration, checked against the ontology."""
 
     label: str
     at: str
-    person: str  # one of PERSON_LINKS
-    person_columns: tuple[
-        str, ...
-    ] = ()  # record: its id columns; vin / contact: one column
-    person_source: str | None = None  # record: the identity source it points into
+    person: PersonLink
     where: tuple[tuple[str, frozenset[str]], ...] = ()
     when: str | None = None
     suffix: str | None = None
@@ -61,7 +83,7 @@ class TouchpointSpec:
     def used_columns(self) -> set[str]:
         return {
             self.at,
-            *self.person_columns,
+            *self.person.columns,
             *(c for c, _ in self.where),
             *([self.when] if self.when else []),
             *(c for c, _ in self.columns),
@@ -152,9 +174,7 @@ def _spec(
     at = t.get("at")
     if not isinstance(at, str) or not at:
         problems.append(f"{where}: at (the time column) is required")
-    person_kind, person_columns, person_source = _person(
-        t.get("person"), where, identity, sources, problems
-    )
+    person = person_link(t.get("person"), where, identity, sources, problems)
     rels = {r.name: r for r in model.outgoing(node.name)}
     columns, links, constants = [], [], []
     for column, prop in (t.get("columns") or {}).items():
@@ -198,9 +218,7 @@ def _spec(
     return TouchpointSpec(
         label=node.name,
         at=str(at),
-        person=person_kind,
-        person_columns=person_columns,
-        person_source=person_source,
+        person=person,
         where=tuple(picks),
         when=when,
         suffix=suffix,
@@ -210,13 +228,14 @@ def _spec(
     ), []
 
 
-def _person(
+def person_link(
     raw: Any, where: str, identity: bool, sources: set[str], problems: list[str]
-) -> tuple[str, tuple[str, ...], str | None]:
+) -> PersonLink:
+    """A ``person = ...`` value of the sources file; problems go to ``problems``."""
     if raw == "self":
         if not identity:
             problems.append(f'{where}: person = "self" needs an identity source')
-        return "self", (), None
+        return PersonLink("self")
     if isinstance(raw, dict) and len(raw) >= 1:
         if "record" in raw:
             source, ids = raw.get("record"), _strings(raw.get("id"))
@@ -227,18 +246,18 @@ def _person(
                 )
             if ids is None:
                 problems.append(f"{where}: person.id must list the record's id columns")
-            return "record", ids or (), str(source)
+            return PersonLink("record", ids or (), str(source))
         for kind in ("vin", "contact"):
             if kind in raw:
                 column = raw[kind]
                 if not isinstance(column, str) or not column:
                     problems.append(f"{where}: person.{kind} must name a column")
-                return kind, (str(column),), None
+                return PersonLink(kind, (str(column),))
     problems.append(
         f'{where}: person must be "self", {{ record = SOURCE, id = [COLUMNS] }}, '
         f"{{ vin = COLUMN }} or {{ contact = COLUMN }}, got {raw!r}"
     )
-    return "self", (), None
+    return PersonLink("self")
 
 
 def _text(value: Any) -> str | None:
@@ -280,14 +299,14 @@ def from_row(
         at = at_of(raw_at)
         if at is None:
             continue
-        owner = _owner(spec, source, source_id, row)
+        owner = spec.person.owner(source, source_id, row)
         if owner is None:
             quarantine.append(
                 Quarantined(
                     where,
-                    f"{spec.label} names no person ({spec.person})",
+                    f"{spec.label} names no person ({spec.person.kind})",
                     "",
-                    ",".join(spec.person_columns),
+                    ",".join(spec.person.columns),
                 )
             )
             continue
@@ -306,23 +325,6 @@ def from_row(
     return out
 
 
-def _owner(
-    spec: TouchpointSpec, source: str, source_id: str, row: Mapping[str, Any]
-) -> Owner | None:
-    if spec.person == "self":
-        return Owner("record", (source, source_id))
-    values = [_text(row.get(c)) for c in spec.person_columns]
-    if not all(values):
-        return None
-    if spec.person == "record":
-        return Owner("record", (str(spec.person_source), "/".join(map(str, values))))
-    value = str(values[0])
-    if spec.person == "vin":
-        return Owner("vin", (value.upper(),))
-    key = contact_key(value)
-    return Owner("contact", (key,)) if key else None
-
-
 def contact_key(value: str) -> str | None:
     """The key a contact value is looked up by: a normalised email, an app account
     (``push:<account>``) or an E.164 phone."""
@@ -338,7 +340,7 @@ def contact_key(value: str) -> str | None:
 
 @dataclass(frozen=True)
 class PersonView:
-    """What ``attach`` needs of a resolved person."""
+    """What a ``Directory`` needs of a resolved person."""
 
     id: str
     records: tuple[tuple[str, str], ...]
@@ -352,56 +354,72 @@ class Attached:
     quarantined: list[Quarantined] = field(default_factory=list)
 
 
-def attach(touchpoints: Iterable[Touchpoint], people: Iterable[PersonView]) -> Attached:
+class Directory:
+    """Finds the person a row names: by record, by contact point, or by vehicle and day."""
+
+    def __init__(self, people: Iterable[PersonView]) -> None:
+        self.by_record: dict[tuple[str, str], str] = {}
+        self.by_contact: dict[str, set[str]] = {}
+        self.owned: dict[str, list[tuple[str, str | None, str]]] = {}  # vin -> spans
+        for p in people:
+            for k in p.records:
+                self.by_record[k] = p.id
+            for c in p.contacts:
+                self.by_contact.setdefault(c, set()).add(p.id)
+            for vin, since, until in p.vehicles:
+                self.owned.setdefault(vin, []).append((since or "", until, p.id))
+        self._sorted = False
+
+    def owns_from(self, vin: str, day: str, person: str) -> None:
+        """``person`` owns ``vin`` from ``day`` on (an order or a delivery says so)."""
+        self.owned.setdefault(vin.upper(), []).append((day, None, person))
+        self._sorted = False
+
+    def find(self, owner: Owner, day: str) -> tuple[str | None, str]:
+        """(person id, "") or (None, why not)."""
+        kind, value = owner.kind, owner.value
+        if kind == "record":
+            pid = self.by_record.get((value[0], value[1]))
+            return pid, "" if pid else f"no resolved record {value[0]}/{value[1]}"
+        if kind == "contact":
+            ids = self.by_contact.get(value[0], set())
+            if len(ids) == 1:
+                return next(iter(ids)), ""
+            if ids:
+                return None, f"contact point shared by {len(ids)} persons"
+            return None, "no person has this contact point"
+        if not self._sorted:
+            for spans in self.owned.values():
+                spans.sort(key=lambda s: (s[0], s[2]))
+            self._sorted = True
+        pid = owner_at(self.owned.get(value[0], []), day)
+        return pid, "" if pid else "no known owner of this VIN"
+
+
+def attach(touchpoints: Iterable[Touchpoint], directory: Directory) -> Attached:
     """Each touchpoint with the id of its person, or quarantined with why there is none.
 
-    A VIN reaches its owner on the touchpoint's date (``owner_at``). Ownership comes from the records' vehicle claims and from the person's own
-    touchpoints about that vehicle (an order or a delivery starts it).
+    A VIN reaches its owner on the touchpoint's date (``owner_at``). Ownership comes from
+    the records' vehicle claims and from the person's own touchpoints about that vehicle
+    (an order or a delivery starts it), so VIN-keyed touchpoints are attached last.
     """
-    people = list(people)
-    by_record = {k: p.id for p in people for k in p.records}
-    by_contact: dict[str, set[str]] = {}
-    for p in people:
-        for c in p.contacts:
-            by_contact.setdefault(c, set()).add(p.id)
-    out, by_vin_later = Attached(), []
-    owned: dict[
-        str, list[tuple[str, str | None, str]]
-    ] = {}  # vin -> (since, until, id)
-    for p in people:
-        for vin, since, until in p.vehicles:
-            owned.setdefault(vin, []).append((since or "", until, p.id))
+    out, by_vin = Attached(), []
     for t in touchpoints:
-        kind, value = t.owner.kind, t.owner.value
-        pid: str | None = None
-        reason = ""
-        if kind == "record":
-            pid = by_record.get((value[0], value[1]))
-            reason = f"no resolved record {value[0]}/{value[1]}"
-        elif kind == "contact":
-            ids = by_contact.get(value[0], set())
-            pid = next(iter(ids)) if len(ids) == 1 else None
-            reason = (
-                f"contact point shared by {len(ids)} persons"
-                if ids
-                else "no person has this contact point"
-            )
-        else:
-            by_vin_later.append(t)
+        if t.owner.kind == "vin":
+            by_vin.append(t)
             continue
+        pid, reason = directory.find(t.owner, t.at[:10])
         if pid is None:
             out.quarantined.append(_unattached(t, reason))
             continue
         out.rows.append((t, pid))
         about = t.links.get("aboutVehicle")
         if about:
-            owned.setdefault(about.upper(), []).append((t.at[:10], None, pid))
-    for spans in owned.values():
-        spans.sort(key=lambda s: (s[0], s[2]))
-    for t in by_vin_later:
-        pid = owner_at(owned.get(t.owner.value[0], []), t.at[:10])
+            directory.owns_from(about, t.at[:10], pid)
+    for t in by_vin:
+        pid, reason = directory.find(t.owner, t.at[:10])
         if pid is None:
-            out.quarantined.append(_unattached(t, "no known owner of this VIN"))
+            out.quarantined.append(_unattached(t, reason))
         else:
             out.rows.append((t, pid))
     return out

@@ -188,6 +188,14 @@ SOURCES: list[dict[str, Any]] = [
                 where={"form": ["quotation_request"]},
             ),
         ],
+        "referral": [
+            {
+                "mechanism": "declared",
+                "at": "submitted_at",
+                "referrer": {"contact": "referred_by"},
+                "referee": "self",
+            }
+        ],
     },
     {
         "name": "survey",
@@ -361,13 +369,16 @@ def write_sources_file(path: Path, brand: str, seed: int) -> None:
     for spec in SOURCES:
         lines += ["", "[[source]]"]
         for key, value in spec.items():
-            if key not in {"columns", "touchpoint"}:
+            if key not in {"columns", "touchpoint", "referral"}:
                 lines.append(f"{key} = {_toml(value)}")
         if "columns" in spec:
             lines.append("[source.columns]")
             lines += [
                 f"{json.dumps(k)} = {_toml(v)}" for k, v in spec["columns"].items()
             ]
+        for r in spec.get("referral", []):
+            lines.append("[[source.referral]]")
+            lines += [f"{k} = {_toml(v)}" for k, v in r.items()]
         for t in spec.get("touchpoint", []):
             lines.append("[[source.touchpoint]]")
             tables = {k: v for k, v in t.items() if k in {"columns", "set"}}

@@ -263,3 +263,91 @@ def test_nps_summaries_match_the_answers_in_the_survey_extract(
         )
     bad = asyncio.run(run({"by": "DEALER; DROP"}))
     assert bad.errors and "NpsGrouping" in str(bad.errors[0])  # type: ignore[attr-defined]
+
+
+CHAIN = """
+query($id: ID!) {
+  referralChain(customerId: $id) { depth mechanism evidence referrer { id } referee { id displayName } }
+}
+"""
+TREE = """
+query($id: ID!) {
+  referralTree(customerId: $id, maxDepth: 2) { depth converted referee { id } }
+}
+"""
+
+
+def test_declared_referrals_link_the_right_customers_and_answer_over_graphql(
+    driver: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    data: Path,
+    loaded: pipeline.PipelineResult,
+) -> None:
+    db = neo4j_settings.database
+    records, _, _ = driver.execute_query(
+        "MATCH (s:SourceRecord)-[:RESOLVED_TO]->(p:Person) "
+        "RETURN s.source + '/' + s.sourceId AS key, p.id AS id",
+        database_=db,
+    )
+    customer_of = {r["key"]: r["id"] for r in records}
+    people: dict[str, set[str]] = {}
+    with (data / "truth" / "truth.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if (
+                c := customer_of.get(f"{row['source']}/{row['source_id']}")
+            ) is not None:
+                people.setdefault(c, set()).add(row["person_id"])
+    with (data / "truth" / "referrals.csv").open(encoding="utf-8") as fh:
+        declared = {
+            (r["referrer_id"], r["referee_id"])
+            for r in csv.DictReader(fh)
+            if r["mechanism"] == "declared"
+        }
+    edges, _, _ = driver.execute_query(
+        "MATCH (a:Person)-[x:REFERRED]->(b:Person) RETURN a.id AS a, b.id AS b, x.mechanism AS m",
+        database_=db,
+    )
+    assert loaded.referrals == len(edges) >= 3
+    for e in edges:  # each edge joins the customers of a true referral
+        assert e["m"] == "declared"
+        assert any((x, y) in declared for x in people[e["a"]] for y in people[e["b"]])
+    assert len(edges) >= 0.8 * len(declared)
+
+    schema = build_schema(default_ontology())
+
+    async def run(query: str, person: str) -> object:
+        drv = async_driver(neo4j_settings)
+        try:
+            return await schema.execute(
+                query,
+                variable_values={"id": person},
+                context_value={"driver": drv, "database": db},
+            )
+        finally:
+            await drv.close()
+
+    e = edges[0]
+    chain = asyncio.run(run(CHAIN, e["b"]))
+    assert chain.errors is None, chain.errors  # type: ignore[attr-defined]
+    hops = chain.data["referralChain"]  # type: ignore[attr-defined]
+    assert hops[0]["depth"] == 1 and hops[0]["referrer"]["id"] == e["a"]
+    assert hops[0]["referee"]["id"] == e["b"] and hops[0]["evidence"].startswith(
+        "web_form/"
+    )
+    tree = asyncio.run(run(TREE, e["a"]))
+    below = [h for h in tree.data["referralTree"] if h["referee"]["id"] == e["b"]]  # type: ignore[attr-defined]
+    ordered, _, _ = driver.execute_query(
+        "RETURN EXISTS { (:Person {id: $id})-[:HAD]->(:Order) } AS o",
+        id=e["b"],
+        database_=db,
+    )
+    assert below == [
+        {"depth": 1, "converted": ordered[0]["o"], "referee": {"id": e["b"]}}
+    ]
+    referrer_of = {x["b"]: x["a"] for x in edges}
+    ancestors, node = [], e["a"]
+    while node in referrer_of:
+        node = referrer_of[node]
+        ancestors.append(node)
+    up = asyncio.run(run(CHAIN, e["a"])).data["referralChain"]  # type: ignore[attr-defined]
+    assert [h["referrer"]["id"] for h in up] == ancestors

@@ -199,7 +199,7 @@ def test_attach_finds_each_person_or_says_why_not() -> None:
             t("6", "vin", "VIN2"),
             t("7", "record", "crm", "A-3", aboutVehicle="vin2"),  # an order starts it
         ],
-        people,
+        tp.Directory(people),
     )
     assert sorted((x.source_id, p) for x, p in attached.rows) == [
         ("1", "P2"),
@@ -238,3 +238,46 @@ def test_generated_sources_declare_touchpoints_for_every_touchpoint_file(
         SourcesError, match="type must be one of the ontology's touchpoint"
     ):
         load_sources(bad)
+
+
+def test_referral_mentions_become_one_acyclic_referrer_per_person() -> None:
+    from linkage import referrals as rf
+
+    people = [
+        tp.PersonView(p, ((("web", p)),), (f"email:{p}@x.example",), ())
+        for p in ("A", "B", "C", "D")
+    ]
+
+    def m(at: str, referrer: str, referee: str) -> rf.Mention:
+        return rf.Mention(
+            "declared",
+            at,
+            tp.Owner("contact", (f"email:{referrer}@x.example",)),
+            tp.Owner("record", ("web", referee)),
+            f"web/{referee}-{at}",
+        )
+
+    linked = rf.link(
+        [
+            m("2020-01-01T00:00:00", "A", "B"),
+            m("2020-02-01T00:00:00", "B", "C"),
+            m("2020-03-01T00:00:00", "C", "A"),  # A -> B -> C -> A: a cycle
+            m("2020-04-01T00:00:00", "D", "C"),  # C already has a referrer
+            m("2020-05-01T00:00:00", "D", "D"),
+            m("2020-06-01T00:00:00", "A", "D"),  # D's first lead was earlier
+            m("2020-07-01T00:00:00", "Z", "D"),
+        ],
+        tp.Directory(people),
+        {"D": "2020-05-15T00:00:00"},
+    )
+    assert [(r.referrer, r.referee) for r in linked.referrals] == [
+        ("A", "B"),
+        ("B", "C"),
+    ]
+    assert [q.reason.split(": ", 1)[1] for q in linked.quarantined] == [
+        "would close a referral cycle",
+        "the referee was referred earlier by someone else",
+        "referrer and referee are the same customer",
+        "after the referee's first lead (2020-05-15T00:00:00)",
+        "referrer: no person has this contact point",
+    ]

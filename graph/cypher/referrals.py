@@ -1,0 +1,49 @@
+"""Referral edges: written from the sources' referral mentions, read as chains and trees.
+
+A batch run derives every ``REFERRED`` edge from the sources again, so it replaces them all.
+Traversals are capped in depth (the longest chain the business expects is about 5) and in
+fan-out, whatever a request asks.
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+MAX_DEPTH = 6  # a hard cap in the query text; requests ask for less
+
+CLEAR: LiteralString = """
+MATCH ()-[x:REFERRED]->()
+CALL (x) { DELETE x } IN TRANSACTIONS OF 10000 ROWS
+"""
+
+WRITE: LiteralString = """
+UNWIND $rows AS r
+MATCH (a:Person {id: r.referrer}), (b:Person {id: r.referee})
+MERGE (a)-[x:REFERRED]->(b)
+SET x = r.props
+"""
+
+# From the customer up to the root of their chain: one row per hop, nearest first.
+CHAIN: LiteralString = """
+MATCH path = (root:Person)-[:REFERRED*1..6]->(p:Person {id: $id})
+WHERE NOT ()-[:REFERRED]->(root)
+UNWIND range(length(path) - 1, 0, -1) AS i
+WITH path, i, relationships(path)[i] AS hop
+RETURN startNode(hop).id AS referrer, endNode(hop).id AS referee,
+       length(path) - i AS depth, hop.mechanism AS mechanism, hop.at AS at,
+       hop.evidence AS evidence
+ORDER BY depth
+"""
+
+# Downstream of the customer, breadth first, within maxDepth and maxNodes.
+TREE: LiteralString = """
+MATCH path = (p:Person {id: $id})-[:REFERRED*1..6]->(x:Person)
+WHERE length(path) <= $maxDepth
+WITH last(relationships(path)) AS hop, length(path) AS depth
+WITH DISTINCT hop, depth, endNode(hop) AS referee
+ORDER BY depth, hop.at, referee.id
+LIMIT $maxNodes
+RETURN startNode(hop).id AS referrer, referee.id AS referee, depth,
+       hop.mechanism AS mechanism, hop.at AS at, hop.evidence AS evidence,
+       EXISTS { (referee)-[:HAD]->(:Order) } AS converted
+"""

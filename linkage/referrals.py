@@ -1,0 +1,184 @@
+"""Referrals: who brought whom, declared in the sources file and checked against the graph.
+
+A source may say that a row names a referrer (a web form's "referred by", a club
+registration's sponsor, a voucher's first holder):
+
+    [[source.referral]]
+    mechanism = "declared"              # one of the ontology's Referral mechanisms
+    at = "submitted_at"                 # when (the source's date format)
+    referrer = { contact = "referred_by" }   # person links, as for touchpoints
+    referee = "self"
+
+Rows whose referrer column is blank simply name no referral. After resolution each
+mention becomes a ``REFERRED`` edge between two customers unless it cannot be one, and
+then it is quarantined with the reason: a person not found, a self-referral, a hop later
+than the referee's first lead (domain brief §5), a second referrer for the same person
+(the earliest wins), or a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from linkage.records import Quarantined
+from linkage.touchpoints import Directory, Owner, PersonLink, person_link
+from ontology.model import Ontology
+
+REFERRAL_EDGE = "REFERRED"
+
+
+@dataclass(frozen=True)
+class ReferralSpec:
+    mechanism: str
+    at: str
+    referrer: PersonLink
+    referee: PersonLink
+
+    def used_columns(self) -> set[str]:
+        return {self.at, *self.referrer.columns, *self.referee.columns}
+
+
+@dataclass(frozen=True)
+class Mention:
+    mechanism: str
+    at: str  # ISO 8601 date-time
+    referrer: Owner
+    referee: Owner
+    evidence: str  # source/sourceId of the row that says so
+
+
+@dataclass(frozen=True)
+class Referral:
+    referrer: str  # person ids
+    referee: str
+    mechanism: str
+    at: str
+    evidence: str
+
+
+@dataclass
+class Linked:
+    referrals: list[Referral] = field(default_factory=list)
+    quarantined: list[Quarantined] = field(default_factory=list)
+
+
+def mechanisms(model: Ontology) -> tuple[str, ...]:
+    rel = model.relationship_by_type(REFERRAL_EDGE)
+    prop = (
+        next((f for f in rel.properties if f.name == "mechanism"), None)
+        if rel
+        else None
+    )
+    return prop.enum or () if prop else ()
+
+
+def parse_specs(
+    raw: Any, where: str, model: Ontology, identity: bool, sources: set[str]
+) -> tuple[tuple[ReferralSpec, ...], list[str]]:
+    if raw is None:
+        return (), []
+    if not isinstance(raw, list):
+        return (), [
+            f"{where}: referral must be an array of tables ([[source.referral]])"
+        ]
+    allowed = mechanisms(model)
+    specs, problems = [], []
+    for n, t in enumerate(raw, start=1):
+        here = f"{where} referral #{n}"
+        if not isinstance(t, dict):
+            problems.append(f"{here}: must be a table")
+            continue
+        errs: list[str] = []
+        if t.get("mechanism") not in allowed:
+            errs.append(
+                f"{here}: mechanism must be one of the ontology's ({', '.join(allowed)}), "
+                f"got {t.get('mechanism')!r}"
+            )
+        if not isinstance(t.get("at"), str) or not t.get("at"):
+            errs.append(f"{here}: at (the time column) is required")
+        referrer = person_link(
+            t.get("referrer"), f"{here} referrer", identity, sources, errs
+        )
+        referee = person_link(
+            t.get("referee"), f"{here} referee", identity, sources, errs
+        )
+        problems += errs
+        if not errs:
+            specs.append(
+                ReferralSpec(str(t["mechanism"]), str(t["at"]), referrer, referee)
+            )
+    return tuple(specs), problems
+
+
+def from_row(
+    specs: Iterable[ReferralSpec],
+    source: str,
+    source_id: str | None,
+    row: Mapping[str, Any],
+    at_of: Any,
+    where: str,
+) -> list[Mention]:
+    """The referrals a row names (none when its referrer columns are blank)."""
+    if source_id is None:
+        return []
+    out = []
+    for spec in specs:
+        referrer = spec.referrer.owner(source, source_id, row)
+        referee = spec.referee.owner(source, source_id, row)
+        raw_at = row.get(spec.at)
+        if referrer is None or referee is None or not raw_at:
+            continue
+        at = at_of(str(raw_at).strip())
+        if at is not None:
+            out.append(
+                Mention(spec.mechanism, at, referrer, referee, f"{source}/{source_id}")
+            )
+    return out
+
+
+def link(
+    mentions: Iterable[Mention], directory: Directory, first_lead: Mapping[str, str]
+) -> Linked:
+    """Mentions -> at most one referrer per person, no cycles, each hop before the
+    referee's first lead (``first_lead``: person id -> ISO time). Earliest mention first."""
+    out = Linked()
+    referrer_of: dict[str, str] = {}
+    for m in sorted(mentions, key=lambda m: (m.at, m.evidence)):
+        a, why_a = directory.find(m.referrer, m.at[:10])
+        b, why_b = directory.find(m.referee, m.at[:10])
+        reason = None
+        if a is None or b is None:
+            reason = f"referrer: {why_a}" if a is None else f"referee: {why_b}"
+        elif a == b:
+            reason = "referrer and referee are the same customer"
+        elif b in first_lead and first_lead[b] < m.at:
+            reason = f"after the referee's first lead ({first_lead[b]})"
+        elif b in referrer_of:
+            reason = "the referee was referred earlier by someone else"
+        elif _reaches(referrer_of, a, b):
+            reason = "would close a referral cycle"
+        if reason or a is None or b is None:
+            out.quarantined.append(
+                Quarantined(
+                    m.evidence,
+                    f"referral ({m.mechanism}): {reason}",
+                    " ".join(m.referrer.value),
+                )
+            )
+            continue
+        referrer_of[b] = a
+        out.referrals.append(Referral(a, b, m.mechanism, m.at, m.evidence))
+    return out
+
+
+def _reaches(referrer_of: Mapping[str, str], start: str, target: str) -> bool:
+    """Whether walking up from ``start`` through its referrers meets ``target``."""
+    seen, node = set(), start
+    while node in referrer_of and node not in seen:
+        seen.add(node)
+        node = referrer_of[node]
+        if node == target:
+            return True
+    return start == target
