@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import csv
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import neo4j
@@ -15,7 +14,6 @@ import pytest
 from api import pipeline
 from api.schema import build_schema
 from graph.connection import Neo4jSettings, async_driver
-from linkage.generate.run import generate
 from linkage.sources import ingest, load_sources
 from ontology.model import default as default_ontology
 
@@ -34,24 +32,6 @@ KINDS = {
     "club_join": "ClubRegistration",
     "event_attendance": "EventAttendance",
 }
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("journey")
-    generate(400, 11, root)
-    return root
-
-
-@pytest.fixture(scope="module")
-def loaded(
-    driver: neo4j.Driver, neo4j_settings: Neo4jSettings, data: Path
-) -> Iterator[pipeline.PipelineResult]:
-    """The data set resolved and written once for the module's tests."""
-    db = neo4j_settings.database
-    driver.execute_query("MATCH (n) DETACH DELETE n", database_=db)
-    yield pipeline.run(driver, data / "sources.toml", database=db)
-    driver.execute_query("MATCH (n) DETACH DELETE n", database_=db)
 
 
 def _journeys(driver: neo4j.Driver, db: str) -> dict[str, list[tuple[str, str]]]:
