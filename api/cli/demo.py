@@ -13,7 +13,7 @@ from api.cli.ontology_check import OntologyOption
 from api.cli.output import ProgressPrinter, say
 from api.cli.serve import run_server
 from graph.connection import Neo4jSettings, connect
-from graph.cypher.customer import most_linked_customer
+from graph.cypher.customer import longest_journey, most_linked_customer, top_referrer
 from graph.errors import C360Error
 from graph.server import ManagedNeo4j, default_home
 from linkage.generate.run import generate
@@ -62,16 +62,18 @@ def demo(
         password_hint = (
             "NEO4J_PASSWORD" if external else f"the password in {managed.password_path}"  # type: ignore[union-attr]
         )
-        example = _example(settings)
+        examples = "\n".join(
+            f"  {n}. {q}" for n, q in enumerate(_examples(settings), 1)
+        )
         run_server(
             settings,
             "127.0.0.1",
             port,
             lambda: say(
-                f"ready: {result.persons} customers. Try {example}\n"
+                f"ready: {result.persons} customers. Paste into GraphiQL:\n{examples}\n"
                 f"GraphiQL: http://127.0.0.1:{port}/graphql | Cypher: {settings.uri} "
                 f"(cypher-shell -a {settings.uri} -u {settings.user}, or Neo4j Browser; "
-                f"{password_hint}) | Ctrl-C stops"
+                f"{password_hint}; queries in docs/cypher-cookbook.md) | Ctrl-C stops"
             ),
             model,
         )
@@ -86,16 +88,32 @@ def demo_data_dir() -> Path:
     return default_home().parent / "demo-data"
 
 
-def _example(settings: Neo4jSettings) -> str:
-    """A query to paste into GraphiQL, about the customer with the most source records."""
+def _examples(settings: Neo4jSettings) -> list[str]:
+    """Three queries to paste into GraphiQL: the customer seen in most systems, the
+    longest journey, and a referral tree (or, without referrals, NPS by dealer)."""
     driver = connect(settings)
     try:
         top = most_linked_customer(driver, settings.database)
+        busiest = longest_journey(driver, settings.database)
+        referrer = top_referrer(driver, settings.database)
     finally:
         driver.close()
     if top is None:
-        return '{ searchCustomers(text: "a") { id displayName } }'
-    return (
+        return ['{ searchCustomers(text: "a") { id displayName } }']
+    out = [
         f'{{ customer(id: "{top["id"]}") {{ displayName emails sourceRecords {{ rule node {{ source sourceId }} }} '
         f"owns {{ certificationStatus node {{ vin }} }} }} }}  ({top['name']}, {top['records']} source records)"
+    ]
+    if busiest is not None:
+        out.append(
+            f'{{ customer(id: "{busiest}") {{ displayName had(first: 20) {{ __typename at journeyStage '
+            "channel atDealer { code } ... on Quotation { outcome forModel { code } } "
+            "... on SurveyResponse { score checkpoint } } } }  (the longest journey)"
+        )
+    out.append(
+        f'{{ referralTree(customerId: "{referrer}", maxDepth: 3) {{ depth mechanism converted '
+        "referee { displayName } } }  (the top referrer)"
+        if referrer
+        else "{ npsSummary(by: DEALER, first: 5) { key responses nps } }"
     )
+    return out

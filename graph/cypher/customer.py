@@ -65,3 +65,30 @@ def most_linked_customer(
         MOST_LINKED, database_=database, routing_=neo4j.RoutingControl.READ
     )
     return records[0].data() if records else None
+
+
+def _first(driver: neo4j.Driver, query: LiteralString, database: str) -> str | None:
+    records, _, _ = driver.execute_query(
+        query, database_=database, routing_=neo4j.RoutingControl.READ
+    )
+    return str(records[0]["id"]) if records else None
+
+
+def longest_journey(driver: neo4j.Driver, database: str = "neo4j") -> str | None:
+    """The customer with the most touchpoints (a journey worth looking at)."""
+    return _first(
+        driver,
+        "MATCH (p:Person) WITH p, COUNT { (p)-[:HAD]->() } AS n WHERE n > 0 "
+        "RETURN p.id AS id ORDER BY n DESC, id LIMIT 1",
+        database,
+    )
+
+
+def top_referrer(driver: neo4j.Driver, database: str = "neo4j") -> str | None:
+    """The customer who referred the most others, if anyone did."""
+    return _first(
+        driver,
+        "MATCH (p:Person)-[:REFERRED]->() WITH p, count(*) AS n "
+        "RETURN p.id AS id ORDER BY n DESC, id LIMIT 1",
+        database,
+    )

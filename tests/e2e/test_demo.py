@@ -26,10 +26,23 @@ def _run_demo(
     proc = reader.proc
     try:
         lines = reader.wait_for("GraphiQL: http://127.0.0.1", timeout=400)
-        ready = next(line for line in lines if "ready:" in line)
-        match = re.search(r'customer\(id: "([0-9a-f-]+)"\)', ready)
-        assert match, ready
+        start = next(i for i, line in enumerate(lines) if "ready:" in line)
+        examples = [
+            line.split(". ", 1)[1].split("  (")[0]
+            for line in lines[start + 1 : start + 4]
+        ]
+        assert len(examples) == 3 and all(e.startswith("{") for e in examples), lines[
+            start:
+        ]
+        match = re.search(r'customer\(id: "([0-9a-f-]+)"\)', examples[0])
+        assert match, examples[0]
         url = f"http://127.0.0.1:{port}/graphql"
+        for example in examples:  # each pasted query answers without errors
+            reply = httpx.post(url, json={"query": example}, timeout=30).json()
+            assert "errors" not in reply and all(reply["data"].values()), (
+                example,
+                reply,
+            )
         answer = httpx.post(
             url,
             json={"query": CUSTOMER, "variables": {"id": match.group(1)}},
