@@ -21,6 +21,7 @@ from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
 from api.execute import UserError, run_read
+from api.journeys import journey_queries
 from api.kpis import kpi_queries
 from api.referrals import referral_queries
 from graph import compile as cq
@@ -469,6 +470,7 @@ def build_schema(model: Ontology) -> strawberry.Schema:
         )
     fields |= _domain_queries(gql, b.objects["Person"]) if "Person" in b.objects else {}
     fields |= kpi_queries()
+    fields |= journey_queries(model)
     if "Person" in b.objects:
         fields |= referral_queries(gql, b.objects["Person"], _selection)
     query = strawberry.type(type("Query", (), fields), name="Query")

@@ -7,6 +7,7 @@ import asyncio
 import csv
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import neo4j
 import pytest
@@ -331,3 +332,103 @@ def test_declared_referrals_link_the_right_customers_and_answer_over_graphql(
         ancestors.append(node)
     up = asyncio.run(run(CHAIN, e["a"])).data["referralChain"]  # type: ignore[attr-defined]
     assert [h["referrer"]["id"] for h in up] == ancestors
+
+
+FUNNEL = """
+query($stages: [String!]!, $dealer: String) {
+  funnel(stages: $stages, dealer: $dealer) { stage customers conversion dropOff medianDays }
+}
+"""
+STAGES = ["TestRide", "Quotation", "Order", "Delivery"]
+
+
+def _steps(
+    driver: neo4j.Driver, db: str
+) -> dict[str, list[tuple[Any, str, str | None]]]:
+    rows, _, _ = driver.execute_query(
+        "MATCH (p:Person)-[:HAD]->(t:Touchpoint) "
+        "RETURN p.id AS id, t.at AS at, [l IN labels(t) WHERE l <> 'Touchpoint'][0] AS kind, "
+        "t.source + t.sourceId AS tie, [(t)-[:AT_DEALER]->(d) | d.code][0] AS dealer, "
+        "t.reason AS reason",
+        database_=db,
+    )
+    out: dict[str, list[tuple[Any, str, str | None]]] = {}
+    for r in sorted(rows, key=lambda r: (r["at"].to_native(), r["tie"])):
+        out.setdefault(r["id"], []).append(
+            (r["at"].to_native(), r["kind"], r["dealer"])
+        )
+    return out
+
+
+def test_funnel_counts_customers_through_the_stages_in_order(
+    driver: neo4j.Driver, neo4j_settings: Neo4jSettings, loaded: pipeline.PipelineResult
+) -> None:
+    db = neo4j_settings.database
+    steps = _steps(driver, db)
+    dealer = Counter(
+        d for s in steps.values() for _, k, d in s if k == "Quotation" and d
+    )
+    busiest = dealer.most_common(1)[0][0]
+    schema = build_schema(default_ontology())
+    for where in (None, busiest):
+        reached = [0] * len(STAGES)
+        for person in steps.values():  # greedy: each stage's first time after the last
+            i = 0
+            for _, kind, d in person:
+                if i < len(STAGES) and kind == STAGES[i] and where in (None, d):
+                    reached[i] += 1
+                    i += 1
+
+        async def run(where: str | None = where) -> object:
+            drv = async_driver(neo4j_settings)
+            try:
+                return await schema.execute(
+                    FUNNEL,
+                    variable_values={"stages": STAGES, "dealer": where},
+                    context_value={"driver": drv, "database": db},
+                )
+            finally:
+                await drv.close()
+
+        result = asyncio.run(run())
+        assert result.errors is None, result.errors  # type: ignore[attr-defined]
+        got = result.data["funnel"]  # type: ignore[attr-defined]
+        assert [g["customers"] for g in got] == reached
+        assert reached[0] > reached[-1] > 0
+        assert got[1]["conversion"] == round(reached[1] / reached[0], 4)
+        assert got[0]["medianDays"] is None and got[2]["medianDays"] >= 0
+
+
+def test_sleeper_leads_are_quotations_no_order_followed_in_time(
+    driver: neo4j.Driver, neo4j_settings: Neo4jSettings, loaded: pipeline.PipelineResult
+) -> None:
+    import datetime as dt
+
+    db = neo4j_settings.database
+    window = dt.timedelta(days=60)
+    cutoff = dt.datetime.now() - window
+    expected: Counter[str] = Counter()
+    for person in _steps(driver, db).values():
+        orders = [at for at, kind, _ in person if kind == "Order"]
+        for at, kind, dealer in person:
+            followed = any(at <= o <= at + window for o in orders)
+            if kind == "Quotation" and dealer and at < cutoff and not followed:
+                expected[dealer] += 1
+    schema = build_schema(default_ontology())
+
+    async def run() -> object:
+        drv = async_driver(neo4j_settings)
+        try:
+            return await schema.execute(
+                "{ sleeperLeads(days: 60, first: 1000) { dealer leads reasons { reason count } } }",
+                context_value={"driver": drv, "database": db},
+            )
+        finally:
+            await drv.close()
+
+    result = asyncio.run(run())
+    assert result.errors is None, result.errors  # type: ignore[attr-defined]
+    got = result.data["sleeperLeads"]  # type: ignore[attr-defined]
+    assert {g["dealer"]: g["leads"] for g in got} == dict(expected)
+    assert sum(expected.values()) > 10
+    assert all(sum(r["count"] for r in g["reasons"]) == g["leads"] for g in got)
