@@ -13,6 +13,10 @@ from graph.cypher import journeys as cypher
 from ontology.model import Ontology
 
 MAX_STAGES, MAX_DEALERS = 10, 1000
+NOT_STEPS = (
+    "Communication",
+    "SurveyResponse",
+)  # they accompany a journey, not steps of it
 
 
 @strawberry.type(
@@ -28,6 +32,14 @@ class FunnelStage:
     median_days: float | None = strawberry.field(
         description="Median days from the previous stage to this one"
     )
+
+
+@strawberry.type(
+    description="A sequence of touchpoint kinds and how many customers took it."
+)
+class JourneyPath:
+    path: list[str]
+    customers: int
 
 
 @strawberry.type(description="How many sleeper leads carry a rejection reason.")
@@ -118,7 +130,40 @@ def journey_queries(model: Ontology) -> dict[str, Any]:
             for r in rows
         ]
 
+    async def journey_paths(
+        info: Info,
+        to: str = "Order",
+        from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+        country: str | None = None,
+        first: int = 10,
+    ) -> list[JourneyPath]:
+        for kind in (to, from_):
+            if kind is not None and kind not in kinds:
+                raise UserError(
+                    f"unknown touchpoint kind {kind!r}; kinds are {', '.join(sorted(kinds))}"
+                )
+        if not 1 <= first <= MAX_DEALERS:
+            raise UserError(f"first must be between 1 and {MAX_DEALERS}")
+        params = {
+            "to": to,
+            "from": from_,
+            "country": country,
+            "skip": list(NOT_STEPS),
+            "limit": first,
+        }
+        rows = await run_read(info, cypher.PATHS, params)
+        return [
+            JourneyPath(path=list(r["path"]), customers=r["customers"]) for r in rows
+        ]
+
     return {
+        "journeyPaths": strawberry.field(
+            name="journeyPaths",
+            resolver=journey_paths,
+            description="The most frequent sequences of touchpoint kinds from a customer's "
+            "first touchpoint (or one of kind `from`) to their first of kind `to` (default "
+            "Order), repeats collapsed, messages and survey answers left out.",
+        ),
         "funnel": strawberry.field(
             name="funnel",
             resolver=funnel,

@@ -50,3 +50,20 @@ RETURN d.code AS dealer, leads, reasons
 ORDER BY leads DESC, dealer
 LIMIT $limit
 """
+
+# Per customer who reached `$to`, the kinds of their touchpoints from the first to the first
+# `$to` (messages and survey answers left out: they are not steps), counted by sequence.
+PATHS: LiteralString = """
+MATCH (p:Person)-[:HAD]->(goal:Touchpoint)
+WHERE $to IN labels(goal) AND ($country IS NULL OR p.countryCode = $country)
+WITH p, min(goal.at) AS reached
+MATCH (p)-[:HAD]->(t:Touchpoint)
+WHERE t.at <= reached AND none(l IN labels(t) WHERE l IN $skip)
+WITH p, t ORDER BY t.at, t.source, t.sourceId
+WITH p, collect([l IN labels(t) WHERE l <> 'Touchpoint'][0]) AS path
+WITH [i IN range(0, size(path) - 1) WHERE i = 0 OR path[i] <> path[i - 1] | path[i]] AS path
+WHERE $from IS NULL OR path[0] = $from
+RETURN path, count(*) AS customers
+ORDER BY customers DESC, path
+LIMIT $limit
+"""

@@ -432,3 +432,37 @@ def test_sleeper_leads_are_quotations_no_order_followed_in_time(
     assert {g["dealer"]: g["leads"] for g in got} == dict(expected)
     assert sum(expected.values()) > 10
     assert all(sum(r["count"] for r in g["reasons"]) == g["leads"] for g in got)
+
+
+def test_journey_paths_count_the_sequences_to_the_first_order(
+    driver: neo4j.Driver, neo4j_settings: Neo4jSettings, loaded: pipeline.PipelineResult
+) -> None:
+    db = neo4j_settings.database
+    paths: Counter[tuple[str, ...]] = Counter()
+    for person in _steps(driver, db).values():
+        ordered = [at for at, kind, _ in person if kind == "Order"]
+        if not ordered:
+            continue
+        path: list[str] = []
+        for at, kind, _ in person:
+            step = at <= min(ordered) and kind not in {"Communication", "SurveyResponse"}
+            if step and (not path or path[-1] != kind):
+                path.append(kind)
+        paths[tuple(path)] += 1
+    schema = build_schema(default_ontology())
+
+    async def run() -> object:
+        drv = async_driver(neo4j_settings)
+        try:
+            return await schema.execute(
+                "{ journeyPaths(first: 1000) { path customers } }",
+                context_value={"driver": drv, "database": db},
+            )
+        finally:
+            await drv.close()
+
+    result = asyncio.run(run())
+    assert result.errors is None, result.errors  # type: ignore[attr-defined]
+    got = {tuple(p["path"]): p["customers"] for p in result.data["journeyPaths"]}  # type: ignore[attr-defined]
+    assert got == dict(paths)
+    assert all(p[-1] == "Order" for p in got)
