@@ -19,6 +19,7 @@ import neo4j
 
 from api import touchpoint_load
 from graph import load, schema
+from graph.cypher import lifecycle
 from graph.cypher import referrals as referral_cypher
 from graph.cypher import resolution as resolution_graph
 from graph.cypher import touchpoints as touchpoint_cypher
@@ -64,8 +65,12 @@ def run(
     model: Ontology | None = None,
     linkage_settings: LinkageSettings | None = None,
     retrain: bool = False,
+    as_of: dt.datetime | None = None,
 ) -> PipelineResult:
     """Ingest every source of ``sources_path``, resolve, validate, write the graph. Idempotent.
+
+    ``as_of`` is when time rules (the sleeper-lead threshold, ended ownerships) are judged:
+    now, unless the data is an export of a known day.
 
     The model stored for these settings is reused unless ``retrain``: re-training on every
     run would move borderline pairs, and with them customer IDs, for no new evidence.
@@ -135,8 +140,14 @@ def run(
         driver, database, resolution.version, resolution.model, at
     )
     removed = load.prune_orphans(driver, database)
-    with driver.session(database=database) as session:
-        session.run(touchpoint_cypher.PRUNE).consume()  # CALL IN TRANSACTIONS: implicit
+    with driver.session(database=database) as session:  # CALL IN TRANSACTIONS: implicit
+        session.run(touchpoint_cypher.PRUNE).consume()
+        session.run(
+            lifecycle.STAGES,
+            ids=None,
+            asOf=as_of or dt.datetime.now().replace(microsecond=0),
+            sleeperDays=lifecycle.SLEEPER_DAYS,
+        ).consume()
     return PipelineResult(
         lines=data.lines,
         records=len(resolved),

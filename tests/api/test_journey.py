@@ -445,7 +445,10 @@ def test_journey_paths_count_the_sequences_to_the_first_order(
             continue
         path: list[str] = []
         for at, kind, _ in person:
-            step = at <= min(ordered) and kind not in {"Communication", "SurveyResponse"}
+            step = at <= min(ordered) and kind not in {
+                "Communication",
+                "SurveyResponse",
+            }
             if step and (not path or path[-1] != kind):
                 path.append(kind)
         paths[tuple(path)] += 1
@@ -466,3 +469,51 @@ def test_journey_paths_count_the_sequences_to_the_first_order(
     got = {tuple(p["path"]): p["customers"] for p in result.data["journeyPaths"]}  # type: ignore[attr-defined]
     assert got == dict(paths)
     assert all(p[-1] == "Order" for p in got)
+
+
+def test_lifecycle_stages_agree_with_the_truth(
+    driver: neo4j.Driver, neo4j_settings: Neo4jSettings, data: Path
+) -> None:
+    import datetime as dt
+
+    db = neo4j_settings.database
+    as_of = dt.datetime(2026, 6, 30)  # the generator's world date (defaults.toml)
+    pipeline.run(driver, data / "sources.toml", database=db, as_of=as_of)
+    rows, _, _ = driver.execute_query(
+        "MATCH (s:SourceRecord)-[:RESOLVED_TO]->(p:Person) "
+        "RETURN s.source + '/' + s.sourceId AS key, p.id AS id, p.lifecycleStage AS stage",
+        database_=db,
+    )
+    stage_of = {r["key"]: (r["id"], r["stage"]) for r in rows}
+    truth_stage = {}
+    with (data / "truth" / "people.csv").open(encoding="utf-8") as fh:
+        truth_stage = {r["person_id"]: r["stage"] for r in csv.DictReader(fh)}
+    customers: dict[str, set[str]] = {}
+    stages = {}
+    with (data / "truth" / "truth.csv").open(encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if (got := stage_of.get(f"{r['source']}/{r['source_id']}")) is not None:
+                customers.setdefault(got[0], set()).add(r["person_id"])
+                stages[got[0]] = got[1]
+    split = Counter(
+        p for ps in customers.values() for p in ps
+    )  # a person in one customer
+    pure = [
+        (c, next(iter(ps)))
+        for c, ps in customers.items()
+        if len(ps) == 1 and split[next(iter(ps))] == 1
+    ]
+    agree = Counter((stages[c], truth_stage[p]) for c, p in pure)
+    share = sum(n for (a, b), n in agree.items() if a == b) / len(pure)
+    assert set(stages.values()) <= {
+        "contact",
+        "prospect",
+        "sleeper_lead",
+        "ordered",
+        "owner",
+        "repeat_owner",
+        "former_owner",
+    }
+    # 0.974 at this seed: the rest are resales no later owner certified, which the brief
+    # says stay invisible (the truth knows them; the sources do not).
+    assert share >= 0.95, agree.most_common(12)
