@@ -23,6 +23,7 @@ import neo4j
 from api.pipeline import Gate, decisions_from, record_from_props
 from graph import load
 from graph.cypher import incremental as queries
+from graph.cypher import lifecycle
 from graph.cypher import resolution as resolution_graph
 from linkage import frame as frames
 from linkage.blocks import block_keys
@@ -179,6 +180,12 @@ class Resolver:
         )
         tx.run(load.RECORDS, rows=[{**self.gate.record_row(record), "blocks": keys}])
         tx.run(load.PERSONS, rows=self.gate.person_rows(resolution, at, former_ids))
+        tx.run(  # the person rows replace properties: derive the stage again
+            lifecycle.STAGES_OF,
+            ids=[c.id for c in customers],
+            asOf=dt.datetime.now().replace(microsecond=0),
+            sleeperDays=lifecycle.SLEEPER_DAYS,
+        )
         gone = [*outcome.absorbed, *([outcome.emptied] if outcome.emptied else [])]
         if gone:
             tx.run(queries.REMOVE_PERSONS, ids=gone)

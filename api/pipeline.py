@@ -144,7 +144,6 @@ def run(
         session.run(touchpoint_cypher.PRUNE).consume()
         session.run(
             lifecycle.STAGES,
-            ids=None,
             asOf=as_of or dt.datetime.now().replace(microsecond=0),
             sleeperDays=lifecycle.SLEEPER_DAYS,
         ).consume()

@@ -15,8 +15,7 @@ from typing import LiteralString
 
 SLEEPER_DAYS = 60  # domain brief §4.2: quotation + 60 days
 
-STAGES: LiteralString = """
-MATCH (p:Person) WHERE $ids IS NULL OR p.id IN $ids
+_STAGE: LiteralString = """
 CALL (p) {
   CALL (p) {
     OPTIONAL MATCH (p)-[:HAD]->(:Delivery)-[:ABOUT_VEHICLE]->(v:Vehicle)
@@ -52,5 +51,10 @@ CALL (p) {
     WHEN sleeper THEN 'sleeper_lead'
     WHEN signal THEN 'prospect'
     ELSE 'contact' END
-} IN TRANSACTIONS OF 5000 ROWS
-"""
+}"""
+
+# Every customer, after a batch write (needs an implicit transaction: session.run).
+STAGES: LiteralString = "MATCH (p:Person)\n" + _STAGE + " IN TRANSACTIONS OF 5000 ROWS"
+
+# The customers an incremental update wrote, inside its transaction.
+STAGES_OF: LiteralString = "MATCH (p:Person) WHERE p.id IN $ids\n" + _STAGE
