@@ -517,3 +517,98 @@ def test_lifecycle_stages_agree_with_the_truth(
     # 0.974 at this seed: the rest are resales no later owner certified, which the brief
     # says stay invisible (the truth knows them; the sources do not).
     assert share >= 0.95, agree.most_common(12)
+
+
+class CountingDriver:
+    """The real async driver, counting the queries a request sends."""
+
+    def __init__(self, driver: Any) -> None:
+        self.driver, self.queries = driver, 0
+
+    async def execute_query(self, *args: Any, **kwargs: Any) -> Any:
+        self.queries += 1
+        return await self.driver.execute_query(*args, **kwargs)
+
+
+BIG = """
+query($id: ID!) {
+  customer(id: $id) {
+    id displayName lifecycleStage emails
+    sourceRecords { rule node { source sourceId hasContactPoint { node { value } } } }
+    owns { certificationStatus node { vin ofModel { code name } } }
+    prefersDealer { node { code inCountry { code inRegion { code } } } }
+    memberOf { node { code affiliatedWith { code } } }
+    had(first: 100) { __typename at atDealer { code } ... on Order { aboutVehicle { vin } } }
+    referredBy { mechanism node { id } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "most"),
+    [
+        (BIG, {}, 1),
+        (
+            "{ referralTree(customerId: $id, maxDepth: 3) { referrer { id } referee { id } } }",
+            {},
+            3,
+        ),
+        ('{ funnel(stages: ["TestRide", "Quotation", "Order"]) { customers } }', {}, 1),
+        ("{ journeyPaths { path customers } }", {}, 1),
+        ("{ npsSummary(by: DEALER) { key nps } }", {}, 1),
+        ("{ sleeperLeads { dealer leads } }", {}, 1),
+        (
+            "{ persons(first: 100) { totalCount nodes { id had(first: 5) { at } } } }",
+            {},
+            1,
+        ),
+    ],
+    ids=[
+        "customer",
+        "referralTree",
+        "funnel",
+        "journeyPaths",
+        "npsSummary",
+        "sleeperLeads",
+        "persons",
+    ],
+)
+def test_a_request_runs_a_bounded_number_of_queries(
+    driver: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    loaded: pipeline.PipelineResult,
+    query: str,
+    variables: dict[str, Any],
+    most: int,
+) -> None:
+    """No N+1: the query count does not grow with the result (the busiest customer, the
+    top referrer's tree, 100 customers each with their touchpoints)."""
+    db = neo4j_settings.database
+    top, _, _ = driver.execute_query(
+        "MATCH (p:Person) OPTIONAL MATCH (p)-[:REFERRED]->(x) "
+        "WITH p, count(x) AS referred, COUNT { (p)-[:HAD]->() } AS steps "
+        "RETURN p.id AS id ORDER BY referred DESC, steps DESC, id LIMIT 1",
+        database_=db,
+    )
+    if "$id" in query and not query.lstrip().startswith("query"):
+        query = "query($id: ID!) " + query
+    schema = build_schema(default_ontology())
+
+    async def run() -> tuple[object, int]:
+        counting = CountingDriver(async_driver(neo4j_settings))
+        try:
+            result = await schema.execute(
+                query,
+                variable_values={"id": top[0]["id"], **variables}
+                if "$id" in query
+                else None,
+                context_value={"driver": counting, "database": db},
+            )
+            return result, counting.queries
+        finally:
+            await counting.driver.close()
+
+    result, queries = asyncio.run(run())
+    assert result.errors is None, result.errors  # type: ignore[attr-defined]
+    assert 1 <= queries <= most
