@@ -4,11 +4,14 @@ Comparisons and blocking come from the settings file. Training: the prior from t
 deterministic rules, u by random sampling, m by EM over the training blocks. The trained
 model is plain JSON, so a later run (incremental resolution, ``c360 why``) scores with
 exactly the same parameters. The Splink database API is a parameter: DuckDB by default,
-Spark for data beyond one machine (``linkage.engines``).
+Spark for data beyond one machine (``linkage.spark``). A model's JSON holds SQL in the
+dialect it was trained on; ``for_dialect`` rebuilds that SQL from the settings for another
+engine and keeps every trained parameter.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from typing import Any
@@ -21,7 +24,13 @@ from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.database_api import DatabaseAPISubClass
 from splink.internals.dialects import SplinkDialect
 
-from linkage.settings import Comparison, LinkageSettings
+from linkage import settings as linkage_settings
+from linkage.settings import Comparison, LinkageSettings, LinkageSettingsError
+
+
+class ModelMismatch(LinkageSettingsError):
+    """A saved model does not line up with the settings it is used with (other comparisons,
+    levels or blocking rules): retrain it with these settings (``c360 resolve --retrain``)."""
 
 
 def _level(level: dict[str, Any]) -> ComparisonLevelCreator:
@@ -106,13 +115,26 @@ def splink_settings(settings: LinkageSettings) -> SettingsCreator:
     )
 
 
-def train(linker: Linker, settings: LinkageSettings) -> None:
-    """Estimate the prior, u and m; no labels are used anywhere."""
+def train(
+    linker: Linker, settings: LinkageSettings, u_chunks: int | None = None
+) -> None:
+    """Estimate the prior, u and m; no labels are used anywhere.
+
+    ``u_chunks``: how many pieces Splink samples u in (its default, 10, when None: a probe
+    and early stopping bound DuckDB's memory); Spark uses 1, since each piece is a job
+    with about a second of overhead and the cluster holds the whole sample."""
     m = settings.model
     linker.training.estimate_probability_two_random_records_match(
         [block_on(*r) for r in m.prior_rules], recall=m.prior_recall
     )
-    linker.training.estimate_u_using_random_sampling(max_pairs=m.u_pairs, seed=m.seed)
+    if u_chunks is None:
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=m.u_pairs, seed=m.seed
+        )
+    else:
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=m.u_pairs, seed=m.seed, num_chunks=u_chunks
+        )
     for b in m.training:
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on(*b), estimate_without_term_frequencies=True
@@ -150,17 +172,105 @@ def model_json(linker: Linker, settings: LinkageSettings) -> dict[str, Any]:
     return out
 
 
+def _levels(made: cl.CustomComparison, dialect: str) -> list[dict[str, Any]]:
+    as_dict = made.get_comparison(dialect).as_dict()  # type: ignore[no-untyped-call]
+    return list(as_dict["comparison_levels"])
+
+
+def for_dialect(
+    model: dict[str, Any], dialect: str, settings: LinkageSettings | None = None
+) -> dict[str, Any]:
+    """``model`` (Splink's JSON plus our term frequencies) with its SQL for ``dialect``.
+
+    A saved model's ``sql_condition`` and blocking strings are SQL of the engine that trained
+    it (``model["sql_dialect"]``, DuckDB for every stored model so far). Each comparison is
+    re-created from the settings vocabulary (``comparison``), whose levels write their SQL
+    per engine, and only the SQL changes: m and u, fixed flags, null levels, term-frequency
+    columns and weights, labels and the prior are copied level by level. The settings are
+    first rendered in the model's own dialect and must give exactly the model's SQL, so a
+    model trained with other settings raises ``ModelMismatch`` instead of scoring with
+    parameters shifted onto the wrong levels. ``settings`` defaults to the default file.
+    """
+    settings = settings or linkage_settings.default()
+    source = str(model.get("sql_dialect", "duckdb"))
+    # An unknown engine fails here, with the names Splink knows.
+    SplinkDialect.from_string(dialect)
+    problems: list[str] = []
+    stored = list(model.get("comparisons", []))
+    specs = settings.model.comparisons
+    names = [str(c.get("output_column_name")) for c in stored]
+    if names != [c.name for c in specs]:
+        problems.append(
+            f"the model compares {names}, the settings {[c.name for c in specs]}"
+        )
+    comparisons = []
+    for spec, saved in zip(specs, stored, strict=False):
+        have = list(saved.get("comparison_levels", []))
+        made = comparison(spec)
+        expected = _levels(made, source)
+        target = _levels(made, dialect)
+        if len(have) != len(expected):
+            problems.append(
+                f"comparison {spec.name!r}: the model has {len(have)} levels, "
+                f"the settings {len(expected)}"
+            )
+            continue
+        levels = []
+        for i, (level, want, new) in enumerate(
+            zip(have, expected, target, strict=True)
+        ):
+            if level.get("sql_condition") != want["sql_condition"]:
+                problems.append(
+                    f"comparison {spec.name!r} level {i}: the model has "
+                    f"{level.get('sql_condition')!r}, the settings {want['sql_condition']!r}"
+                )
+            levels.append(
+                {**copy.deepcopy(level), "sql_condition": new["sql_condition"]}
+            )
+        comparisons.append({**copy.deepcopy(saved), "comparison_levels": levels})
+    rules = list(model.get("blocking_rules_to_generate_predictions", []))
+    blocking = [block_on(*b) for b in settings.model.blocking]
+    expected_rules = [
+        b.create_blocking_rule_dict(source)["blocking_rule"] for b in blocking
+    ]
+    if [r.get("blocking_rule") for r in rules] != expected_rules:
+        problems.append(
+            f"the model blocks on {[r.get('blocking_rule') for r in rules]}, "
+            f"the settings on {expected_rules}"
+        )
+    if problems:
+        raise ModelMismatch(
+            f"the saved model does not fit settings {settings.version} "
+            f"(retrain it): {'; '.join(problems)}"
+        )
+    out = copy.deepcopy(model)
+    out["sql_dialect"] = dialect
+    out["comparisons"] = comparisons
+    out["blocking_rules_to_generate_predictions"] = [
+        {k: v for k, v in b.create_blocking_rule_dict(dialect).items() if v is not None}
+        for b in blocking
+    ]
+    return out
+
+
 def linker_for(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | str,
     db_api: DatabaseAPISubClass,
     settings: LinkageSettings,
     model: dict[str, Any] | None = None,
 ) -> Linker:
     """A linker over ``frame``: untrained from the settings, or with a saved model
-    (whose term frequencies are registered, so scores match the run that trained it)."""
+    (whose term frequencies are registered, so scores match the run that trained it).
+    On an engine other than DuckDB, or for a model trained on one, the model's SQL is first
+    rebuilt for the engine (``for_dialect``).
+    ``frame`` is a pandas frame, or the name of a table already in the engine (a Spark
+    view with its own schema, ``linkage.spark``)."""
     table = db_api.register(frame, table_name="frame_for_splink")
     if model is None:
         return Linker(table, splink_settings(settings), log_level=logging.ERROR)
+    dialect = db_api.sql_dialect.sql_dialect_str
+    if (dialect, model.get("sql_dialect", "duckdb")) != ("duckdb", "duckdb"):
+        model = for_dialect(model, dialect, settings)  # DuckDB's own model: as saved
     spec = {k: v for k, v in model.items() if k != TF_KEY}
     linker = Linker(table, spec, log_level=logging.ERROR)
     for col, freq in model.get(TF_KEY, {}).items():
