@@ -35,6 +35,28 @@ KINDS = {
 }
 
 
+SCHEMA = build_schema(default_ontology())
+
+
+def _graphql(
+    settings: Neo4jSettings, query: str, variables: dict[str, Any] | None = None
+) -> Any:
+    """One request through the schema, on a fresh async driver to the test server."""
+
+    async def run() -> Any:
+        drv = async_driver(settings)
+        try:
+            return await SCHEMA.execute(
+                query,
+                variable_values=variables,
+                context_value={"driver": drv, "database": settings.database},
+            )
+        finally:
+            await drv.close()
+
+    return asyncio.run(run())
+
+
 def _journeys(driver: neo4j.Driver, db: str) -> dict[str, list[tuple[str, str]]]:
     rows, _, _ = driver.execute_query(
         "MATCH (p:Person)-[:HAD]->(t:Touchpoint) "
@@ -132,20 +154,11 @@ def test_the_journey_over_graphql_is_time_ordered_and_typed(
         database_=db,
     )
     person, total = rows[0]["id"], rows[0]["n"]
-    schema = build_schema(default_ontology())
 
-    async def run(first: int) -> object:
-        drv = async_driver(neo4j_settings)
-        try:
-            return await schema.execute(
-                JOURNEY,
-                variable_values={"id": person, "first": first},
-                context_value={"driver": drv, "database": db},
-            )
-        finally:
-            await drv.close()
+    def run(first: int) -> Any:
+        return _graphql(neo4j_settings, JOURNEY, {"id": person, "first": first})
 
-    result = asyncio.run(run(500))
+    result = run(500)
     assert result.errors is None, result.errors  # type: ignore[attr-defined]
     steps = result.data["customer"]["had"]  # type: ignore[attr-defined]
     assert len(steps) == total
@@ -164,7 +177,7 @@ def test_the_journey_over_graphql_is_time_ordered_and_typed(
         database_=db,
     )
     assert [f"{s['source']}/{s['sourceId']}" for s in steps] == [r["k"] for r in stored]
-    first_two = asyncio.run(run(2)).data["customer"]["had"]  # type: ignore[attr-defined]
+    first_two = (run(2)).data["customer"]["had"]  # type: ignore[attr-defined]
     assert first_two == steps[:2]
 
 
@@ -189,18 +202,9 @@ def test_nps_summaries_match_the_answers_in_the_survey_extract(
         database_=db,
     )
     kept = {r["id"] for r in surveys}
-    schema = build_schema(default_ontology())
 
-    async def run(variables: dict[str, object]) -> object:
-        drv = async_driver(neo4j_settings)
-        try:
-            return await schema.execute(
-                NPS,
-                variable_values=variables,
-                context_value={"driver": drv, "database": db},
-            )
-        finally:
-            await drv.close()
+    def run(variables: dict[str, object]) -> Any:
+        return _graphql(neo4j_settings, NPS, variables)
 
     def expected(
         subject: str | None, checkpoint: str | None
@@ -233,7 +237,7 @@ def test_nps_summaries_match_the_answers_in_the_survey_extract(
         ("MODEL", "model", None),
         ("CHECKPOINT", None, None),
     ):
-        result = asyncio.run(run({"by": by, "checkpoint": checkpoint}))
+        result = run({"by": by, "checkpoint": checkpoint})
         assert result.errors is None, result.errors  # type: ignore[attr-defined]
         groups = result.data["npsSummary"]  # type: ignore[attr-defined]
         got = {g["key"]: (g["responses"], g["nps"]) for g in groups}
@@ -242,7 +246,7 @@ def test_nps_summaries_match_the_answers_in_the_survey_extract(
             g["promoters"] + g["passives"] + g["detractors"] == g["responses"]
             for g in groups
         )
-    bad = asyncio.run(run({"by": "DEALER; DROP"}))
+    bad = run({"by": "DEALER; DROP"})
     assert bad.errors and "NpsGrouping" in str(bad.errors[0])  # type: ignore[attr-defined]
 
 
@@ -294,28 +298,18 @@ def test_declared_referrals_link_the_right_customers_and_answer_over_graphql(
         assert any((x, y) in declared for x in people[e["a"]] for y in people[e["b"]])
     assert len(edges) >= 0.8 * len(declared)
 
-    schema = build_schema(default_ontology())
-
-    async def run(query: str, person: str) -> object:
-        drv = async_driver(neo4j_settings)
-        try:
-            return await schema.execute(
-                query,
-                variable_values={"id": person},
-                context_value={"driver": drv, "database": db},
-            )
-        finally:
-            await drv.close()
+    def run(query: str, person: str) -> Any:
+        return _graphql(neo4j_settings, query, {"id": person})
 
     e = edges[0]
-    chain = asyncio.run(run(CHAIN, e["b"]))
+    chain = run(CHAIN, e["b"])
     assert chain.errors is None, chain.errors  # type: ignore[attr-defined]
     hops = chain.data["referralChain"]  # type: ignore[attr-defined]
     assert hops[0]["depth"] == 1 and hops[0]["referrer"]["id"] == e["a"]
     assert hops[0]["referee"]["id"] == e["b"] and hops[0]["evidence"].startswith(
         "web_form/"
     )
-    tree = asyncio.run(run(TREE, e["a"]))
+    tree = run(TREE, e["a"])
     below = [h for h in tree.data["referralTree"] if h["referee"]["id"] == e["b"]]  # type: ignore[attr-defined]
     ordered, _, _ = driver.execute_query(
         "RETURN EXISTS { (:Person {id: $id})-[:HAD]->(:Order) } AS o",
@@ -330,7 +324,7 @@ def test_declared_referrals_link_the_right_customers_and_answer_over_graphql(
     while node in referrer_of:
         node = referrer_of[node]
         ancestors.append(node)
-    up = asyncio.run(run(CHAIN, e["a"])).data["referralChain"]  # type: ignore[attr-defined]
+    up = (run(CHAIN, e["a"])).data["referralChain"]  # type: ignore[attr-defined]
     assert [h["referrer"]["id"] for h in up] == ancestors
 
 
@@ -369,7 +363,6 @@ def test_funnel_counts_customers_through_the_stages_in_order(
         d for s in steps.values() for _, k, d in s if k == "Quotation" and d
     )
     busiest = dealer.most_common(1)[0][0]
-    schema = build_schema(default_ontology())
     for where in (None, busiest):
         reached = [0] * len(STAGES)
         for person in steps.values():  # greedy: each stage's first time after the last
@@ -379,18 +372,7 @@ def test_funnel_counts_customers_through_the_stages_in_order(
                     reached[i] += 1
                     i += 1
 
-        async def run(where: str | None = where) -> object:
-            drv = async_driver(neo4j_settings)
-            try:
-                return await schema.execute(
-                    FUNNEL,
-                    variable_values={"stages": STAGES, "dealer": where},
-                    context_value={"driver": drv, "database": db},
-                )
-            finally:
-                await drv.close()
-
-        result = asyncio.run(run())
+        result = _graphql(neo4j_settings, FUNNEL, {"stages": STAGES, "dealer": where})
         assert result.errors is None, result.errors  # type: ignore[attr-defined]
         got = result.data["funnel"]  # type: ignore[attr-defined]
         assert [g["customers"] for g in got] == reached
@@ -414,19 +396,14 @@ def test_sleeper_leads_are_quotations_no_order_followed_in_time(
             followed = any(at <= o <= at + window for o in orders)
             if kind == "Quotation" and dealer and at < cutoff and not followed:
                 expected[dealer] += 1
-    schema = build_schema(default_ontology())
 
-    async def run() -> object:
-        drv = async_driver(neo4j_settings)
-        try:
-            return await schema.execute(
-                "{ sleeperLeads(days: 60, first: 1000) { dealer leads reasons { reason count } } }",
-                context_value={"driver": drv, "database": db},
-            )
-        finally:
-            await drv.close()
+    def run() -> Any:
+        return _graphql(
+            neo4j_settings,
+            "{ sleeperLeads(days: 60, first: 1000) { dealer leads reasons { reason count } } }",
+        )
 
-    result = asyncio.run(run())
+    result = run()
     assert result.errors is None, result.errors  # type: ignore[attr-defined]
     got = result.data["sleeperLeads"]  # type: ignore[attr-defined]
     assert {g["dealer"]: g["leads"] for g in got} == dict(expected)
@@ -452,19 +429,13 @@ def test_journey_paths_count_the_sequences_to_the_first_order(
             if step and (not path or path[-1] != kind):
                 path.append(kind)
         paths[tuple(path)] += 1
-    schema = build_schema(default_ontology())
 
-    async def run() -> object:
-        drv = async_driver(neo4j_settings)
-        try:
-            return await schema.execute(
-                "{ journeyPaths(first: 1000) { path customers } }",
-                context_value={"driver": drv, "database": db},
-            )
-        finally:
-            await drv.close()
+    def run() -> Any:
+        return _graphql(
+            neo4j_settings, "{ journeyPaths(first: 1000) { path customers } }"
+        )
 
-    result = asyncio.run(run())
+    result = run()
     assert result.errors is None, result.errors  # type: ignore[attr-defined]
     got = {tuple(p["path"]): p["customers"] for p in result.data["journeyPaths"]}  # type: ignore[attr-defined]
     assert got == dict(paths)
@@ -593,12 +564,11 @@ def test_a_request_runs_a_bounded_number_of_queries(
     )
     if "$id" in query and not query.lstrip().startswith("query"):
         query = "query($id: ID!) " + query
-    schema = build_schema(default_ontology())
 
     async def run() -> tuple[object, int]:
         counting = CountingDriver(async_driver(neo4j_settings))
         try:
-            result = await schema.execute(
+            result = await SCHEMA.execute(
                 query,
                 variable_values={"id": top[0]["id"], **variables}
                 if "$id" in query
