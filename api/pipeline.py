@@ -118,13 +118,9 @@ def run(
             driver, query, rows, what=what, progress=progress, database=database
         )
     directory = tp.Directory(tp.views(resolution.customers))
-    journeys = touchpoint_load.rows(
-        data.touchpoints, directory, gate.checks, gate.quarantined
-    )
+    journeys = touchpoint_load.rows(data.touchpoints, directory, gate)
     touchpoints = touchpoint_load.write(driver, model, journeys, progress, database)
-    referrals = touchpoint_load.referral_rows(
-        data.referrals, directory, journeys, gate.checks, gate.quarantined
-    )
+    referrals = touchpoint_load.referral_rows(data.referrals, directory, journeys, gate)
     with driver.session(database=database) as session:
         session.run(referral_cypher.CLEAR).consume()  # CALL IN TRANSACTIONS: implicit
     load.load_rows(
@@ -211,7 +207,7 @@ class Gate:
         self.checks = checks
         self.quarantined = quarantined
 
-    def _ok(
+    def check(
         self,
         label: str,
         where: str,
@@ -236,7 +232,7 @@ class Gate:
         ) -> set[str]:
             kept = out.setdefault(kind, [])
             for props, links, extra in rows:
-                clean = self._ok(
+                clean = self.check(
                     label, f"reference {kind} {props.get(key)}", props, links
                 )
                 if clean is not None:
@@ -366,10 +362,10 @@ class Gate:
     def record_row(self, r: SourceRecord) -> dict[str, Any]:
         where = f"{r.source}/{r.source_id}"
         email = (
-            self._ok("Email", where, {"value": r.email_key}) if r.email_key else None
+            self.check("Email", where, {"value": r.email_key}) if r.email_key else None
         )
         phone = (
-            self._ok("Phone", where, {"value": r.phone_key}) if r.phone_key else None
+            self.check("Phone", where, {"value": r.phone_key}) if r.phone_key else None
         )
         return {
             "source": r.source,
@@ -393,7 +389,7 @@ class Gate:
             former_ids = sorted(
                 ({i for o in old for i in former.get(o, [])} | set(p.absorbed)) - {p.id}
             )
-            props = self._ok(
+            props = self.check(
                 "Person",
                 where,
                 {
@@ -461,7 +457,7 @@ class Gate:
                                 },
                             )
                             for v in p.vehicles
-                            if self._ok("Vehicle", where, {"vin": v.vin}) is not None
+                            if self.check("Vehicle", where, {"vin": v.vin}) is not None
                         ],
                     ),
                     "clubs": self._edges(
@@ -488,7 +484,7 @@ class Gate:
         rows = []
         for e in resolution.pairs:
             a, b = sorted((e.a, e.b))
-            props = self._ok(
+            props = self.check(
                 "MATCHED",
                 f"evidence {a[0]}/{a[1]} {b[0]}/{b[1]}",
                 {
@@ -517,7 +513,7 @@ class Gate:
                 }
                 for m in h.members
             ]
-            if self._ok("Household", f"household {h.id}", {"id": h.id}) is not None:
+            if self.check("Household", f"household {h.id}", {"id": h.id}) is not None:
                 rows.append({"id": h.id, "members": members})
         return rows
 
@@ -530,7 +526,7 @@ class Gate:
         """Relationship rows (target keys + validated properties); invalid ones are quarantined."""
         out = []
         for target, props in edges:
-            clean = self._ok(
+            clean = self.check(
                 rel_type,
                 f"{where} {rel_type} {'/'.join(str(v) for v in target.values())}",
                 props,

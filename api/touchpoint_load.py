@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import neo4j
 
@@ -17,35 +17,28 @@ from graph import load
 from graph.cypher import touchpoints as cypher
 from linkage import referrals as rf
 from linkage import touchpoints as tp
-from linkage.records import Quarantined
 from ontology.model import Ontology
-from ontology.validate import Validator
+
+if TYPE_CHECKING:
+    from api.pipeline import (
+        Gate,  # the pipeline's validation gate (it imports this module)
+    )
 
 
 def rows(
-    touchpoints: Sequence[tp.Touchpoint],
-    directory: tp.Directory,
-    checks: dict[str, Validator],
-    quarantine: list[Quarantined],
+    touchpoints: Sequence[tp.Touchpoint], directory: tp.Directory, gate: Gate
 ) -> dict[str, list[dict[str, Any]]]:
-    """Write rows by touchpoint class; what cannot be written goes to ``quarantine``."""
+    """Write rows by touchpoint class; what cannot be written goes to the gate's quarantine."""
     attached = tp.attach(touchpoints, directory)
-    quarantine += attached.quarantined
+    gate.quarantined += attached.quarantined
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for t, person in attached.rows:
         props = {"source": t.source, "sourceId": t.source_id, "at": t.at, **t.props}
         links = dict(t.links)
         if "aboutVehicle" in links:
             links["aboutVehicle"] = links["aboutVehicle"].upper()
-        clean, problems = checks[t.label].check(props, links)
-        if problems:
-            where = f"{t.source}/{t.source_id}"
-            quarantine += [
-                Quarantined(
-                    where, f"{v.shape}: {v.message}", str(v.value or ""), v.path
-                )
-                for v in problems
-            ]
+        clean = gate.check(t.label, f"{t.source}/{t.source_id}", props, links)
+        if clean is None:
             continue
         out[t.label].append({"props": clean, "links": links, "person": person})
     return dict(out)
@@ -79,8 +72,7 @@ def referral_rows(
     mentions: Sequence[rf.Mention],
     directory: tp.Directory,
     journeys: dict[str, list[dict[str, Any]]],
-    checks: dict[str, Validator],
-    quarantine: list[Quarantined],
+    gate: Gate,
 ) -> list[dict[str, Any]]:
     """``REFERRED`` rows: each hop before the referee's first lead, one referrer per person."""
     first_lead: dict[str, str] = {}
@@ -90,18 +82,12 @@ def referral_rows(
             if at < first_lead.get(row["person"], "~"):
                 first_lead[row["person"]] = at
     linked = rf.link(mentions, directory, first_lead)
-    quarantine += linked.quarantined
+    gate.quarantined += linked.quarantined
     out = []
     for r in linked.referrals:
         props = {"mechanism": r.mechanism, "at": r.at, "evidence": r.evidence}
-        clean, problems = checks[rf.REFERRAL_EDGE].check(props)
-        if problems:
-            quarantine += [
-                Quarantined(
-                    r.evidence, f"{v.shape}: {v.message}", str(v.value or ""), v.path
-                )
-                for v in problems
-            ]
+        clean = gate.check(rf.REFERRAL_EDGE, r.evidence, props)
+        if clean is None:
             continue
         out.append({"referrer": r.referrer, "referee": r.referee, "props": clean})
     return out

@@ -275,24 +275,14 @@ def _source(spec: SourceSpec, out: Ingested) -> int:
             record = _record(spec, plan, row, where, out.quarantined)
             if record is not None:
                 out.records.append(record)
-        if spec.referrals:
+        if spec.referrals or spec.touchpoints:
+            sid = _source_id(spec, row)
+            at_of = functools.partial(_at, spec, where, out.quarantined)
             out.referrals += rf.from_row(
-                spec.referrals,
-                spec.name,
-                _source_id(spec, row),
-                row,
-                functools.partial(_at, spec, where, out.quarantined),
-                where,
+                spec.referrals, spec.name, sid, row, at_of, where
             )
-        if spec.touchpoints:
             out.touchpoints += tp.from_row(
-                spec.touchpoints,
-                spec.name,
-                _source_id(spec, row),
-                row,
-                functools.partial(_at, spec, where, out.quarantined),
-                where,
-                out.quarantined,
+                spec.touchpoints, spec.name, sid, row, at_of, where, out.quarantined
             )
     if rows:
         out.rows[spec.name] += rows

@@ -36,7 +36,6 @@ from linkage.records import Quarantined
 from ontology.model import Ontology
 
 TOUCHPOINT = "Touchpoint"
-PERSON_LINKS = ("self", "record", "vin", "contact")
 PUSH_PREFIX = "push:"  # a push message's recipient: the app account it went to
 
 
@@ -44,7 +43,7 @@ PUSH_PREFIX = "push:"  # a push message's recipient: the app account it went to
 class PersonLink:
     """How a row names a person (``person = ...`` in the sources file)."""
 
-    kind: str  # one of PERSON_LINKS
+    kind: str  # self | record | vin | contact
     columns: tuple[str, ...] = ()  # record: its id columns; vin / contact: one column
     source: str | None = None  # record: the identity source it points into
 
@@ -281,8 +280,8 @@ def from_row(
     ``at_of(text)`` parses a time in the source's format to ISO 8601 (or quarantines it and
     returns None).
     """
-    if source_id is None:
-        return []  # the row itself is quarantined already (no id)
+    if source_id is None or not specs:
+        return []  # no id: the row itself is quarantined already
     out, matched = [], False
     for spec in specs:
         if any(_text(row.get(c)) not in allowed for c, allowed in spec.where):

@@ -82,10 +82,3 @@ PRUNE: LiteralString = """
 MATCH (t:Touchpoint) WHERE NOT (t)<-[:HAD]-()
 CALL (t) { DETACH DELETE t } IN TRANSACTIONS OF 10000 ROWS
 """
-
-JOURNEY: LiteralString = """
-MATCH (p:Person {id: $id})-[:HAD]->(t:Touchpoint)
-RETURN t, [l IN labels(t) WHERE l <> 'Touchpoint'][0] AS kind,
-       [(t)-[rel]->(x) | [type(rel), coalesce(x.code, x.vin, x.id)]] AS context
-ORDER BY t.at, t.source, t.sourceId
-"""

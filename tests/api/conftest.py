@@ -2,15 +2,57 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import neo4j
 import pytest
 
 from api import pipeline
-from graph.connection import Neo4jSettings
+from api.schema import build_schema
+from graph.connection import Neo4jSettings, async_driver
 from linkage.generate.run import generate
+from ontology.model import default as default_ontology
+
+SCHEMA = build_schema(default_ontology())
+
+
+def execute_graphql(
+    settings: Neo4jSettings,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    driver: Any = None,
+) -> Any:
+    """One request through the schema in process, on a fresh async driver to the test
+    server (or on ``driver(async_driver)``, e.g. one that counts queries)."""
+
+    async def run() -> Any:
+        drv = async_driver(settings)
+        try:
+            return await SCHEMA.execute(
+                query,
+                variable_values=variables,
+                context_value={
+                    "driver": driver(drv) if driver else drv,
+                    "database": settings.database,
+                },
+            )
+        finally:
+            await drv.close()
+
+    return asyncio.run(run())
+
+
+def customer_of(driver: neo4j.Driver, db: str) -> dict[str, str]:
+    """Each stored source record ("source/sourceId") -> the customer it resolved to."""
+    rows, _, _ = driver.execute_query(
+        "MATCH (s:SourceRecord)-[:RESOLVED_TO]->(p:Person) "
+        "RETURN s.source + '/' + s.sourceId AS key, p.id AS id",
+        database_=db,
+    )
+    return {r["key"]: r["id"] for r in rows}
 
 
 @pytest.fixture(scope="module")

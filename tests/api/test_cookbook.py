@@ -25,8 +25,12 @@ def _queries() -> list[tuple[str, str]]:
     return [(title, query) for title, query in found]
 
 
-def _params(driver: neo4j.Driver, db: str) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def params(
+    driver: neo4j.Driver, neo4j_settings: Neo4jSettings, loaded: pipeline.PipelineResult
+) -> dict[str, Any]:
     """Values the generated graph has: a record, a customer, a busy dealer, a referee."""
+    db = neo4j_settings.database
     record, _, _ = driver.execute_query(
         "MATCH (s:SourceRecord {source: 'dealer_crm'})-[:RESOLVED_TO]->(p:Person) "
         "RETURN s.source AS source, s.sourceId AS sourceId, p.id AS customer "
@@ -49,12 +53,11 @@ def _params(driver: neo4j.Driver, db: str) -> dict[str, Any]:
 def test_cookbook_query_answers(
     driver: neo4j.Driver,
     neo4j_settings: Neo4jSettings,
-    loaded: pipeline.PipelineResult,
+    params: dict[str, Any],
     title: str,
     query: str,
 ) -> None:
     db = neo4j_settings.database
-    params = _params(driver, db)
     wanted = set(PARAM.findall(query))
     assert wanted <= params.keys(), (
         f"{title}: no test value for {wanted - params.keys()}"

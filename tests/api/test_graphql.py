@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import neo4j
 import pytest
 
 from api import pipeline
-from api.schema import build_schema
-from graph.connection import Neo4jSettings, async_driver
-from ontology.model import default as default_ontology
+from graph.connection import Neo4jSettings
+from tests.api.conftest import execute_graphql
 from tests.conftest import HANDMADE, cli_env, free_port, start_cli
-
-schema = build_schema(default_ontology())
 
 pytestmark = pytest.mark.neo4j
 
@@ -46,28 +41,11 @@ def demo_graph(driver: neo4j.Driver) -> Iterator[dict[str, str]]:
     driver.execute_query("MATCH (n) DETACH DELETE n")
 
 
-def _execute(
-    settings: Neo4jSettings, query: str, variables: dict[str, Any] | None = None
-) -> Any:
-    async def run() -> Any:
-        drv = async_driver(settings)
-        try:
-            return await schema.execute(
-                query,
-                variable_values=variables,
-                context_value={"driver": drv, "database": settings.database},
-            )
-        finally:
-            await drv.close()
-
-    return asyncio.run(run())
-
-
 def test_customer_360_in_process(
     neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]
 ) -> None:
     keller = demo_graph["u-a11"]
-    result = _execute(neo4j_settings, CUSTOMER, {"id": keller})
+    result = execute_graphql(neo4j_settings, CUSTOMER, {"id": keller})
     assert result.errors is None
     c = result.data["customer"]
     assert c["displayName"] == "Anna Keller"
@@ -114,7 +92,7 @@ def test_customer_360_in_process(
 def test_unknown_id_is_null(
     neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]
 ) -> None:
-    result = _execute(neo4j_settings, CUSTOMER, {"id": "no-such-id"})
+    result = execute_graphql(neo4j_settings, CUSTOMER, {"id": "no-such-id"})
     assert result.errors is None
     assert result.data == {"customer": None}
 
@@ -137,7 +115,7 @@ def test_search(
     text: str,
     expected: set[str],
 ) -> None:
-    result = _execute(
+    result = execute_graphql(
         neo4j_settings,
         "query($t: String!) { searchCustomers(text: $t) { displayName } }",
         {"t": text},
@@ -149,7 +127,7 @@ def test_search(
 def test_marco_rossi_search_returns_both_homonyms(
     neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]
 ) -> None:
-    result = _execute(
+    result = execute_graphql(
         neo4j_settings,
         '{ searchCustomers(text: "rossi") { id prefersDealer { node { code } } } }',
     )
@@ -161,14 +139,14 @@ def test_marco_rossi_search_returns_both_homonyms(
 def test_bad_requests_are_graphql_errors(
     neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]
 ) -> None:
-    bad_field = _execute(neo4j_settings, "{ nope }")
+    bad_field = execute_graphql(neo4j_settings, "{ nope }")
     assert "Cannot query field 'nope'" in bad_field.errors[0].message
-    bad_arg = _execute(
+    bad_arg = execute_graphql(
         neo4j_settings, '{ searchCustomers(text: "x", first: 0) { id } }'
     )
     assert bad_arg.errors[0].message == "first must be between 1 and 50"
     deep = '{ customer(id: "x") { memberOf { node { affiliatedWith { code } } } } }'
-    assert _execute(neo4j_settings, deep).errors is None
+    assert execute_graphql(neo4j_settings, deep).errors is None
     too_deep = (
         "{ dealers { nodes { "
         + "clubs { affiliatedWith { " * 5
@@ -178,11 +156,15 @@ def test_bad_requests_are_graphql_errors(
     )
     assert (
         "exceeds maximum operation depth"
-        in _execute(neo4j_settings, too_deep).errors[0].message
+        in execute_graphql(neo4j_settings, too_deep).errors[0].message
     )
-    bad_cursor = _execute(neo4j_settings, '{ persons(after: "zzz") { totalCount } }')
+    bad_cursor = execute_graphql(
+        neo4j_settings, '{ persons(after: "zzz") { totalCount } }'
+    )
     assert bad_cursor.errors[0].message == "after is not a cursor this API returned"
-    too_many = _execute(neo4j_settings, "{ persons(first: 1000) { totalCount } }")
+    too_many = execute_graphql(
+        neo4j_settings, "{ persons(first: 1000) { totalCount } }"
+    )
     assert too_many.errors[0].message == "first must be between 0 and 100"
 
 
@@ -264,7 +246,7 @@ def test_lookups_by_source_record_email_and_phone(
     neo4j_settings: Neo4jSettings, demo_graph: dict[str, str]
 ) -> None:
     # The dealer typed G.Bellini@...; the app has +tag and another case; the phone is national.
-    result = _execute(
+    result = execute_graphql(
         neo4j_settings,
         LOOKUPS,
         {"email": " g.bellini@MAIL.example.it", "phone": "331 555 1234"},

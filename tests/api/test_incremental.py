@@ -76,7 +76,9 @@ def test_a_delta_resolves_record_by_record_and_leaves_the_rest_alone(
     assert len(kept) >= 0.999 * len(untouched)
     assert all(golden_after[p] == golden_before[p] for p in kept)
     # Every customer the delta wrote has its lifecycle stage derived again.
-    assert all(golden_after[p].get("lifecycleStage") for p in touched if p in golden_after)
+    assert all(
+        golden_after[p].get("lifecycleStage") for p in touched if p in golden_after
+    )
 
     # Quality stays close to resolving everything in one batch.
     truth = evaluate.read_truth(everything / "truth" / "truth.csv")

@@ -3,7 +3,6 @@ and a person's journey holds what the generator's truth says happened to them.""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 from collections import Counter
 from pathlib import Path
@@ -13,10 +12,11 @@ import neo4j
 import pytest
 
 from api import pipeline
-from api.schema import build_schema
-from graph.connection import Neo4jSettings, async_driver
+from graph.connection import Neo4jSettings
 from linkage.sources import ingest, load_sources
 from ontology.model import default as default_ontology
+from tests.api.conftest import customer_of as stored_customers
+from tests.api.conftest import execute_graphql
 
 pytestmark = pytest.mark.neo4j
 
@@ -33,28 +33,6 @@ KINDS = {
     "club_join": "ClubRegistration",
     "event_attendance": "EventAttendance",
 }
-
-
-SCHEMA = build_schema(default_ontology())
-
-
-def _graphql(
-    settings: Neo4jSettings, query: str, variables: dict[str, Any] | None = None
-) -> Any:
-    """One request through the schema, on a fresh async driver to the test server."""
-
-    async def run() -> Any:
-        drv = async_driver(settings)
-        try:
-            return await SCHEMA.execute(
-                query,
-                variable_values=variables,
-                context_value={"driver": drv, "database": settings.database},
-            )
-        finally:
-            await drv.close()
-
-    return asyncio.run(run())
 
 
 def _journeys(driver: neo4j.Driver, db: str) -> dict[str, list[tuple[str, str]]]:
@@ -93,13 +71,7 @@ def test_every_touchpoint_is_written_or_quarantined_and_journeys_match_the_truth
     # journey holds every tracked truth touchpoint, on its day.
     people: dict[str, set[str]] = {}
     owners: dict[str, set[str]] = {}
-    customer_of = {}
-    records, _, _ = clean_graph.execute_query(
-        "MATCH (s:SourceRecord)-[:RESOLVED_TO]->(p:Person) "
-        "RETURN s.source + '/' + s.sourceId AS key, p.id AS id",
-        database_=db,
-    )
-    customer_of = {r["key"]: r["id"] for r in records}
+    customer_of = stored_customers(clean_graph, db)
     with (data / "truth" / "truth.csv").open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             customer = customer_of.get(f"{row['source']}/{row['source_id']}")
@@ -156,7 +128,7 @@ def test_the_journey_over_graphql_is_time_ordered_and_typed(
     person, total = rows[0]["id"], rows[0]["n"]
 
     def run(first: int) -> Any:
-        return _graphql(neo4j_settings, JOURNEY, {"id": person, "first": first})
+        return execute_graphql(neo4j_settings, JOURNEY, {"id": person, "first": first})
 
     result = run(500)
     assert result.errors is None, result.errors  # type: ignore[attr-defined]
@@ -204,7 +176,7 @@ def test_nps_summaries_match_the_answers_in_the_survey_extract(
     kept = {r["id"] for r in surveys}
 
     def run(variables: dict[str, object]) -> Any:
-        return _graphql(neo4j_settings, NPS, variables)
+        return execute_graphql(neo4j_settings, NPS, variables)
 
     def expected(
         subject: str | None, checkpoint: str | None
@@ -262,19 +234,14 @@ query($id: ID!) {
 """
 
 
-def test_declared_referrals_link_the_right_customers_and_answer_over_graphql(
+def test_declared_referrals_link_the_right_customers_and_answer_overexecute_graphql(
     driver: neo4j.Driver,
     neo4j_settings: Neo4jSettings,
     data: Path,
     loaded: pipeline.PipelineResult,
 ) -> None:
     db = neo4j_settings.database
-    records, _, _ = driver.execute_query(
-        "MATCH (s:SourceRecord)-[:RESOLVED_TO]->(p:Person) "
-        "RETURN s.source + '/' + s.sourceId AS key, p.id AS id",
-        database_=db,
-    )
-    customer_of = {r["key"]: r["id"] for r in records}
+    customer_of = stored_customers(driver, db)
     people: dict[str, set[str]] = {}
     with (data / "truth" / "truth.csv").open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
@@ -299,7 +266,7 @@ def test_declared_referrals_link_the_right_customers_and_answer_over_graphql(
     assert len(edges) >= 0.8 * len(declared)
 
     def run(query: str, person: str) -> Any:
-        return _graphql(neo4j_settings, query, {"id": person})
+        return execute_graphql(neo4j_settings, query, {"id": person})
 
     e = edges[0]
     chain = run(CHAIN, e["b"])
@@ -372,7 +339,9 @@ def test_funnel_counts_customers_through_the_stages_in_order(
                     reached[i] += 1
                     i += 1
 
-        result = _graphql(neo4j_settings, FUNNEL, {"stages": STAGES, "dealer": where})
+        result = execute_graphql(
+            neo4j_settings, FUNNEL, {"stages": STAGES, "dealer": where}
+        )
         assert result.errors is None, result.errors  # type: ignore[attr-defined]
         got = result.data["funnel"]  # type: ignore[attr-defined]
         assert [g["customers"] for g in got] == reached
@@ -398,7 +367,7 @@ def test_sleeper_leads_are_quotations_no_order_followed_in_time(
                 expected[dealer] += 1
 
     def run() -> Any:
-        return _graphql(
+        return execute_graphql(
             neo4j_settings,
             "{ sleeperLeads(days: 60, first: 1000) { dealer leads reasons { reason count } } }",
         )
@@ -431,7 +400,7 @@ def test_journey_paths_count_the_sequences_to_the_first_order(
         paths[tuple(path)] += 1
 
     def run() -> Any:
-        return _graphql(
+        return execute_graphql(
             neo4j_settings, "{ journeyPaths(first: 1000) { path customers } }"
         )
 
@@ -565,20 +534,14 @@ def test_a_request_runs_a_bounded_number_of_queries(
     if "$id" in query and not query.lstrip().startswith("query"):
         query = "query($id: ID!) " + query
 
-    async def run() -> tuple[object, int]:
-        counting = CountingDriver(async_driver(neo4j_settings))
-        try:
-            result = await SCHEMA.execute(
-                query,
-                variable_values={"id": top[0]["id"], **variables}
-                if "$id" in query
-                else None,
-                context_value={"driver": counting, "database": db},
-            )
-            return result, counting.queries
-        finally:
-            await counting.driver.close()
+    counters: list[CountingDriver] = []
 
-    result, queries = asyncio.run(run())
-    assert result.errors is None, result.errors  # type: ignore[attr-defined]
+    def counting(drv: Any) -> CountingDriver:
+        counters.append(CountingDriver(drv))
+        return counters[-1]
+
+    variables = {"id": top[0]["id"], **variables} if "$id" in query else {}
+    result = execute_graphql(neo4j_settings, query, variables or None, driver=counting)
+    queries = counters[0].queries
+    assert result.errors is None, result.errors
     assert 1 <= queries <= most
