@@ -92,7 +92,8 @@ def close(x: str, y: str, similarity: float) -> bool:
 def names_compatible(
     a: set[tuple[str, str | None]], b: set[tuple[str, str | None]], similarity: float
 ) -> bool:
-    """Some record of each side has the same given name, or both names swapped."""
+    """Some record of each side has the same given name, both names swapped, or the same
+    words of a longer name split elsewhere between given and family name."""
     if not a or not b:
         return True
     for ga, fa in a:
@@ -101,7 +102,28 @@ def names_compatible(
                 return True
             if fa and fb and close(ga, fb, similarity) and close(fa, gb, similarity):
                 return True
+            if fa and fb and same_words(f"{ga} {fa}", f"{gb} {fb}", similarity):
+                return True
     return False
+
+
+def same_words(x: str, y: str, similarity: float) -> bool:
+    """Three or more words on each side, paired one to one up to a typo.
+
+    'Pedro Miguel | da Rosa' and 'da Rosa Pedro | Miguel' are one name cut in two places
+    (a full name parsed family-first, or a compound given name). Two-word names are left to
+    the given-name and swap checks: 'Anna Rossi' and 'Marco Rossi' must stay apart.
+    """
+    left, right = x.split(), y.split()
+    if len(left) != len(right) or len(left) < 3:
+        return False
+    unmatched = list(right)
+    for word in left:
+        match = next((w for w in unmatched if close(word, w, similarity)), None)
+        if match is None:
+            return False
+        unmatched.remove(match)
+    return True
 
 
 def cluster(

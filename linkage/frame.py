@@ -15,6 +15,7 @@ import pandas as pd
 
 from linkage.normalise.addresses import address_key, normalise_postcode
 from linkage.normalise.dates import parse_date
+from linkage.normalise.emails import email_spelling
 from linkage.normalise.names import given_name_canonical, name_key
 from linkage.normalise.phones import phone_kind
 from linkage.records import SourceRecord
@@ -30,6 +31,7 @@ COLUMNS: dict[str, str] = {
     "email": "text",
     "email_local": "text",
     "email_domain": "text",
+    "email_spelling": "text",
     "phone": "text",
     "phone_tail": "text",
     "mobile": "text",
@@ -84,6 +86,7 @@ def row(record: SourceRecord) -> dict[str, Any]:
         "email_domain": record.email_key.rpartition("@")[2]
         if record.email_key
         else None,
+        "email_spelling": email_spelling(record.email_key),
         "phone": phone,
         "phone_tail": phone[-8:] if phone else None,
         "mobile": phone if kind in {"mobile", "fixed_line_or_mobile"} else None,

@@ -69,3 +69,25 @@ def email_domain(key: str | None) -> str | None:
     """The domain of an address's key ("mail.example.it"), for household or company evidence."""
     norm = normalise_email(key)
     return norm.rsplit("@", 1)[1] if norm else None
+
+
+_SEPARATORS = str.maketrans("", "", "._-")
+
+
+def email_spelling(key: str | None) -> str | None:
+    """An email key without the dots, underscores and hyphens of its local part.
+
+    Not a mailbox: at most providers ``eric.drake@`` and ``ericdrake@`` are two addresses.
+    It is match evidence: people and clerks write one address both ways, and two different
+    people rarely own both spellings at one domain. None when nothing but separators is left.
+
+    >>> email_spelling("eric.drake@inbox.example")
+    'ericdrake@inbox.example'
+    >>> email_spelling("richard_breton@post.example.net")
+    'richardbreton@post.example.net'
+    """
+    if not key:
+        return None
+    local, _, domain = key.rpartition("@")
+    local = local.translate(_SEPARATORS)
+    return f"{local}@{domain}" if local else None

@@ -264,6 +264,18 @@ def test_names_compatible_and_close() -> None:
     )
     # A swap needs both families.
     assert not names_compatible({("rossi", None)}, {("anna", "rossi")}, 0.85)
+    # A longer name cut elsewhere between given and family name, with a typo.
+    assert names_compatible(
+        {("da rosa pedro", "miguel")}, {("pedro miguel", "da rksa")}, 0.85
+    )
+    assert names_compatible({("ii heiko", "koch")}, {("heiko koch", "ii")}, 0.85)
+    # Same words needs every word paired: a different given name is another person.
+    assert not names_compatible(
+        {("maria", "garcia lopez")}, {("jose", "garcia lopez")}, 0.85
+    )
+    assert not names_compatible(
+        {("pedro miguel", "da rosa")}, {("da rosa", "miguel")}, 0.85
+    )
     assert close("m", "marco", 0.85)
     assert close("marco", "m", 0.85)
     assert not close("a", "marco", 0.85)

@@ -14,7 +14,12 @@ from linkage.normalise.addresses import (
     street_parts,
 )
 from linkage.normalise.dates import parse_date, plausible_birth_date
-from linkage.normalise.emails import email_domain, email_local, normalise_email
+from linkage.normalise.emails import (
+    email_domain,
+    email_local,
+    email_spelling,
+    normalise_email,
+)
 from linkage.normalise.names import (
     FAMILY_NAME_FIRST_COUNTRIES,
     MAX_NAME_CHARS,
@@ -227,6 +232,18 @@ def test_email_local_and_domain() -> None:
     assert email_local("not an email") is None
     assert email_domain(None) is None
 
+
+
+def test_email_spelling_ignores_separators_in_the_local_part_only() -> None:
+    one = email_spelling("eric.drake@inbox.example")
+    assert one == email_spelling("ericdrake@inbox.example") == "ericdrake@inbox.example"
+    assert email_spelling("eric_drake@inbox.example") == one
+    assert email_spelling("eric-drake@inbox.example") == one
+    # The domain is kept as it is: another provider is another address.
+    assert email_spelling("eric.drake@in-box.example") == "ericdrake@in-box.example"
+    assert email_spelling("e.drake@inbox.example") != one
+    assert email_spelling("._@inbox.example") is None
+    assert email_spelling(None) is None
 
 # --- phones -----------------------------------------------------------------------------------
 

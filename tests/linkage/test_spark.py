@@ -96,7 +96,7 @@ def test_spark_sql_differs_from_duckdb_sql_where_the_engines_differ(
     rules = [
         r["blocking_rule"] for r in spark["blocking_rules_to_generate_predictions"]
     ]
-    assert rules[0] == "l.`email` = r.`email`"
+    assert rules[0] == "l.`email_spelling` = r.`email_spelling`"
     assert all(
         r["sql_dialect"] == "spark"
         for r in spark["blocking_rules_to_generate_predictions"]
