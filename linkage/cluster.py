@@ -56,6 +56,7 @@ class Person:
     once: str | None = (
         None  # a deduplicated source: at most one of its records per person
     )
+    events: frozenset[str] = frozenset()  # events the record places its person at
 
 
 @dataclass(frozen=True)

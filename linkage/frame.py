@@ -44,6 +44,7 @@ COLUMNS: dict[str, str] = {
     "app_account": "text",
     "vins": "list",
     "club_members": "list",
+    "events": "list",
 }
 
 _name_key = lru_cache(maxsize=200_000)(name_key)
@@ -102,6 +103,7 @@ def row(record: SourceRecord) -> dict[str, Any]:
             {f"{c.club}#{c.member_no}" for c in record.clubs if c.member_no}
         )
         or None,
+        "events": list(record.events) or None,
     }
 
 

@@ -62,6 +62,9 @@ class SourceRecord:
     attributes: tuple[
         tuple[str, str], ...
     ] = ()  # other mapped properties, e.g. ("city", "Verona")
+    # Events the record's own touchpoints place its person at (a ticket, a survey about
+    # the event): match evidence, kept in the graph as touchpoints, not as properties.
+    events: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:

@@ -231,6 +231,7 @@ def guard_person(row: Mapping[str, Any], settings: LinkageSettings) -> Person:
             if row.get(col) is not None
         ),
         once=source if source in settings.deduplicated_sources else None,
+        events=frozenset(row["events"] or ()),
     )
 
 
@@ -239,23 +240,32 @@ def _hold_out_ambiguous(
 ) -> tuple[list[Edge], list[Edge]]:
     """A nameless record (a survey answer with only a family email) whose named neighbours
     are different people cannot say whose it is: its edges go to review, not clustering,
-    except a manual merge or a rule on an exclusive identifier (the app account it
-    answered from names one person)."""
+    except a manual merge, a rule on an exclusive identifier (the app account it
+    answered from names one person), or edges to the one person among them who was at an
+    event the record is about."""
     similarity = settings.given_name_similarity
     neighbours: dict[int, list[int]] = {}
     for e in edges:
         for me, other in ((e.a, e.b), (e.b, e.a)):
             if not people[me].names and people[other].names:
                 neighbours.setdefault(me, []).append(other)
-    ambiguous = set()
-    for me, others in neighbours.items():
-        names = [set(people[o].names) for o in dict.fromkeys(others)]
-        if any(
+
+    def several(others: Iterable[int]) -> bool:
+        names = [set(people[o].names) for o in others]
+        return any(
             not names_compatible(x, y, similarity)
             for i, x in enumerate(names)
             for y in names[i + 1 :]
-        ):
-            ambiguous.add(me)
+        )
+
+    ambiguous: dict[int, set[int]] = {}  # record -> the neighbours it may still join
+    for me, others in neighbours.items():
+        others = list(dict.fromkeys(others))
+        if not several(others):
+            continue
+        # Co-attendance: a survey about an event belongs to whoever of them was there.
+        there = [o for o in others if people[o].events & people[me].events]
+        ambiguous[me] = set(there) if there and not several(there) else set()
     identifying = {
         r.name
         for r in settings.identity_rules
@@ -263,7 +273,9 @@ def _hold_out_ambiguous(
     }
     kept, held = [], []
     for e in edges:
-        unsure = e.a in ambiguous or e.b in ambiguous
+        unsure = (e.a in ambiguous and e.b not in ambiguous[e.a]) or (
+            e.b in ambiguous and e.a not in ambiguous[e.b]
+        )
         if unsure and e.strength < MANUAL and e.rule not in identifying:
             held.append(e)
         else:

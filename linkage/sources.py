@@ -32,7 +32,7 @@ import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -270,6 +270,7 @@ def _source(spec: SourceSpec, out: Ingested) -> int:
         rows += 1
         seen_columns.update(row)
         where = f"{file_name}:{lineno}"
+        record = None
         if not touchpoint:
             plan = plan or _plan(spec)
             record = _record(spec, plan, row, where, out.quarantined)
@@ -281,9 +282,12 @@ def _source(spec: SourceSpec, out: Ingested) -> int:
             out.referrals += rf.from_row(
                 spec.referrals, spec.name, sid, row, at_of, where
             )
-            out.touchpoints += tp.from_row(
+            made = tp.from_row(
                 spec.touchpoints, spec.name, sid, row, at_of, where, out.quarantined
             )
+            out.touchpoints += made
+            if record is not None and (events := tp.events_of(record.key, made)):
+                out.records[-1] = replace(record, events=events)
     if rows:
         out.rows[spec.name] += rows
         if touchpoint:

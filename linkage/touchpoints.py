@@ -337,6 +337,23 @@ def contact_key(value: str) -> str | None:
     return f"phone:{phone}" if phone else None
 
 
+def events_of(
+    key: tuple[str, str], touchpoints: Sequence[Touchpoint]
+) -> tuple[str, ...]:
+    """The events that ``touchpoints`` place the person of record ``key`` at, sorted."""
+    return tuple(
+        sorted(
+            {
+                t.links["atEvent"]
+                for t in touchpoints
+                if "atEvent" in t.links
+                and t.owner.kind == "record"
+                and t.owner.value == key
+            }
+        )
+    )
+
+
 @dataclass(frozen=True)
 class PersonView:
     """What a ``Directory`` needs of a resolved person."""

@@ -233,7 +233,6 @@ def test_email_local_and_domain() -> None:
     assert email_domain(None) is None
 
 
-
 def test_email_spelling_ignores_separators_in_the_local_part_only() -> None:
     one = email_spelling("eric.drake@inbox.example")
     assert one == email_spelling("ericdrake@inbox.example") == "ericdrake@inbox.example"
@@ -244,6 +243,7 @@ def test_email_spelling_ignores_separators_in_the_local_part_only() -> None:
     assert email_spelling("e.drake@inbox.example") != one
     assert email_spelling("._@inbox.example") is None
     assert email_spelling(None) is None
+
 
 # --- phones -----------------------------------------------------------------------------------
 

@@ -232,6 +232,16 @@ def test_generated_sources_declare_touchpoints_for_every_touchpoint_file(
         "Communication",
         "SurveyResponse",
     } <= labels
+    # Each record carries the events its own touchpoints place its person at.
+    at_events: dict[tuple[str, str], set[str]] = {}
+    for t in data.touchpoints:
+        if "atEvent" in t.links and t.owner.kind == "record":
+            at_events.setdefault(t.owner.value, set()).add(t.links["atEvent"])  # type: ignore[arg-type]
+    carried = {r.key: set(r.events) for r in data.records if r.events}
+    assert carried and carried == {
+        k: v for k, v in at_events.items() if k in {r.key for r in data.records}
+    }
+    assert {k[0] for k in carried} >= {"ticketing"}
     bad = tmp_path / "sources.toml"
     bad.write_text(bad.read_text().replace('type = "Quotation"', 'type = "Quote"', 1))
     with pytest.raises(
