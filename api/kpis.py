@@ -1,4 +1,4 @@
-"""KPI queries of the GraphQL API: NPS summaries (each request is one Cypher query)."""
+"""KPI queries of the GraphQL API: NPS summaries, dealer and club KPIs (one Cypher query each)."""
 
 from __future__ import annotations
 
@@ -72,6 +72,133 @@ async def nps_summary(
     ]
 
 
+QUOTATION_HORIZON_DAYS = 60  # domain brief §7: quotation -> order within 60 days
+
+
+def _nps_rows(rows: list[dict[str, Any]]) -> list[NpsGroup]:
+    """Per-checkpoint counts from Cypher -> NPS groups keyed by checkpoint."""
+    return [
+        NpsGroup(
+            key=str(r["key"]),
+            responses=r["responses"],
+            promoters=r["promoters"],
+            passives=r["responses"] - r["promoters"] - r["detractors"],
+            detractors=r["detractors"],
+            nps=round(100.0 * (r["promoters"] - r["detractors"]) / r["responses"], 2),
+        )
+        for r in rows
+        if r["key"] is not None
+    ]
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+@strawberry.type(
+    description="A dealer's KPIs (domain brief §7). A customer of the dealer has an open "
+    "ownership of a vehicle ordered there, or prefers it."
+)
+class DealerKpis:
+    code: str
+    customers: int
+    club_members: int = strawberry.field(
+        description="Customers who are active members of a club affiliated with the dealer."
+    )
+    club_penetration: float | None = strawberry.field(
+        description="clubMembers / customers; null without customers."
+    )
+    quoted: int = strawberry.field(
+        description="People with a quotation at the dealer in the window."
+    )
+    ordered: int = strawberry.field(
+        description="Of those, people who ordered there within 60 days of their first "
+        "quotation in the window."
+    )
+    quotation_to_order_rate: float | None = strawberry.field(
+        description="ordered / quoted; null without quotations."
+    )
+    nps: list[NpsGroup] = strawberry.field(
+        description="NPS of answers about the dealer, per checkpoint (pre-sales, "
+        "purchase, service...)."
+    )
+
+
+@strawberry.type(description="A club's KPIs (domain brief §7).")
+class ClubKpis:
+    code: str
+    dealer: str | None = strawberry.field(description="The affiliated dealer's code.")
+    members: int
+    active_members: int
+    dealer_customers: int = strawberry.field(
+        description="Customers of the affiliated dealer."
+    )
+    customer_members: int = strawberry.field(
+        description="Of those, active members of this club."
+    )
+    penetration: float | None = strawberry.field(
+        description="customerMembers / dealerCustomers; null without a dealer or customers."
+    )
+    nps: list[NpsGroup] = strawberry.field(
+        description="NPS of answers about the club or the events it organised, per checkpoint."
+    )
+
+
+def _window(
+    from_: dt.datetime | None, until: dt.datetime | None
+) -> dict[str, dt.datetime | None]:
+    return {"from": _local(from_), "to": _local(until)}
+
+
+async def dealer_kpis(
+    info: Info,
+    code: str,
+    from_: Annotated[dt.datetime | None, strawberry.argument(name="from")] = None,
+    until: dt.datetime | None = None,
+) -> DealerKpis | None:
+    """KPIs of the dealer with this code (quotations and answers in ``from``/``until``),
+    or null for an unknown code."""
+    params = {"code": code, "horizon": QUOTATION_HORIZON_DAYS, **_window(from_, until)}
+    rows = await run_read(info, cypher.DEALER, params)
+    if not rows:
+        return None
+    r = rows[0]
+    return DealerKpis(
+        code=r["code"],
+        customers=r["customers"],
+        club_members=r["clubMembers"],
+        club_penetration=_share(r["clubMembers"], r["customers"]),
+        quoted=r["quoted"],
+        ordered=r["converted"],
+        quotation_to_order_rate=_share(r["converted"], r["quoted"]),
+        nps=_nps_rows(r["nps"]),
+    )
+
+
+async def club_kpis(
+    info: Info,
+    code: str,
+    from_: Annotated[dt.datetime | None, strawberry.argument(name="from")] = None,
+    until: dt.datetime | None = None,
+) -> ClubKpis | None:
+    """KPIs of the club with this code (answers in ``from``/``until``), or null for an
+    unknown code."""
+    rows = await run_read(info, cypher.CLUB, {"code": code, **_window(from_, until)})
+    if not rows:
+        return None
+    r = rows[0]
+    return ClubKpis(
+        code=r["code"],
+        dealer=r["dealer"],
+        members=r["members"],
+        active_members=r["active"],
+        dealer_customers=r["dealerCustomers"],
+        customer_members=r["customerMembers"],
+        penetration=_share(r["customerMembers"], r["dealerCustomers"]),
+        nps=_nps_rows(r["nps"]),
+    )
+
+
 def _local(value: dt.datetime | None) -> dt.datetime | None:
     """Touchpoint times are stored as local date-times (the sources give no zone)."""
     return value.replace(tzinfo=None) if value is not None else None
@@ -83,5 +210,17 @@ def kpi_queries() -> dict[str, Any]:
             name="npsSummary",
             resolver=nps_summary,
             description="NPS summaries, largest groups first.",
-        )
+        ),
+        "dealerKpis": strawberry.field(
+            name="dealerKpis",
+            resolver=dealer_kpis,
+            description="A dealer's customers, club penetration, quotation-to-order "
+            "rate and NPS per checkpoint; null for an unknown code.",
+        ),
+        "clubKpis": strawberry.field(
+            name="clubKpis",
+            resolver=club_kpis,
+            description="A club's members, penetration among its dealer's customers and "
+            "NPS; null for an unknown code.",
+        ),
     }

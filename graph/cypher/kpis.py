@@ -42,3 +42,89 @@ def nps_query(by: str) -> LiteralString:
         "WITH s, "
     )
     return head + group + " AS key WHERE key IS NOT NULL" + _NPS_TAIL
+
+
+# Dealer and club KPIs (domain brief §7). A customer of dealer d has an open ownership of a
+# vehicle ordered at d, or prefers d. Club penetration: active members of the club (for a
+# dealer: of any club affiliated with it) who are customers of d, over the customers of d.
+# Quotation -> order: people with a quotation at d in the window who ordered at d within
+# $horizon days of their first one there.
+_CUSTOMERS: LiteralString = """
+CALL (d) {
+  CALL (d) {
+    MATCH (p:Person)-[:PREFERS_DEALER]->(d)
+    RETURN p
+    UNION
+    MATCH (p:Person)-[:HAD]->(o:Order)-[:AT_DEALER]->(d)
+    MATCH (o)-[:ABOUT_VEHICLE]->(:Vehicle)<-[w:OWNS]-(p)
+    WHERE w.ownedThrough IS NULL
+    RETURN p
+  }
+  RETURN collect(p) AS customers
+}
+"""
+
+# Expects the answers as ``s``; one list of NPS counts per checkpoint.
+_NPS_OF: LiteralString = """
+  WITH s WHERE ($from IS NULL OR s.at >= $from) AND ($to IS NULL OR s.at < $to)
+  WITH s.checkpoint AS key, count(*) AS responses,
+       count(CASE WHEN s.score >= 9 THEN 1 END) AS promoters,
+       count(CASE WHEN s.score <= 6 THEN 1 END) AS detractors
+  ORDER BY key
+  RETURN collect({key: key, responses: responses, promoters: promoters,
+                  detractors: detractors}) AS nps
+"""
+
+DEALER: LiteralString = (
+    "MATCH (d:Dealer {code: $code})"
+    + _CUSTOMERS
+    + """CALL (d, customers) {
+  UNWIND customers AS p
+  MATCH (p)-[m:MEMBER_OF]->(:Club)-[:AFFILIATED_WITH]->(d)
+  WHERE m.membershipStatus = 'active'
+  RETURN count(DISTINCT p) AS clubMembers
+}
+CALL (d) {
+  MATCH (p:Person)-[:HAD]->(q:Quotation)-[:AT_DEALER]->(d)
+  WHERE ($from IS NULL OR q.at >= $from) AND ($to IS NULL OR q.at < $to)
+  WITH p, min(q.at) AS first
+  WITH p, EXISTS {
+    MATCH (p)-[:HAD]->(o:Order)-[:AT_DEALER]->(d)
+    WHERE o.at >= first AND o.at < first + duration({days: $horizon})
+  } AS ordered
+  RETURN count(p) AS quoted, count(CASE WHEN ordered THEN 1 END) AS converted
+}
+CALL (d) {
+  MATCH (s:SurveyResponse)-[:AT_DEALER]->(d)"""
+    + _NPS_OF
+    + """}
+RETURN d.code AS code, size(customers) AS customers, clubMembers, quoted, converted, nps
+"""
+)
+
+CLUB: LiteralString = (
+    """MATCH (c:Club {code: $code})
+OPTIONAL MATCH (c)-[:AFFILIATED_WITH]->(d:Dealer)
+CALL (c) {
+  MATCH (:Person)-[m:MEMBER_OF]->(c)
+  RETURN count(m) AS members,
+         count(CASE WHEN m.membershipStatus = 'active' THEN 1 END) AS active
+}"""
+    + _CUSTOMERS
+    + """CALL (c) {
+  // Answers about the club, or about the events it organised (its meetings and rides).
+  CALL (c) {
+    MATCH (s:SurveyResponse)-[:ABOUT_CLUB]->(c)
+    RETURN s
+    UNION
+    MATCH (s:SurveyResponse)-[:AT_EVENT]->(:Event)-[:ORGANISED_BY_CLUB]->(c)
+    RETURN s
+  }"""
+    + _NPS_OF
+    + """}
+RETURN c.code AS code, d.code AS dealer, members, active, size(customers) AS dealerCustomers,
+       size([p IN customers WHERE EXISTS {
+         MATCH (p)-[m:MEMBER_OF]->(c) WHERE m.membershipStatus = 'active'
+       }]) AS customerMembers, nps
+"""
+)

@@ -1,0 +1,216 @@
+"""Dealer and club KPIs through GraphQL, checked against the extracts and the graph's facts
+recomputed in Python from the definitions (domain brief §7)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import neo4j
+import pytest
+
+from api import pipeline
+from graph.connection import Neo4jSettings
+from tests.api.conftest import customer_of, execute_graphql
+
+DEALER = """
+query($code: String!) {
+  dealerKpis(code: $code) {
+    code customers clubMembers clubPenetration quoted ordered quotationToOrderRate
+    nps { key responses promoters passives detractors nps }
+  }
+}
+"""
+CLUB = """
+query($code: String!) {
+  clubKpis(code: $code) {
+    code dealer members activeMembers dealerCustomers customerMembers penetration
+    nps { key responses nps }
+  }
+}
+"""
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter=";"))
+
+
+def _day(text: str) -> dt.date:
+    return dt.datetime.strptime(text, "%d.%m.%Y").date()
+
+
+def _facts(driver: neo4j.Driver, db: str) -> dict[str, Any]:
+    """The graph's plain facts, for the definitions to be recomputed in Python."""
+
+    def q(cypher: Any) -> list[Any]:
+        return driver.execute_query(cypher, database_=db)[0]
+
+    return {
+        "prefers": q(
+            "MATCH (p:Person)-[:PREFERS_DEALER]->(d:Dealer) RETURN p.id AS p, d.code AS d"
+        ),
+        "sold_open": q(
+            "MATCH (p:Person)-[:HAD]->(o:Order)-[:AT_DEALER]->(d:Dealer), "
+            "(o)-[:ABOUT_VEHICLE]->(v:Vehicle)<-[w:OWNS]-(p) "
+            "WHERE w.ownedThrough IS NULL RETURN p.id AS p, d.code AS d"
+        ),
+        "members": q(
+            "MATCH (p:Person)-[m:MEMBER_OF]->(c:Club) "
+            "OPTIONAL MATCH (c)-[:AFFILIATED_WITH]->(d:Dealer) "
+            "RETURN p.id AS p, c.code AS c, d.code AS d, m.membershipStatus AS status"
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def facts(
+    driver: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    loaded: pipeline.PipelineResult,
+) -> dict[str, Any]:
+    return _facts(driver, neo4j_settings.database)
+
+
+def _customers(facts: dict[str, Any]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for r in [*facts["prefers"], *facts["sold_open"]]:
+        out[r["d"]].add(r["p"])
+    return out
+
+
+def test_dealer_kpis_follow_the_definitions(
+    driver: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    data: Path,
+    loaded: pipeline.PipelineResult,
+    facts: dict[str, Any],
+) -> None:
+    db = neo4j_settings.database
+    person_of = customer_of(driver, db)
+    kept_quotes = {
+        r["id"]
+        for r in driver.execute_query(
+            "MATCH (q:Quotation) RETURN q.sourceId AS id", database_=db
+        )[0]
+    }
+    quotes = [
+        r
+        for r in _rows(data / "dealer_crm_quotations.csv")
+        if r["QUOTE_ID"] in kept_quotes
+    ]
+    orders = _rows(data / "dealer_crm_orders.csv")
+
+    def person(r: dict[str, str]) -> str | None:
+        return person_of.get(f"dealer_crm/{r['DEALER_CODE']}/{r['ACCOUNT_ID']}")
+
+    ordered_on: dict[tuple[str, str], list[dt.date]] = defaultdict(list)
+    for o in orders:
+        if (p := person(o)) is not None:
+            ordered_on[(o["DEALER_CODE"], p)].append(_day(o["ORDER_DATE"]))
+    first_quote: dict[tuple[str, str], dt.date] = {}
+    for r in quotes:
+        if (p := person(r)) is not None:
+            key, day = (r["DEALER_CODE"], p), _day(r["QUOTE_DATE"])
+            first_quote[key] = min(day, first_quote.get(key, day))
+    quoted: Counter[str] = Counter()
+    converted: Counter[str] = Counter()
+    for (dealer, p), first in first_quote.items():
+        quoted[dealer] += 1
+        horizon = first + dt.timedelta(days=60)
+        converted[dealer] += any(
+            first <= day < horizon for day in ordered_on[(dealer, p)]
+        )
+    customers = _customers(facts)
+    in_club: dict[str, set[str]] = defaultdict(set)
+    for m in facts["members"]:
+        if m["status"] == "active" and m["d"]:
+            in_club[m["d"]].add(m["p"])
+
+    dealers = [d for d, _ in quoted.most_common(3)] + [
+        max(customers, key=lambda d: len(customers[d] & in_club[d]))
+    ]
+    for code in dealers:
+        result = execute_graphql(neo4j_settings, DEALER, {"code": code})
+        assert result.errors is None, result.errors
+        got = result.data["dealerKpis"]
+        members = len(customers[code] & in_club[code])
+        assert got["customers"] == len(customers[code]) > 0
+        assert got["clubMembers"] == members
+        assert got["clubPenetration"] == round(members / len(customers[code]), 4)
+        assert (got["quoted"], got["ordered"]) == (quoted[code], converted[code])
+        if quoted[code]:
+            assert got["quotationToOrderRate"] == round(
+                converted[code] / quoted[code], 4
+            )
+        for g in got["nps"]:
+            assert g["promoters"] + g["passives"] + g["detractors"] == g["responses"]
+    # Some quotations convert and some do not, so the rate is not trivially 0 or 1.
+    assert 0 < sum(converted.values()) < sum(quoted.values())
+    unknown = execute_graphql(neo4j_settings, DEALER, {"code": "NO-SUCH' OR 1=1 //"})
+    assert unknown.errors is None and unknown.data["dealerKpis"] is None
+
+
+def test_dealer_nps_per_checkpoint_matches_the_survey_extract(
+    driver: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    data: Path,
+    loaded: pipeline.PipelineResult,
+) -> None:
+    kept = {
+        r["id"]
+        for r in driver.execute_query(
+            "MATCH (s:SurveyResponse) RETURN s.sourceId AS id",
+            database_=neo4j_settings.database,
+        )[0]
+    }
+    scores: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    with (data / "nps_responses.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["subject_type"] == "dealer" and row["response_id"] in kept:
+                scores[row["subject_id"]][row["checkpoint"]].append(int(row["score"]))
+    code = max(scores, key=lambda d: sum(len(v) for v in scores[d].values()))
+    result = execute_graphql(neo4j_settings, DEALER, {"code": code})
+    assert result.errors is None, result.errors
+    got = {
+        g["key"]: (g["responses"], g["nps"]) for g in result.data["dealerKpis"]["nps"]
+    }
+    expected = {
+        checkpoint: (
+            len(s),
+            round(100 * (sum(x >= 9 for x in s) - sum(x <= 6 for x in s)) / len(s), 2),
+        )
+        for checkpoint, s in scores[code].items()
+    }
+    assert got == expected and len(got) >= 1
+
+
+def test_club_kpis_follow_the_definitions(
+    neo4j_settings: Neo4jSettings, facts: dict[str, Any]
+) -> None:
+    customers = _customers(facts)
+    by_club: dict[str, list[Any]] = defaultdict(list)
+    for m in facts["members"]:
+        by_club[m["c"]].append(m)
+    code = max(by_club, key=lambda c: len(by_club[c]))
+    rows = by_club[code]
+    dealer = rows[0]["d"]
+    active = {m["p"] for m in rows if m["status"] == "active"}
+    result = execute_graphql(neo4j_settings, CLUB, {"code": code})
+    assert result.errors is None, result.errors
+    got = result.data["clubKpis"]
+    assert got["dealer"] == dealer
+    assert got["members"] == len(rows) > 0
+    assert got["activeMembers"] == len(active)
+    assert got["dealerCustomers"] == len(customers[dealer])
+    assert got["customerMembers"] == len(customers[dealer] & active)
+    if customers[dealer]:
+        assert got["penetration"] == round(
+            len(customers[dealer] & active) / len(customers[dealer]), 4
+        )
+    assert (
+        execute_graphql(neo4j_settings, CLUB, {"code": "nope"}).data["clubKpis"] is None
+    )
