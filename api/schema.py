@@ -20,6 +20,7 @@ from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimit
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
+from api.connections import connection_queries
 from api.execute import UserError, run_read
 from api.journeys import journey_queries
 from api.kpis import kpi_queries
@@ -470,6 +471,7 @@ def build_schema(model: Ontology) -> strawberry.Schema:
         )
     fields |= _domain_queries(gql, b.objects["Person"]) if "Person" in b.objects else {}
     fields |= kpi_queries()
+    fields |= connection_queries()
     fields |= journey_queries(model)
     if "Person" in b.objects:
         fields |= referral_queries(gql, b.objects["Person"], _selection)
