@@ -29,7 +29,8 @@ def _queries() -> list[tuple[str, str]]:
 def params(
     driver: neo4j.Driver, neo4j_settings: Neo4jSettings, loaded: pipeline.PipelineResult
 ) -> dict[str, Any]:
-    """Values the generated graph has: a record, a customer, a busy dealer, a referee."""
+    """Values the generated graph has: a record, a customer, a busy dealer, two of its
+    customers, a referee."""
     db = neo4j_settings.database
     record, _, _ = driver.execute_query(
         "MATCH (s:SourceRecord {source: 'dealer_crm'})-[:RESOLVED_TO]->(p:Person) "
@@ -46,7 +47,20 @@ def params(
         "MATCH ()-[:REFERRED]->(b:Person) RETURN b.id AS referee ORDER BY b.id LIMIT 1",
         database_=db,
     )
-    return {**record[0].data(), **dealer[0].data(), **referee[0].data(), "days": 60}
+    pair, _, _ = driver.execute_query(
+        "MATCH (p:Person)-[:PREFERS_DEALER]->(:Dealer {code: $dealer}) "
+        "WITH p ORDER BY p.id LIMIT 2 WITH collect(p.id) AS two "
+        "RETURN two[0] AS a, two[1] AS b",
+        dealer=dealer[0]["dealer"],
+        database_=db,
+    )
+    return {
+        **record[0].data(),
+        **dealer[0].data(),
+        **referee[0].data(),
+        **pair[0].data(),  # two customers of that dealer
+        "days": 60,
+    }
 
 
 @pytest.mark.parametrize(("title", "query"), _queries(), ids=[t for t, _ in _queries()])
