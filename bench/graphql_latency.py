@@ -1,0 +1,238 @@
+"""GraphQL latency end to end through uvicorn, warm, on a generated graph.
+
+Run: .venv/bin/python bench/graphql_latency.py [PEOPLE] [--data DIR] [--home DIR] [--requests N]
+     (default 100000 people, seed 7, 200 requests per query; loopback only)
+
+Generates PEOPLE people (or reuses DIR), loads them into a managed Neo4j (heap 2g, page
+cache 1g; ``--home`` keeps that server's folder, and a folder that already holds a loaded
+graph is reused without loading again), starts ``c360 serve`` in its own process and sends
+each query kind N times over one keep-alive HTTP connection, after 20 warm-up requests, with
+arguments drawn from the graph (seeded). Prints p50/p95/p99 per kind and any error, then the
+throughput of a mixed workload from 8 concurrent clients for 20 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import neo4j
+
+from api import pipeline
+from graph.connection import connect
+from graph.server import ManagedNeo4j, Memory
+from linkage.generate.run import generate
+
+Request = tuple[str, dict[str, Any]]
+
+C360 = """query($source: String!, $sourceId: String!) {
+  customerBySourceRecord(source: $source, sourceId: $sourceId) {
+    id displayName emails phones lifecycleStage
+    sourceRecords { rule node { source sourceId } }
+    owns { node { vin ofModel { code } } }
+    prefersDealer { node { code } }
+    memberOf { node { code } }
+    had(first: 10) { __typename at }
+  }
+}"""
+JOURNEY = """query($id: ID!) {
+  customer(id: $id) { had(first: 100) { __typename at journeyStage atDealer { code } } }
+}"""
+CHAIN = """query($id: ID!) {
+  referralChain(customerId: $id) { depth referrer { id } }
+}"""
+TREE = """query($id: ID!) {
+  referralTree(customerId: $id, maxDepth: 3, maxNodes: 200) { depth referee { id } }
+}"""
+CONNECTION = """query($a: ID!, $b: ID!) {
+  connection(a: $a, b: $b) { hops nodes { kind key } }
+}"""
+DEALER = """query($code: String!) {
+  dealerKpis(code: $code) { customers clubPenetration quotationToOrderRate nps { key nps } }
+}"""
+
+
+def arguments(
+    driver: neo4j.Driver, rng: random.Random
+) -> dict[str, Callable[[], Request]]:
+    """Each query kind with a generator of requests whose arguments exist in the graph."""
+
+    def column(cypher: Any) -> list[Any]:
+        return [r[0] for r in driver.execute_query(cypher)[0]]
+
+    records = driver.execute_query(
+        "MATCH (s:SourceRecord {source: 'dealer_crm'}) RETURN s.source, s.sourceId"
+    )[0]
+    people = column("MATCH (p:Person) RETURN p.id")
+    referees = column("MATCH ()-[:REFERRED]->(p:Person) RETURN DISTINCT p.id")
+    referrers = column("MATCH (p:Person)-[:REFERRED]->() RETURN DISTINCT p.id")
+    dealers = column("MATCH (d:Dealer) RETURN d.code")
+    return {
+        "customer 360 by source ID": lambda: (
+            C360,
+            dict(zip(("source", "sourceId"), rng.choice(records), strict=True)),
+        ),
+        "journey (100 touchpoints)": lambda: (JOURNEY, {"id": rng.choice(people)}),
+        "referral chain": lambda: (CHAIN, {"id": rng.choice(referees)}),
+        "referral tree, 3 hops": lambda: (TREE, {"id": rng.choice(referrers)}),
+        "connection (<= 6 hops)": lambda: (
+            CONNECTION,
+            dict(zip(("a", "b"), rng.sample(people, 2), strict=True)),
+        ),
+        "dealer KPIs": lambda: (DEALER, {"code": rng.choice(dealers)}),
+    }
+
+
+def send(client: httpx.Client, url: str, request: Request) -> tuple[float, str | None]:
+    query, variables = request
+    t0 = time.perf_counter()
+    response = client.post(url, json={"query": query, "variables": variables})
+    elapsed = time.perf_counter() - t0
+    body = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        return elapsed, json.dumps(body.get("errors") or response.status_code)[:200]
+    return elapsed, None
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("people", nargs="?", type=int, default=100_000)
+    parser.add_argument(
+        "--data", type=Path, help="generated data set to reuse or create"
+    )
+    parser.add_argument("--home", type=Path, help="Neo4j folder to keep and reuse")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    print(
+        f"command: python bench/graphql_latency.py {args.people} --requests {args.requests} | "
+        f"{platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        data = args.data or Path(tmp) / "data"
+        if not (data / "sources.toml").exists():
+            print(f"generating {args.people:,} people in {data}", flush=True)
+            generate(args.people, args.seed, data)
+        home = args.home or Path(tmp) / "neo4j"
+        reuse = (home / "loaded").exists()
+        server = ManagedNeo4j(home, Memory("2g", "1g"))
+        settings = server.start(port=0)
+        driver = connect(settings)
+        proc: subprocess.Popen[bytes] | None = None
+        try:
+            if not reuse:
+                t0 = time.perf_counter()
+                print("loading (c360 load's pipeline)...", flush=True)
+                result = pipeline.run(driver, data / "sources.toml")
+                print(
+                    f"  {result.records:,} records -> {result.persons:,} customers in "
+                    f"{time.perf_counter() - t0:.0f} s",
+                    flush=True,
+                )
+                (home / "loaded").write_text("yes\n")
+            port = free_port()
+            env = {
+                **os.environ,
+                "NEO4J_URI": settings.uri,
+                "NEO4J_USER": settings.user,
+                "NEO4J_PASSWORD": settings.password,
+            }
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
+            url = f"http://127.0.0.1:{port}/graphql"
+            for _ in range(300):
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            rng = random.Random(args.seed)  # noqa: S311 - reproducible arguments, not secrets
+            kinds = arguments(driver, rng)
+            print(
+                f"{'query':<28}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  errors"
+            )
+            with httpx.Client(timeout=30) as client:
+                for name, make in kinds.items():
+                    for _ in range(20):
+                        send(client, url, make())
+                    times, errors = [], []
+                    for _ in range(args.requests):
+                        elapsed, error = send(client, url, make())
+                        times.append(elapsed)
+                        if error:
+                            errors.append(error)
+                    print(
+                        f"{name:<28}{len(times):>6}{pct(times, 50):>9.1f}"
+                        f"{pct(times, 95):>9.1f}{pct(times, 99):>9.1f}  {len(errors)}"
+                        + (f" e.g. {errors[0]}" if errors else ""),
+                        flush=True,
+                    )
+            mixed(url, list(kinds.values()), args.seed)
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
+            driver.close()
+            server.stop()
+
+
+def mixed(url: str, kinds: list[Callable[[], Request]], seed: int) -> None:
+    """8 clients, each on its own connection, sending random kinds for 20 s."""
+    done: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop = time.perf_counter() + 20
+
+    def client(n: int) -> None:
+        rng = random.Random(seed + n)  # noqa: S311 - reproducible arguments
+        with httpx.Client(timeout=30) as c:
+            while time.perf_counter() < stop:
+                elapsed, error = send(c, url, rng.choice(kinds)())
+                with lock:
+                    done.append(elapsed)
+                    if error:
+                        errors.append(error)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    print(
+        f"mixed, 8 clients: {len(done) / wall:.0f} requests/s, p50 {pct(done, 50):.1f} ms, "
+        f"p99 {pct(done, 99):.1f} ms, {len(errors)} errors in {len(done):,} requests"
+    )
+
+
+if __name__ == "__main__":
+    main()
