@@ -499,6 +499,16 @@ query($id: ID!) {
         ("{ npsSummary(by: DEALER) { key nps } }", {}, 1),
         ("{ sleeperLeads { dealer leads } }", {}, 1),
         (
+            "query($code: String!) { dealerKpis(code: $code) { customers nps { key } } }",
+            {},
+            1,
+        ),
+        (
+            "{ connection(a: $id, b: $referee) { hops nodes { key } } }",
+            {},
+            1,
+        ),
+        (
             "{ persons(first: 100) { totalCount nodes { id had(first: 5) { at } } } }",
             {},
             1,
@@ -511,6 +521,8 @@ query($id: ID!) {
         "journeyPaths",
         "npsSummary",
         "sleeperLeads",
+        "dealerKpis",
+        "connection",
         "persons",
     ],
 )
@@ -531,8 +543,22 @@ def test_a_request_runs_a_bounded_number_of_queries(
         "RETURN p.id AS id ORDER BY referred DESC, steps DESC, id LIMIT 1",
         database_=db,
     )
-    if "$id" in query and not query.lstrip().startswith("query"):
+    if "$referee" in query:
+        query = "query($id: ID!, $referee: ID!) " + query
+        referee, _, _ = driver.execute_query(
+            "MATCH ()-[:REFERRED]->(b:Person) RETURN b.id AS id ORDER BY id LIMIT 1",
+            database_=db,
+        )
+        variables = {"referee": referee[0]["id"]}
+    elif "$id" in query and not query.lstrip().startswith("query"):
         query = "query($id: ID!) " + query
+    if "$code" in query:
+        busiest, _, _ = driver.execute_query(
+            "MATCH (q:Quotation)-[:AT_DEALER]->(d:Dealer) "
+            "WITH d, count(q) AS n RETURN d.code AS code ORDER BY n DESC, code LIMIT 1",
+            database_=db,
+        )
+        variables = {"code": busiest[0]["code"]}
 
     counters: list[CountingDriver] = []
 
@@ -540,7 +566,7 @@ def test_a_request_runs_a_bounded_number_of_queries(
         counters.append(CountingDriver(drv))
         return counters[-1]
 
-    variables = {"id": top[0]["id"], **variables} if "$id" in query else {}
+    variables = {"id": top[0]["id"], **variables} if "$id" in query else variables
     result = execute_graphql(neo4j_settings, query, variables or None, driver=counting)
     queries = counters[0].queries
     assert result.errors is None, result.errors
