@@ -18,7 +18,7 @@ from typing import Any, LiteralString
 import neo4j
 
 from api import touchpoint_load
-from graph import load, schema
+from graph import influence, load, schema
 from graph.cypher import lifecycle
 from graph.cypher import referrals as referral_cypher
 from graph.cypher import resolution as resolution_graph
@@ -136,6 +136,7 @@ def run(
         driver, database, resolution.version, resolution.model, at
     )
     removed = load.prune_orphans(driver, database)
+    influence.update(driver, database)  # after the prune: only people who remain
     with driver.session(database=database) as session:  # CALL IN TRANSACTIONS: implicit
         session.run(touchpoint_cypher.PRUNE).consume()
         session.run(
