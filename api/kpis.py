@@ -58,25 +58,14 @@ async def nps_summary(
         "to": _local(until),
         "limit": first,
     }
-    rows = await run_read(info, cypher.nps_query(by.value), params)
-    return [
-        NpsGroup(
-            key=str(r["key"]),
-            responses=r["responses"],
-            promoters=r["promoters"],
-            passives=r["passives"],
-            detractors=r["detractors"],
-            nps=round(float(r["nps"]), 2),
-        )
-        for r in rows
-    ]
+    return _nps_rows(await run_read(info, cypher.nps_query(by.value), params))
 
 
 QUOTATION_HORIZON_DAYS = 60  # domain brief §7: quotation -> order within 60 days
 
 
 def _nps_rows(rows: list[dict[str, Any]]) -> list[NpsGroup]:
-    """Per-checkpoint counts from Cypher -> NPS groups keyed by checkpoint."""
+    """Counts per group from Cypher -> NPS groups (the one place NPS is computed)."""
     return [
         NpsGroup(
             key=str(r["key"]),

@@ -17,15 +17,10 @@ import networkx as nx
 
 from graph import load
 
+# Conversions are counted among descendants, who are all referees: their order is enough.
 EDGES: LiteralString = """
 MATCH (a:Person)-[:REFERRED]->(b:Person)
-RETURN a.id AS referrer, b.id AS referee
-"""
-
-ORDERED: LiteralString = """
-MATCH (p:Person)-[:REFERRED]-()
-WHERE EXISTS { (p)-[:HAD]->(:Order) }
-RETURN DISTINCT p.id AS id
+RETURN a.id AS referrer, b.id AS referee, EXISTS { (b)-[:HAD]->(:Order) } AS ordered
 """
 
 # A person who left every referral keeps no stale score.
@@ -68,9 +63,9 @@ def scores(edges: list[tuple[str, str]], ordered: set[str]) -> list[dict[str, An
 def update(driver: neo4j.Driver, database: str = "neo4j") -> int:
     """Recompute and store every referral score; the number of people scored."""
     edges, _, _ = driver.execute_query(EDGES, database_=database)
-    ordered, _, _ = driver.execute_query(ORDERED, database_=database)
     rows = scores(
-        [(r["referrer"], r["referee"]) for r in edges], {r["id"] for r in ordered}
+        [(r["referrer"], r["referee"]) for r in edges],
+        {r["referee"] for r in edges if r["ordered"]},
     )
     driver.execute_query(CLEAR, database_=database)
     load.load_rows(driver, WRITE, rows, what="referral influence", database=database)

@@ -1,7 +1,8 @@
-"""KPI queries over the journey: NPS summaries.
+"""KPI queries over the journey: NPS summaries, dealer and club KPIs.
 
-NPS = 100 x (promoters - detractors) / responses, on 0-10 answers: 9-10 promote, 0-6
-detract (domain brief §6). Each grouping is a fixed Cypher expression chosen by name, never
+Queries count promoters (9-10) and detractors (0-6) of 0-10 answers (domain brief §6);
+``api.kpis`` turns the counts into passives and NPS = 100 x (promoters - detractors) /
+responses, in one place. Each grouping is a fixed Cypher expression chosen by name, never
 text from a request; every filter value is a parameter.
 """
 
@@ -25,8 +26,7 @@ WITH key, count(*) AS responses,
      count(CASE WHEN s.score >= 9 THEN 1 END) AS promoters,
      count(CASE WHEN s.score <= 6 THEN 1 END) AS detractors
 WHERE $key IS NULL OR key = $key
-RETURN key, responses, promoters, responses - promoters - detractors AS passives, detractors,
-       100.0 * (promoters - detractors) / responses AS nps
+RETURN key, responses, promoters, detractors
 ORDER BY responses DESC, key
 LIMIT $limit
 """
