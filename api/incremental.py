@@ -16,15 +16,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, LiteralString
 
 import neo4j
 
 from api.pipeline import Gate, decisions_from, record_from_props
-from graph import load
+from graph import load, segment_compile, segments
 from graph.cypher import incremental as queries
 from graph.cypher import lifecycle
 from graph.cypher import resolution as resolution_graph
+from graph.cypher import segments as segment_cypher
 from linkage import frame as frames
 from linkage.blocks import block_keys
 from linkage.ids import Key
@@ -95,7 +96,12 @@ def run(
     never = frozenset(
         decisions_from(resolution_graph.decisions(driver, database)).never
     )
-    resolver = Resolver(gate, settings, PairScorer(settings, stored), never)
+    people = (
+        segments.people_query(segment_compile.load(None, model))
+        if "Segment" in model.nodes
+        else None
+    )
+    resolver = Resolver(gate, settings, PairScorer(settings, stored), never, people)
     result = IncrementalResult(quarantined=gate.quarantined)
     step = max(1, per_transaction)
     with driver.session(database=database) as session:
@@ -122,11 +128,13 @@ class Resolver:
         settings: LinkageSettings,
         scorer: PairScorer,
         never: frozenset[tuple[Key, Key]],
+        segment_query: tuple[LiteralString, dict[str, Any]] | None = None,
     ):
         self.gate = gate
         self.settings = settings
         self.scorer = scorer
         self.never = never
+        self.segment_query = segment_query  # segments.people_query of the definitions
 
     def write_all(
         self, tx: neo4j.ManagedTransaction, records: list[SourceRecord]
@@ -180,14 +188,17 @@ class Resolver:
         )
         tx.run(load.RECORDS, rows=[{**self.gate.record_row(record), "blocks": keys}])
         tx.run(load.PERSONS, rows=self.gate.person_rows(resolution, at, former_ids))
+        now = dt.datetime.now().replace(microsecond=0)
+        ids = [c.id for c in customers]
         tx.run(  # the person rows replace properties: derive the stage again
-            lifecycle.STAGES_OF,
-            ids=[c.id for c in customers],
-            asOf=dt.datetime.now().replace(microsecond=0),
-            sleeperDays=lifecycle.SLEEPER_DAYS,
+            lifecycle.STAGES_OF, ids=ids, asOf=now, sleeperDays=lifecycle.SLEEPER_DAYS
         )
+        if self.segment_query is not None:  # then the segments, some of which read it
+            query, params = self.segment_query
+            tx.run(query, {**params, "ids": ids, "asOf": now})
         gone = [*outcome.absorbed, *([outcome.emptied] if outcome.emptied else [])]
         if gone:
+            tx.run(segment_cypher.DEPART, ids=gone)
             tx.run(queries.REMOVE_PERSONS, ids=gone)
         homes = [
             {"id": h["id"], "members": [{"id": c.id, "props": h["props"]}]}

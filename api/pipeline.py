@@ -18,7 +18,7 @@ from typing import Any, LiteralString
 import neo4j
 
 from api import touchpoint_load
-from graph import influence, load, schema
+from graph import influence, load, schema, segment_compile, segments
 from graph.cypher import lifecycle
 from graph.cypher import referrals as referral_cypher
 from graph.cypher import resolution as resolution_graph
@@ -50,6 +50,7 @@ class PipelineResult:
     review: int = 0
     households: int = 0
     trained: bool = True  # False when the stored model was reused
+    refreshed_segments: tuple[segments.Refreshed, ...] = ()
 
     @property
     def consolidation_rate(self) -> float:
@@ -66,17 +67,22 @@ def run(
     linkage_settings: LinkageSettings | None = None,
     retrain: bool = False,
     as_of: dt.datetime | None = None,
+    segment_definitions: tuple[segment_compile.Segment, ...] | None = None,
 ) -> PipelineResult:
     """Ingest every source of ``sources_path``, resolve, validate, write the graph. Idempotent.
 
-    ``as_of`` is when time rules (the sleeper-lead threshold, ended ownerships) are judged:
-    now, unless the data is an export of a known day.
+    ``as_of`` is when time rules (the sleeper-lead threshold, ended ownerships, segment
+    windows) are judged: now, unless the data is an export of a known day. Segments are
+    ``graph/segments.toml`` (or ``$C360_SEGMENTS``) unless ``segment_definitions`` are given.
 
     The model stored for these settings is reused unless ``retrain``: re-training on every
     run would move borderline pairs, and with them customer IDs, for no new evidence.
     """
     model = model or default_ontology()
     settings = linkage_settings or default_linkage()
+    if segment_definitions is None and "Segment" in model.nodes:
+        segment_definitions = segment_compile.load(None, model)  # fail before any work
+    as_of = (as_of or dt.datetime.now()).replace(microsecond=0)
     schema.apply_schema(driver, model, database)
     stored = (
         None if retrain else resolution_graph.model(driver, database, settings.version)
@@ -140,10 +146,11 @@ def run(
     with driver.session(database=database) as session:  # CALL IN TRANSACTIONS: implicit
         session.run(touchpoint_cypher.PRUNE).consume()
         session.run(
-            lifecycle.STAGES,
-            asOf=as_of or dt.datetime.now().replace(microsecond=0),
-            sleeperDays=lifecycle.SLEEPER_DAYS,
+            lifecycle.STAGES, asOf=as_of, sleeperDays=lifecycle.SLEEPER_DAYS
         ).consume()
+    refreshed = segments.refresh(  # after the stages: some rules read them
+        driver, segment_definitions or (), as_of, database, progress
+    )
     return PipelineResult(
         lines=data.lines,
         records=len(resolved),
@@ -157,6 +164,7 @@ def run(
         review=sum(1 for p in resolution.pairs if p.decision == "review"),
         households=len(resolution.households),
         trained=stored is None,
+        refreshed_segments=tuple(refreshed),
     )
 
 

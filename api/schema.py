@@ -25,8 +25,11 @@ from api.execute import UserError, run_read
 from api.journeys import journey_queries
 from api.kpis import kpi_queries
 from api.referrals import referral_queries
+from api.segments import segment_queries
 from graph import compile as cq
+from graph import segment_compile
 from graph.cypher import customer as cypher
+from graph.segment_compile import Segment
 from linkage.normalise.emails import normalise_email
 from linkage.normalise.phones import normalise_phone
 from ontology.graphql import GqlRoot, GqlScalarField, GqlSchema, GqlType, describe
@@ -205,6 +208,10 @@ class _Builder:
                 args: dict[str, tuple[Any, Any]] = {
                     "where": (Optional[self.wheres[r.node_type]], strawberry.UNSET)
                 }
+                if r.edge_type and any(
+                    s.name == "until" for s in self.gql.types[r.edge_type].scalars
+                ):
+                    args["current"] = (Optional[bool], strawberry.UNSET)
                 if r.many:
                     args["first"] = (Optional[int], strawberry.UNSET)
                     gtype = list[target]  # type: ignore[valid-type]
@@ -217,7 +224,13 @@ class _Builder:
                         name=r.name,
                         resolver=_with_args(_reader(None, None), args),
                         graphql_type=gtype,
-                        description=f"{r.description} ({_arrow(r.direction, r.rel_type)})",
+                        description=f"{r.description} ({_arrow(r.direction, r.rel_type)})"
+                        + (
+                            "; current: true keeps those not ended (no until, or a later "
+                            "one), false the ended ones"
+                            if "current" in args
+                            else ""
+                        ),
                     ),
                 )
         for name, cls in self.objects.items():  # interfaces come first
@@ -448,8 +461,11 @@ def _connection_resolver(
     return resolve
 
 
-def build_schema(model: Ontology) -> strawberry.Schema:
-    """The whole schema for ``model``: derived types and roots plus the domain queries."""
+def build_schema(
+    model: Ontology, segment_definitions: tuple[Segment, ...] | None = None
+) -> strawberry.Schema:
+    """The whole schema for ``model``: derived types and roots plus the domain queries.
+    Segments are ``$C360_SEGMENTS`` or graph/segments.toml unless given."""
     gql = describe(model)
     b = _Builder(gql)
     b.build()
@@ -475,6 +491,16 @@ def build_schema(model: Ontology) -> strawberry.Schema:
     fields |= journey_queries(model)
     if "Person" in b.objects:
         fields |= referral_queries(gql, b.objects["Person"], _selection)
+    if "Segment" in model.nodes and "Person" in b.connections:
+        fields |= segment_queries(
+            gql,
+            segment_compile.load(None, model)
+            if segment_definitions is None
+            else segment_definitions,
+            b.connections["Person"],
+            _selection,
+            _connection_result,
+        )
     query = strawberry.type(type("Query", (), fields), name="Query")
     return strawberry.Schema(
         query=query,

@@ -7,13 +7,15 @@ Generates PEOPLE people (or reuses DIR), loads them into a managed Neo4j (heap 2
 cache 1g; ``--home`` keeps that server's folder, and a folder that already holds a loaded
 graph is reused without loading again), starts ``c360 serve`` in its own process and sends
 each query kind N times over one keep-alive HTTP connection, after 20 warm-up requests, with
-arguments drawn from the graph (seeded). Prints p50/p95/p99 per kind and any error, then the
-throughput of a mixed workload from 8 concurrent clients for 20 s.
+arguments drawn from the graph (seeded). Segments are refreshed first (timed). Prints
+p50/p95/p99 per kind and any error, then the throughput of a mixed workload from 8 concurrent
+clients for 20 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -33,11 +35,16 @@ import httpx
 import neo4j
 
 from api import pipeline
+from graph import segment_compile, segments
 from graph.connection import connect
 from graph.server import ManagedNeo4j, Memory
+from linkage.generate.config import load_config
 from linkage.generate.run import generate
+from ontology.model import default as default_ontology
 
 Request = tuple[str, dict[str, Any]]
+# Segments are evaluated on the generated world's day, so their time windows hold data.
+AS_OF = dt.datetime.combine(load_config().world.as_of_date, dt.time())
 
 C360 = """query($source: String!, $sourceId: String!) {
   customerBySourceRecord(source: $source, sourceId: $sourceId) {
@@ -64,6 +71,12 @@ CONNECTION = """query($a: ID!, $b: ID!) {
 DEALER = """query($code: String!) {
   dealerKpis(code: $code) { customers clubPenetration quotationToOrderRate nps { key nps } }
 }"""
+MEMBERSHIP = """query($c: ID!, $s: ID!) {
+  segmentMembership(customerId: $c, segmentId: $s) { member since reasons { held } }
+}"""
+MEMBERS = """query($s: ID!) {
+  segmentMembers(segmentId: $s, first: 20) { totalCount nodes { id displayName } }
+}"""
 
 
 def arguments(
@@ -81,6 +94,10 @@ def arguments(
     referees = column("MATCH ()-[:REFERRED]->(p:Person) RETURN DISTINCT p.id")
     referrers = column("MATCH (p:Person)-[:REFERRED]->() RETURN DISTINCT p.id")
     dealers = column("MATCH (d:Dealer) RETURN d.code")
+    segments = column("MATCH (s:Segment) RETURN s.id ORDER BY s.id")
+    largest = column(
+        "MATCH (s:Segment) RETURN s.id ORDER BY s.memberCount DESC LIMIT 1"
+    )
     return {
         "customer 360 by source ID": lambda: (
             C360,
@@ -94,6 +111,11 @@ def arguments(
             dict(zip(("a", "b"), rng.sample(people, 2), strict=True)),
         ),
         "dealer KPIs": lambda: (DEALER, {"code": rng.choice(dealers)}),
+        "segment membership + why": lambda: (
+            MEMBERSHIP,
+            {"c": rng.choice(people), "s": rng.choice(segments)},
+        ),
+        "largest segment, count+page": lambda: (MEMBERS, {"s": largest[0]}),
     }
 
 
@@ -155,6 +177,16 @@ def main() -> None:
                     flush=True,
                 )
                 (home / "loaded").write_text("yes\n")
+            t0 = time.perf_counter()
+            done = segments.refresh(
+                driver, segment_compile.load(None, default_ontology()), AS_OF
+            )
+            print(
+                f"segments refreshed at {AS_OF:%Y-%m-%d} in {time.perf_counter() - t0:.1f} s "
+                f"(slowest {max(r.seconds for r in done):.1f} s): "
+                + ", ".join(f"{r.segment} {r.members:,}" for r in done),
+                flush=True,
+            )
             port = free_port()
             env = {
                 **os.environ,

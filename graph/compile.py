@@ -101,6 +101,19 @@ class _Builder:
             else f"({var})<-[{e}:{q(rel.rel_type)}]-({m}:{q(other.label or other.name)})"
         )
         where = self.where(other, m, sel.args.get("where"))
+        if sel.args.get("current") is not None:
+            if (
+                not rel.edge_type
+                or _scalar(self.schema.type(rel.edge_type), "until") is None
+            ):
+                raise QueryError(f"{rel.name} has no until to tell current from past")
+            until = f"{e}.{q('until')}"
+            test = (
+                f"({until} IS NULL OR {until} > date())"
+                if sel.args["current"]
+                else f"{until} <= date()"
+            )
+            where = f"{where} AND {test}" if where else f" WHERE {test}"
         if rel.edge_type:
             edge = self.schema.type(rel.edge_type)
             parts = []
@@ -251,16 +264,7 @@ def compile_connection(
     b = _Builder(schema)
     type_ = schema.type(type_name)
     label = q(type_.label or type_name)
-    first = _bounded(sel.args.get("first"), PAGE_DEFAULT, PAGE_MAX, "first")
-    offset = decode_cursor(sel.args.get("after")) + 1 if sel.args.get("after") else 0
-    node_sel: tuple[Selection, ...] = ()
-    for child in sel.children:
-        if child.name == "edges":
-            node_sel += tuple(
-                s for c in child.children if c.name == "node" for s in c.children
-            )
-        elif child.name == "nodes":
-            node_sel += child.children
+    offset, first = _page(sel)
     where = b.where(type_, "n", sel.args.get("where"))
     order = b.order(type_, "n", sel.args.get("orderBy"))
     skip, limit = (
@@ -270,10 +274,52 @@ def compile_connection(
     text = (
         f"CALL () {{ MATCH (n:{label}){where} RETURN count(n) AS total }} "
         f"CALL () {{ MATCH (n:{label}){where} WITH n{order} SKIP {skip} LIMIT {limit} "
-        f"RETURN collect({b.node(type_, 'n', _merge(node_sel))}) AS nodes }} "
+        f"RETURN collect({b.node(type_, 'n', _page_nodes(sel))}) AS nodes }} "
         "RETURN total, nodes"
     )
     return cast(LiteralString, text), b.params, offset, first  # type: ignore[redundant-cast]  # mypy treats LiteralString as str
+
+
+def compile_page(
+    schema: GqlSchema,
+    type_name: str,
+    match: LiteralString,
+    sel: Selection,
+    params: dict[str, Any],
+) -> tuple[LiteralString, dict[str, Any], int, int]:
+    """A Relay page (``first``/``after``) of the nodes ``n`` a hand-written ``match`` finds,
+    in the type's stable order; the query returns ``nodes`` (one more than the page)."""
+    b = _Builder(schema)
+    b.params.update(params)
+    type_ = schema.type(type_name)
+    offset, first = _page(sel)
+    order = b.order(type_, "n", None)
+    skip, limit = b.param(offset), b.param(first + 1)
+    text = (
+        f"{match} WITH n{order} SKIP {skip} LIMIT {limit} "
+        f"RETURN collect({b.node(type_, 'n', _page_nodes(sel))}) AS nodes"
+    )
+    return cast(LiteralString, text), b.params, offset, first  # type: ignore[redundant-cast]  # mypy treats LiteralString as str
+
+
+def _page(sel: Selection) -> tuple[int, int]:
+    """(offset, first) of a connection field's ``after`` and ``first``, both checked."""
+    first = _bounded(sel.args.get("first"), PAGE_DEFAULT, PAGE_MAX, "first")
+    offset = decode_cursor(sel.args.get("after")) + 1 if sel.args.get("after") else 0
+    return offset, first
+
+
+def _page_nodes(sel: Selection) -> tuple[Selection, ...]:
+    """What a connection's ``edges { node }`` and ``nodes`` select, merged."""
+    node_sel: tuple[Selection, ...] = ()
+    for child in sel.children:
+        if child.name == "edges":
+            node_sel += tuple(
+                s for c in child.children if c.name == "node" for s in c.children
+            )
+        elif child.name == "nodes":
+            node_sel += child.children
+    return _merge(node_sel)
 
 
 def _merge(selections: tuple[Selection, ...]) -> tuple[Selection, ...]:
@@ -306,5 +352,6 @@ __all__ = [
     "compile_connection",
     "compile_lookup",
     "compile_nodes",
+    "compile_page",
     "encode_cursor",
 ]

@@ -13,6 +13,7 @@ from api.cli import (
     load,
     neo4j_cmd,
     ontology_cmd,
+    segments_cmd,
     serve,
     why,
 )
@@ -29,6 +30,7 @@ app.add_typer(neo4j_cmd.app, name="neo4j")
 app.add_typer(ontology_cmd.app, name="ontology")
 app.command("generate")(generate.generate)
 app.add_typer(linkage_cmd.app, name="linkage")
+app.add_typer(segments_cmd.app, name="segments")
 app.command("resolve")(load.load)
 app.command("load", help="The same as `c360 resolve`.")(load.load)
 app.command("why")(why.why)

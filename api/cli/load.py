@@ -134,6 +134,14 @@ def report(result: pipeline.PipelineResult) -> None:
         )
     )
     say(f"  {result.touchpoints} touchpoints written to the customers' journeys")
+    if result.refreshed_segments:
+        say(
+            f"  {len(result.refreshed_segments)} segments refreshed: "
+            + ", ".join(
+                f"{r.segment} {r.members} (+{r.entered} -{r.exited})"
+                for r in result.refreshed_segments
+            )
+        )
     for name, columns in sorted(result.unmapped.items()):
         say(f"  {name}: columns not mapped to a property: {', '.join(sorted(columns))}")
     shown = result.quarantined[:20]

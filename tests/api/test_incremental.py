@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import neo4j
 import pytest
 
 from api import incremental, pipeline
+from graph import segment_compile, segments
 from graph.connection import Neo4jSettings
 from linkage import evaluate
 from linkage.blocks import block_keys
@@ -96,6 +98,19 @@ def test_a_delta_resolves_record_by_record_and_leaves_the_rest_alone(
     again = incremental.run(clean_graph, delta / "sources.toml", ontology, settings, db)
     assert again.outcomes == {"updated": result.records}
     assert _assignment(clean_graph, db) == after
+
+    # Segments followed the delta: a full refresh finds nothing to change, and each
+    # stored count (moved by entries, exits and absorbed people) is the true one.
+    rows, _, _ = clean_graph.execute_query(
+        "MATCH (s:Segment) RETURN s.memberCount AS stored, "
+        "COUNT { (s)<-[m:IN_SEGMENT]-() WHERE m.until IS NULL } AS open",
+        database_=db,
+    )
+    assert rows and all(r["stored"] == r["open"] for r in rows)
+    refreshed = segments.refresh(
+        clean_graph, segment_compile.load(None, ontology), dt.datetime.now(), db
+    )
+    assert [r for r in refreshed if r.entered or r.exited] == []
 
 
 def test_block_keys_in_the_graph_are_the_records_keys(

@@ -513,6 +513,18 @@ query($id: ID!) {
             {},
             1,
         ),
+        (
+            '{ segmentMembers(segmentId: "owners-without-app", first: 100) { totalCount '
+            "nodes { id inSegment(current: true) { since node { id } } } } }",
+            {},
+            2,
+        ),
+        (
+            '{ segmentMembership(customerId: $id, segmentId: "service-due") '
+            "{ member reasons { held values } } }",
+            {},
+            1,
+        ),
     ],
     ids=[
         "customer",
@@ -524,6 +536,8 @@ query($id: ID!) {
         "dealerKpis",
         "connection",
         "persons",
+        "segmentMembers",
+        "segmentMembership",
     ],
 )
 def test_a_request_runs_a_bounded_number_of_queries(
