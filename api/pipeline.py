@@ -18,7 +18,7 @@ from typing import Any, LiteralString
 import neo4j
 
 from api import touchpoint_load
-from graph import influence, load, schema, segment_compile, segments
+from graph import customer_value, influence, load, schema, segment_compile, segments
 from graph.cypher import lifecycle
 from graph.cypher import referrals as referral_cypher
 from graph.cypher import resolution as resolution_graph
@@ -71,8 +71,8 @@ def run(
 ) -> PipelineResult:
     """Ingest every source of ``sources_path``, resolve, validate, write the graph. Idempotent.
 
-    ``as_of`` is when time rules (the sleeper-lead threshold, ended ownerships, segment
-    windows) are judged: now, unless the data is an export of a known day. Segments are
+    ``as_of`` is when time rules (the sleeper-lead threshold, ended ownerships, RFM and
+    segment windows) are judged: now, unless the data is an export of a known day. Segments are
     ``graph/segments.toml`` (or ``$C360_SEGMENTS``) unless ``segment_definitions`` are given.
 
     The model stored for these settings is reused unless ``retrain``: re-training on every
@@ -148,7 +148,8 @@ def run(
         session.run(
             lifecycle.STAGES, asOf=as_of, sleeperDays=lifecycle.SLEEPER_DAYS
         ).consume()
-    refreshed = segments.refresh(  # after the stages: some rules read them
+    customer_value.update(driver, as_of, database)
+    refreshed = segments.refresh(  # after the stages and values: some rules read them
         driver, segment_definitions or (), as_of, database, progress
     )
     return PipelineResult(

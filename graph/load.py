@@ -88,10 +88,18 @@ CALL (s, r) {
 }
 """
 
+# The golden record replaces the person's properties, except those computed over the whole
+# graph after a batch (referral influence, RFM and CLV): an incremental update keeps them
+# until the next batch recomputes them. The lifecycle stage is derived again by the caller.
 PERSONS: LiteralString = """
 UNWIND $rows AS r
 MERGE (p:Person {id: r.id})
+WITH r, p, p {.referralDescendants, .referralConversions, .referralInfluence,
+              .daysSincePurchase, .purchasesInWindow, .spendInWindow, .rfmRecency,
+              .rfmFrequency, .rfmMonetary, .rfmLabel, .clv, .valueScoredAt,
+              .valueModel} AS computed
 SET p = r.props
+SET p += computed
 WITH p, r
 CALL (p) {
   OPTIONAL MATCH (p)-[old:OWNS|MEMBER_OF|PREFERS_DEALER|IN_HOUSEHOLD]->()

@@ -42,7 +42,8 @@ def _facts(driver: neo4j.Driver, db: str) -> dict[str, dict[str, Any]]:
     rows, _, _ = driver.execute_query(
         """
         MATCH (p:Person)
-        RETURN p.id AS id, p.lifecycleStage AS stage,
+        RETURN p.id AS id, p.lifecycleStage AS stage, p.rfmLabel AS rfm, p.clv AS clv,
+          p.daysSincePurchase AS days,
           [(p)-[:HAD]->(t:Touchpoint) | {kind: [l IN labels(t) WHERE l <> 'Touchpoint'][0],
              at: t.at, amount: t.amount, score: t.score}] AS steps,
           [(p)-[o:OWNS]->(v:Vehicle)-[:OF_MODEL]->(m:Model) | {vin: v.vin, family: m.family,
@@ -149,6 +150,10 @@ RULES: dict[str, Callable[[dict[str, Any], dt.datetime], bool]] = {
     "service-due": lambda f, t: (
         f["stage"] in ("owner", "repeat_owner")
         and not any(s["at"] >= _months_ago(t, 11) for s in _steps(f, "ServiceVisit"))
+    ),
+    "vvip": lambda f, t: f["rfm"] == "vvip",
+    "high-value-at-risk": lambda f, t: (
+        (f["clv"] or 0) >= 10000 and (f["days"] or 0) > 730
     ),
     "atelier-launch-invitees": lambda f, t: any(
         o["limited"] and o["since"] <= dt.date(2026, 6, 28) for o in f["owns"]
@@ -394,3 +399,33 @@ def test_bad_arguments_are_graphql_errors(
 ) -> None:
     result = execute_graphql(neo4j_settings, query)
     assert result.errors and message in result.errors[0].message
+
+
+def test_value_scores_read_and_filter_through_graphql(
+    driver: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    refreshed: dict[str, dict[str, Any]],
+) -> None:
+    """RFM and CLV are derived fields of the customer: readable, filterable, explained."""
+    labels = {f["rfm"] for f in refreshed.values() if f["rfm"]}
+    assert {"one_timer", "regular"} <= labels
+    top = max(
+        (f for f in refreshed.values() if f["clv"] is not None), key=lambda f: f["clv"]
+    )
+    result = execute_graphql(
+        neo4j_settings,
+        """query($id: ID!) {
+          customer(id: $id) { rfmRecency rfmFrequency rfmMonetary rfmLabel clv
+                              purchasesInWindow spendInWindow valueModel }
+          persons(where: {rfmLabel: {eq: ONE_TIMER}}) { totalCount }
+        }""",
+        {"id": top["id"]},
+    )
+    assert result.errors is None, result.errors
+    got = result.data["customer"]
+    assert got["clv"] == top["clv"] and got["rfmLabel"] == top["rfm"].upper()
+    assert got["purchasesInWindow"] >= 1 and got["spendInWindow"] > 0
+    assert "rfm-1/clv-1" in got["valueModel"]
+    assert result.data["persons"]["totalCount"] == sum(
+        f["rfm"] == "one_timer" for f in refreshed.values()
+    )
