@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from api.execute import UserError, run_read
+from api.journeys import ReasonCount
 from graph.cypher import kpis as cypher
 
 MAX_GROUPS = 1000
@@ -62,6 +63,8 @@ async def nps_summary(
 
 
 QUOTATION_HORIZON_DAYS = 60  # domain brief §7: quotation -> order within 60 days
+SLEEPER_RECOVERY_DAYS = 365  # domain brief §6: sleeper -> order within 365 days
+APP_ADOPTION_DAYS = 90  # domain brief §6: app within 90 days of delivery
 
 
 def _nps_rows(rows: list[dict[str, Any]]) -> list[NpsGroup]:
@@ -107,6 +110,28 @@ class DealerKpis:
     quotation_to_order_rate: float | None = strawberry.field(
         description="ordered / quoted; null without quotations."
     )
+    sleeper_leads: int = strawberry.field(
+        description="People with a quotation at the dealer in the window that no order "
+        "there followed within 60 days."
+    )
+    recovered_sleeper_leads: int = strawberry.field(
+        description="Of those, people who ordered there later, within 365 days of their "
+        "first such quotation."
+    )
+    sleeper_recovery_rate: float | None = strawberry.field(
+        description="recoveredSleeperLeads / sleeperLeads; null without sleeper leads."
+    )
+    sleeper_reasons: list[ReasonCount] = strawberry.field(
+        description="The sleeper quotations' rejection reasons (count = quotations), most "
+        "frequent first."
+    )
+    new_owners: int = strawberry.field(
+        description="People with a delivery at the dealer in the window."
+    )
+    app_adoption: float | None = strawberry.field(
+        description="Share of new owners with the owner app within 90 days of their first "
+        "delivery there; null without deliveries."
+    )
     nps: list[NpsGroup] = strawberry.field(
         description="NPS of answers about the dealer, per checkpoint (pre-sales, "
         "purchase, service...)."
@@ -147,7 +172,13 @@ async def dealer_kpis(
 ) -> DealerKpis | None:
     """KPIs of the dealer with this code (quotations and answers in ``from``/``until``),
     or null for an unknown code."""
-    params = {"code": code, "horizon": QUOTATION_HORIZON_DAYS, **_window(from_, until)}
+    params = {
+        "code": code,
+        "horizon": QUOTATION_HORIZON_DAYS,
+        "recovery": SLEEPER_RECOVERY_DAYS,
+        "appDays": APP_ADOPTION_DAYS,
+        **_window(from_, until),
+    }
     rows = await run_read(info, cypher.DEALER, params)
     if not rows:
         return None
@@ -160,6 +191,15 @@ async def dealer_kpis(
         quoted=r["quoted"],
         ordered=r["converted"],
         quotation_to_order_rate=_share(r["converted"], r["quoted"]),
+        sleeper_leads=r["sleepers"],
+        recovered_sleeper_leads=r["recoveredSleepers"],
+        sleeper_recovery_rate=_share(r["recoveredSleepers"], r["sleepers"]),
+        sleeper_reasons=[
+            ReasonCount(reason=x["reason"], count=x["count"])
+            for x in r["sleeperReasons"]
+        ],
+        new_owners=r["newOwners"],
+        app_adoption=_share(r["withApp"], r["newOwners"]),
         nps=_nps_rows(r["nps"]),
     )
 

@@ -75,6 +75,17 @@ _NPS_OF: LiteralString = """
                   detractors: detractors}) AS nps
 """
 
+# Sleeper leads at d (domain brief §6): quotations in the window that no order at d followed
+# within $horizon days; a person's lead is recovered by an order at d after that and within
+# $recovery days of their first such quotation.
+_SLEEPER_QUOTES: LiteralString = """
+  MATCH (p:Person)-[:HAD]->(q:Quotation)-[:AT_DEALER]->(d)
+  WHERE ($from IS NULL OR q.at >= $from) AND ($to IS NULL OR q.at < $to)
+    AND NOT EXISTS {
+      MATCH (p)-[:HAD]->(o:Order)-[:AT_DEALER]->(d)
+      WHERE o.at >= q.at AND o.at < q.at + duration({days: $horizon})
+    }"""
+
 DEALER: LiteralString = (
     "MATCH (d:Dealer {code: $code})"
     + _CUSTOMERS
@@ -94,11 +105,40 @@ CALL (d) {
   } AS ordered
   RETURN count(p) AS quoted, count(CASE WHEN ordered THEN 1 END) AS converted
 }
+CALL (d) {"""
+    + _SLEEPER_QUOTES
+    + """
+  WITH p, min(q.at) AS first
+  WITH p, EXISTS {
+    MATCH (p)-[:HAD]->(o:Order)-[:AT_DEALER]->(d)
+    WHERE o.at >= first + duration({days: $horizon})
+      AND o.at < first + duration({days: $recovery})
+  } AS recovered
+  RETURN count(p) AS sleepers, count(CASE WHEN recovered THEN 1 END) AS recoveredSleepers
+}
+CALL (d) {"""
+    + _SLEEPER_QUOTES
+    + """
+  WITH coalesce(q.reason, 'none given') AS key, count(*) AS leads
+  ORDER BY leads DESC, key
+  RETURN collect({reason: key, count: leads}) AS sleeperReasons
+}
+CALL (d) {
+  // App adoption among new owners: people with a delivery at d in the window who have the
+  // app within $appDays days of their first one.
+  MATCH (p:Person)-[:HAD]->(v:Delivery)-[:AT_DEALER]->(d)
+  WHERE ($from IS NULL OR v.at >= $from) AND ($to IS NULL OR v.at < $to)
+  WITH p, min(v.at) AS delivered
+  RETURN count(p) AS newOwners, count(CASE WHEN EXISTS {
+    MATCH (p)-[:HAD]->(a:AppInstall) WHERE a.at < delivered + duration({days: $appDays})
+  } THEN 1 END) AS withApp
+}
 CALL (d) {
   MATCH (s:SurveyResponse)-[:AT_DEALER]->(d)"""
     + _NPS_OF
     + """}
-RETURN d.code AS code, size(customers) AS customers, clubMembers, quoted, converted, nps
+RETURN d.code AS code, size(customers) AS customers, clubMembers, quoted, converted,
+       sleepers, recoveredSleepers, sleeperReasons, newOwners, withApp, nps
 """
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ DEALER = """
 query($code: String!) {
   dealerKpis(code: $code) {
     code customers clubMembers clubPenetration quoted ordered quotationToOrderRate
+    sleeperLeads recoveredSleeperLeads sleeperRecoveryRate sleeperReasons { reason count }
+    newOwners appAdoption
     nps { key responses promoters passives detractors nps }
   }
 }
@@ -58,12 +61,37 @@ def _facts(driver: neo4j.Driver, db: str) -> dict[str, Any]:
             "(o)-[:ABOUT_VEHICLE]->(v:Vehicle)<-[w:OWNS]-(p) "
             "WHERE w.ownedThrough IS NULL RETURN p.id AS p, d.code AS d"
         ),
+        "app": _app_adoption(
+            q(
+                "MATCH (p:Person)-[:HAD]->(v:Delivery)-[:AT_DEALER]->(d:Dealer) "
+                "RETURN d.code AS d, p.id AS p, v.at AS at, "
+                "[(p)-[:HAD]->(a:AppInstall) | a.at] AS apps"
+            )
+        ),
         "members": q(
             "MATCH (p:Person)-[m:MEMBER_OF]->(c:Club) "
             "OPTIONAL MATCH (c)-[:AFFILIATED_WITH]->(d:Dealer) "
             "RETURN p.id AS p, c.code AS c, d.code AS d, m.membershipStatus AS status"
         ),
     }
+
+
+def _app_adoption(rows: list[Any]) -> dict[str, tuple[int, int]]:
+    """Per dealer: people with a delivery there, and of those with the app within 90 days
+    of their first delivery there."""
+    first: dict[tuple[str, str], Any] = {}
+    apps: dict[str, list[Any]] = {}
+    for r in rows:
+        key = (r["d"], r["p"])
+        first[key] = min(r["at"], first.get(key, r["at"]))
+        apps[r["p"]] = r["apps"]
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for (dealer, p), day in first.items():
+        out[dealer][0] += 1
+        out[dealer][1] += any(
+            a.to_native() < day.to_native() + dt.timedelta(days=90) for a in apps[p]
+        )
+    return {d: (n, k) for d, (n, k) in out.items()}
 
 
 @pytest.fixture(scope="module")
@@ -97,32 +125,59 @@ def test_dealer_kpis_follow_the_definitions(
             "MATCH (q:Quotation) RETURN q.sourceId AS id", database_=db
         )[0]
     }
-    quotes = [
-        r
-        for r in _rows(data / "dealer_crm_quotations.csv")
-        if r["QUOTE_ID"] in kept_quotes
-    ]
     orders = _rows(data / "dealer_crm_orders.csv")
 
     def person(r: dict[str, str]) -> str | None:
         return person_of.get(f"dealer_crm/{r['DEALER_CODE']}/{r['ACCOUNT_ID']}")
 
-    ordered_on: dict[tuple[str, str], list[dt.date]] = defaultdict(list)
+    def midnight(text: str) -> dt.datetime:
+        return dt.datetime.combine(_day(text), dt.time())
+
+    # Quotations: the dealers' own, and configurator requests sent from web forms to the
+    # preferred dealer: (dealer, customer, at, rejection reason).
+    quotes = [
+        (r["DEALER_CODE"], p, midnight(r["QUOTE_DATE"]), r["REJECTION_REASON"] or None)
+        for r in _rows(data / "dealer_crm_quotations.csv")
+        if r["QUOTE_ID"] in kept_quotes and (p := person(r)) is not None
+    ]
+    with (data / "web_forms.jsonl").open(encoding="utf-8") as fh:
+        forms = [json.loads(line) for line in fh]
+    quotes += [
+        (f["preferred_dealer"], p, dt.datetime.fromisoformat(f["submitted_at"]), None)
+        for f in forms
+        if f["form"] == "quotation_request"
+        and f["preferred_dealer"]
+        and (p := person_of.get(f"web_form/{f['submission_id']}")) is not None
+    ]
+    ordered_on: dict[tuple[str, str], list[dt.datetime]] = defaultdict(list)
     for o in orders:
         if (p := person(o)) is not None:
-            ordered_on[(o["DEALER_CODE"], p)].append(_day(o["ORDER_DATE"]))
-    first_quote: dict[tuple[str, str], dt.date] = {}
-    for r in quotes:
-        if (p := person(r)) is not None:
-            key, day = (r["DEALER_CODE"], p), _day(r["QUOTE_DATE"])
-            first_quote[key] = min(day, first_quote.get(key, day))
+            ordered_on[(o["DEALER_CODE"], p)].append(midnight(o["ORDER_DATE"]))
+    day60, day365 = dt.timedelta(days=60), dt.timedelta(days=365)
+    first_quote: dict[tuple[str, str], dt.datetime] = {}
+    sleeper_first: dict[tuple[str, str], dt.datetime] = {}
+    reasons: dict[str, Counter[str]] = defaultdict(Counter)
+    for dealer, p, at, reason in quotes:
+        key = (dealer, p)
+        first_quote[key] = min(at, first_quote.get(key, at))
+        # A sleeper lead: no order at the dealer followed within 60 days.
+        if not any(at <= o < at + day60 for o in ordered_on[key]):
+            sleeper_first[key] = min(at, sleeper_first.get(key, at))
+            reasons[dealer][reason or "none given"] += 1
     quoted: Counter[str] = Counter()
     converted: Counter[str] = Counter()
     for (dealer, p), first in first_quote.items():
         quoted[dealer] += 1
-        horizon = first + dt.timedelta(days=60)
         converted[dealer] += any(
-            first <= day < horizon for day in ordered_on[(dealer, p)]
+            first <= o < first + day60 for o in ordered_on[(dealer, p)]
+        )
+    # Recovered: an order there after that, within 365 days of the first such quotation.
+    sleepers: Counter[str] = Counter()
+    recovered: Counter[str] = Counter()
+    for (dealer, p), first in sleeper_first.items():
+        sleepers[dealer] += 1
+        recovered[dealer] += any(
+            first + day60 <= o < first + day365 for o in ordered_on[(dealer, p)]
         )
     customers = _customers(facts)
     in_club: dict[str, set[str]] = defaultdict(set)
@@ -146,10 +201,23 @@ def test_dealer_kpis_follow_the_definitions(
             assert got["quotationToOrderRate"] == round(
                 converted[code] / quoted[code], 4
             )
+        assert (got["sleeperLeads"], got["recoveredSleeperLeads"]) == (
+            sleepers[code],
+            recovered[code],
+        )
+        assert {x["reason"]: x["count"] for x in got["sleeperReasons"]} == reasons[code]
+        leads = [x["count"] for x in got["sleeperReasons"]]
+        assert leads == sorted(leads, reverse=True)
+        new_owners, with_app = facts["app"].get(code, (0, 0))
+        assert got["newOwners"] == new_owners
+        assert got["appAdoption"] == (
+            round(with_app / new_owners, 4) if new_owners else None
+        )
         for g in got["nps"]:
             assert g["promoters"] + g["passives"] + g["detractors"] == g["responses"]
     # Some quotations convert and some do not, so the rate is not trivially 0 or 1.
     assert 0 < sum(converted.values()) < sum(quoted.values())
+    assert 0 < sum(recovered.values()) < sum(sleepers.values())
     unknown = execute_graphql(neo4j_settings, DEALER, {"code": "NO-SUCH' OR 1=1 //"})
     assert unknown.errors is None and unknown.data["dealerKpis"] is None
 
