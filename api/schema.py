@@ -32,7 +32,14 @@ from graph.cypher import customer as cypher
 from graph.segment_compile import Segment
 from linkage.normalise.emails import normalise_email
 from linkage.normalise.phones import normalise_phone
-from ontology.graphql import GqlRoot, GqlScalarField, GqlSchema, GqlType, describe
+from ontology.graphql import (
+    GqlRelationField,
+    GqlRoot,
+    GqlScalarField,
+    GqlSchema,
+    GqlType,
+    describe,
+)
 from ontology.model import Ontology
 
 MAX_SEARCH = 50
@@ -233,6 +240,8 @@ class _Builder:
                         ),
                     ),
                 )
+                if r.many:
+                    self._page_field(cls, r)
         for name, cls in self.objects.items():  # interfaces come first
             t = self.gql.types[name]
             if t.interface:
@@ -243,7 +252,28 @@ class _Builder:
                     cls.is_type_of = staticmethod(_is_type(name))  # type: ignore[attr-defined]  # class built at run time
                 strawberry.type(cls, name=name, description=t.description)
         for root in self.gql.roots:
-            self._connection(root)
+            self.connection(root.type)
+
+    def _page_field(self, cls: type, r: GqlRelationField) -> None:
+        """``hadConnection(where, first, after)``: the ``had`` list as a Relay page with its
+        totalCount, read from the query of the root field like every other field."""
+        args: dict[str, tuple[Any, Any]] = {
+            "where": (Optional[self.wheres[r.node_type]], strawberry.UNSET),
+            "first": (Optional[int], strawberry.UNSET),
+            "after": (Optional[str], strawberry.UNSET),
+        }
+        if r.edge_type and any(
+            s.name == "until" for s in self.gql.types[r.edge_type].scalars
+        ):
+            args["current"] = (Optional[bool], strawberry.UNSET)
+        field = strawberry.field(
+            name=f"{r.name}{cq.CONNECTION}",
+            resolver=_with_args(_page_reader, args),
+            graphql_type=self.connection(r.edge_type or r.node_type),
+            description=f"{r.description}, as a Relay page (first <= {cq.PAGE_MAX}, after) "
+            "with its totalCount",
+        )
+        setattr(cls, f"f_{r.name}{cq.CONNECTION}", field)
 
     def _where(self, t: GqlType) -> None:
         cls = type(f"{t.name}Where", (), {})
@@ -301,17 +331,23 @@ class _Builder:
             description=f"Sort {t.name} by one field per entry.",
         )
 
-    def _connection(self, root: GqlRoot) -> None:
-        node = self.objects[root.type]
-        edge = type(f"{root.type}ConnectionEdge", (), {})
+    def connection(self, name: str) -> type:
+        """The Relay connection type of ``name`` (a node or edge type), made once."""
+        if name not in self.connections:
+            self._connection(name)
+        return self.connections[name]
+
+    def _connection(self, name: str) -> None:
+        node = self.objects[name]
+        edge = type(f"{name}ConnectionEdge", (), {})
         edge.cursor = strawberry.field(  # type: ignore[attr-defined]  # class built at run time
             name="cursor", resolver=_reader(None, None), graphql_type=str
         )
         edge.node = strawberry.field(  # type: ignore[attr-defined]  # class built at run time
             name="node", resolver=_reader(None, None), graphql_type=node
         )
-        edge = strawberry.type(edge, name=f"{root.type}ConnectionEdge")
-        conn = type(f"{root.type}Connection", (), {})
+        edge = strawberry.type(edge, name=f"{name}ConnectionEdge")
+        conn = type(f"{name}Connection", (), {})
         conn.totalCount = strawberry.field(  # type: ignore[attr-defined]  # class built at run time
             name="totalCount", resolver=_reader(None, None), graphql_type=int
         )
@@ -328,11 +364,23 @@ class _Builder:
             resolver=_reader(None, None),
             graphql_type=list[node],  # type: ignore[valid-type]  # runtime type
         )
-        self.connections[root.type] = strawberry.type(
+        self.connections[name] = strawberry.type(
             conn,
-            name=f"{root.type}Connection",
-            description=f"A page of {root.type} nodes.",
+            name=f"{name}Connection",
+            description=f"A page of {name} items.",
         )
+
+
+def _page_reader(root: Any, info: Info) -> Any:
+    """A nested Relay page: the query returned ``{total, items, offset, first}``."""
+    value = root.get(info.path.key) if isinstance(root, dict) else None
+    if value is None:
+        return None
+    sel = _selection(cast(SelectedField, info.selected_fields[0]))
+    items = [dict(i) for i in value["items"]]
+    return _connection_result(
+        sel, value["total"], items, value["offset"], value["first"]
+    )
 
 
 def _concrete_type(root: Any, info: Any, abstract_type: Any) -> str | None:

@@ -20,6 +20,7 @@ from ontology.validate import COERCE
 NESTED_DEFAULT, NESTED_MAX = 50, 500
 KIND = "__kind"  # the concrete type of a node read through an interface
 PAGE_DEFAULT, PAGE_MAX = 20, 100
+CONNECTION = "Connection"  # ``hadConnection`` pages the ``had`` list
 
 _DATATYPE_OF_SCALAR = {
     "ID": "string",
@@ -87,12 +88,19 @@ class _Builder:
                 entries.append(f"{q(sel.key)}: {var}.{q(scalar.name)}")
                 continue
             rel = self.schema.relation(type_, sel.name)
-            if rel is None:
+            page = rel is None and sel.name.endswith(CONNECTION)
+            if page:  # ``hadConnection``: a Relay page of the ``had`` list
+                rel = self.schema.relation(type_, sel.name.removesuffix(CONNECTION))
+            if rel is None or (page and not rel.many):
                 raise QueryError(f"{type_.name} has no field {sel.name}")
-            entries.append(f"{q(sel.key)}: {self.relation(rel, var, sel)}")
+            entries.append(f"{q(sel.key)}: {self.relation(rel, var, sel, page)}")
         return f"{var} {{{', '.join(entries)}}}" if entries else f"{var} {{}}"
 
-    def relation(self, rel: GqlRelationField, var: str, sel: Selection) -> str:
+    def relation(
+        self, rel: GqlRelationField, var: str, sel: Selection, page: bool = False
+    ) -> str:
+        """A nested list (``COLLECT`` with a fan-out cap), or with ``page`` one page of it
+        with its total: ``{total, items, offset, first}`` for the resolver to shape."""
         other = self.schema.type(rel.node_type)
         m, e = self.var("n"), self.var("e")
         arrow = (
@@ -114,10 +122,11 @@ class _Builder:
                 else f"{until} <= date()"
             )
             where = f"{where} AND {test}" if where else f" WHERE {test}"
+        children = _page_nodes(sel) if page else sel.children
         if rel.edge_type:
             edge = self.schema.type(rel.edge_type)
             parts = []
-            for child in sel.children:
+            for child in children:
                 if child.name.startswith("__"):
                     continue
                 if child.name == "node":
@@ -131,8 +140,22 @@ class _Builder:
                 parts.append(f"{q(child.key)}: {e}.{q(scalar.name)}")
             item = "{" + ", ".join(parts) + "}"
         else:
-            item = self.node(other, m, sel.children)
+            item = self.node(other, m, children)
         order = _order_key(other, m)
+        if page:
+            order = order or f" ORDER BY elementId({m})"  # pages need a total order
+            offset, first = _page(sel)
+            skip, limit, start, size = (
+                self.param(offset),
+                self.param(first + 1),  # one more tells whether a next page exists
+                self.param(offset),
+                self.param(first),
+            )
+            return (
+                f"{{total: COUNT {{ MATCH {arrow}{where} }}, "
+                f"items: COLLECT {{ MATCH {arrow}{where} RETURN {item} AS x{order} "
+                f"SKIP {skip} LIMIT {limit} }}, offset: {start}, first: {size}}}"
+            )
         limit = self.param(
             _bounded(sel.args.get("first"), NESTED_DEFAULT, NESTED_MAX, "first")
             if rel.many

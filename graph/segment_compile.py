@@ -292,7 +292,16 @@ class _Compiler:
                 return f"NOT EXISTS {{ {body} }}"
             return f"COUNT {{ {body} }} {m['op']} {self.param(number)}"
         ref = self.ref(m["ref"], numeric=True)
-        agg = f"head(COLLECT {{ {body} RETURN {m['fn']}({ref}) AS v }})"
+        # A fold over the values, not sum()/max(): an aggregate inside an expression breaks
+        # queries that project the expression beside other columns (the reasons query).
+        values = f"COLLECT {{ {body} RETURN {ref} AS v }}"
+        step = {
+            "sum": "Acc + coalesce(Val, 0)",
+            "max": "CASE WHEN Acc IS NULL OR Val > Acc THEN Val ELSE Acc END",
+            "min": "CASE WHEN Acc IS NULL OR Val < Acc THEN Val ELSE Acc END",
+        }[m["fn"]]
+        start = "0" if m["fn"] == "sum" else "null"
+        agg = f"reduce(Acc = {start}, Val IN {values} | {step})"
         return f"coalesce({agg} {m['op']} {self.param(number)}, false)"
 
     def without(self, spec: dict[str, Any]) -> str:

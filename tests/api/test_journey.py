@@ -514,6 +514,12 @@ query($id: ID!) {
             1,
         ),
         (
+            "{ persons(first: 100) { nodes { id hadConnection(first: 5) { totalCount "
+            "pageInfo { hasNextPage } edges { cursor node { at } } } } } }",
+            {},
+            1,
+        ),
+        (
             '{ segmentMembers(segmentId: "owners-without-app", first: 100) { totalCount '
             "nodes { id inSegment(current: true) { since node { id } } } } }",
             {},
@@ -536,6 +542,7 @@ query($id: ID!) {
         "dealerKpis",
         "connection",
         "persons",
+        "nestedPages",
         "segmentMembers",
         "segmentMembership",
     ],

@@ -357,6 +357,26 @@ def test_a_membership_says_which_conditions_held(
     assert why["reasons"][0]["values"] == ["p.lifecycleStage = contact"]
 
 
+def test_every_segment_explains_itself(
+    driver: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    refreshed: dict[str, dict[str, Any]],
+) -> None:
+    """Each shipped definition's reasons query runs, and agrees with the stored membership."""
+    members = _members(driver, neo4j_settings.database)
+    for seg in DEFINITIONS:
+        inside = sorted(members.get(seg.id, set()))[:1]
+        outside = sorted(set(refreshed) - members.get(seg.id, set()))[:1]
+        for person in inside + outside:
+            result = execute_graphql(neo4j_settings, WHY, {"c": person, "s": seg.id})
+            assert result.errors is None, (seg.id, result.errors)
+            why = result.data["segmentMembership"]
+            held = [r["held"] for r in why["reasons"]]
+            assert why["member"] == (
+                all(held) if seg.require == "all" else any(held)
+            ), seg.id
+
+
 @pytest.mark.parametrize(
     "hostile", ["nobody", "x' OR 1=1 //", "}) MATCH (n) DETACH DELETE n //"]
 )
