@@ -253,7 +253,12 @@ def _candidate(row: neo4j.Record) -> Candidate:
         for c in row["clubs"]
     )
     return Candidate(
-        row["id"], tuple(sorted(records, key=lambda r: r.key)), links, vehicles, clubs
+        row["id"],
+        tuple(sorted(records, key=lambda r: r.key)),
+        links,
+        vehicles,
+        clubs,
+        frozenset(row["events"]),
     )
 
 

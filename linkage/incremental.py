@@ -45,6 +45,9 @@ class Candidate:
     links: Mapping[Key, Link]  # each record's stored RESOLVED_TO evidence
     vehicles: tuple[VehicleClaim, ...] = ()  # vehicles and clubs live on the person
     clubs: tuple[ClubClaim, ...] = ()
+    events: frozenset[str] = (
+        frozenset()
+    )  # events the person's touchpoints place them at
 
 
 @dataclass(frozen=True)
@@ -145,11 +148,19 @@ def resolve_one(
     joined: list[Candidate] = []
     people = [person]
     held = not person.names and _ambiguous([guarded[cid] for cid in order], settings)
+    allowed = set(order)
+    if held and person.events:
+        # Co-attendance, as the batch does: a survey about an event belongs to whoever of
+        # the differently named candidates was there, if that is one person.
+        there = [cid for cid in order if by_id[cid].events & person.events]
+        if there and not _ambiguous([guarded[cid] for cid in there], settings):
+            held, allowed = False, set(there)
     for cid in order:
         edge, hit = best[cid]
         theirs = guarded[cid]
-        reason = AMBIGUOUS if held else refusal(people, theirs, guards)
-        decision = "review" if held else ("separated" if reason else "linked")
+        unsure = held or cid not in allowed
+        reason = AMBIGUOUS if unsure else refusal(people, theirs, guards)
+        decision = "review" if unsure else ("separated" if reason else "linked")
         pairs.append(
             PairEvidence(record.key, hit, decision, edge.rule, edge.score, reason)
         )

@@ -31,7 +31,8 @@ RETURN p.id AS id,
          {vin: v.vin, model: head([(v)-[:OF_MODEL]->(m:Model) | m.code]), props: properties(o)}]
          AS vehicles,
        [(p)-[m:MEMBER_OF]->(c:Club) | {club: c.code, props: properties(m)}] AS clubs,
-       [(p)-[m:IN_HOUSEHOLD]->(h:Household) | {id: h.id, props: properties(m)}] AS households
+       [(p)-[m:IN_HOUSEHOLD]->(h:Household) | {id: h.id, props: properties(m)}] AS households,
+       [(p)-[:HAD]->(:Touchpoint)-[:AT_EVENT]->(e:Event) | e.id] AS events
 """
 
 # Persons merged into another, or left without records, are removed.

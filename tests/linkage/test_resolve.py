@@ -12,6 +12,8 @@ from api.pipeline import Gate
 from linkage import evaluate
 from linkage import settings as linkage_settings
 from linkage.generate.run import generate
+from linkage.incremental import Candidate, resolve_one
+from linkage.pairscore import PairScorer
 from linkage.records import SourceRecord
 from linkage.resolve import Decisions, Resolution, resolve
 from linkage.sources import ingest, load_sources
@@ -274,3 +276,33 @@ def test_a_survey_on_a_shared_email_goes_to_whoever_was_at_its_event() -> None:
     held = {(p.a, p.b) for p in res.pairs if p.reason and "ambiguous" in p.reason}
     assert any(about_dealer.key in pair for pair in held)
     assert not any(about_event.key in pair and danijel.key in pair for pair in held)
+
+
+def test_incremental_resolution_uses_co_attendance_too() -> None:
+    """A survey answer arriving later on the couple's email joins the partner who was at
+    the event it is about, as a batch run would place it; without an event it is held."""
+    danijel = _person_record("ticketing", "T-1", "Danijel", "Gfeller", ("EV-1",))
+    germaine = _person_record("web_form", "W-1", "Germaine", "Gfeller", ())
+    res = resolve([*_records(), danijel, germaine], SETTINGS)
+    scorer = PairScorer(SETTINGS, res.model)
+    at = res.assignment()
+    candidates = [
+        Candidate(
+            c.id,
+            c.records,
+            {link.record: link for link in c.links},
+            c.vehicles,
+            c.clubs,
+            frozenset(e for r in c.records for e in r.events),
+        )
+        for c in res.customers
+        if c.id in {at[danijel.key], at[germaine.key]}
+    ]
+    about_event = _person_record("survey", "R-1", None, None, ("EV-1",))
+    outcome = resolve_one(about_event, candidates, SETTINGS, scorer)
+    assert outcome.customer.id == at[danijel.key]
+    assert any(p.decision == "review" for p in outcome.pairs)  # Germaine: not linked
+    about_dealer = _person_record("survey", "R-2", None, None, ())
+    outcome = resolve_one(about_dealer, candidates, SETTINGS, scorer)
+    assert outcome.customer.id not in {at[danijel.key], at[germaine.key]}
+    assert {p.decision for p in outcome.pairs} == {"review"}
