@@ -215,10 +215,7 @@ class _Builder:
                 args: dict[str, tuple[Any, Any]] = {
                     "where": (Optional[self.wheres[r.node_type]], strawberry.UNSET)
                 }
-                if r.edge_type and any(
-                    s.name == "until" for s in self.gql.types[r.edge_type].scalars
-                ):
-                    args["current"] = (Optional[bool], strawberry.UNSET)
+                args |= self._dated(r)
                 if r.many:
                     args["first"] = (Optional[int], strawberry.UNSET)
                     gtype = list[target]  # type: ignore[valid-type]
@@ -234,7 +231,7 @@ class _Builder:
                         description=f"{r.description} ({_arrow(r.direction, r.rel_type)})"
                         + (
                             "; current: true keeps those not ended (no until, or a later "
-                            "one), false the ended ones"
+                            "one), false the ended ones; activeOn: those that held on that day"
                             if "current" in args
                             else ""
                         ),
@@ -254,6 +251,21 @@ class _Builder:
         for root in self.gql.roots:
             self.connection(root.type)
 
+    def _dated(self, r: GqlRelationField) -> dict[str, tuple[Any, Any]]:
+        """``current`` for relationships that end (``until``), ``activeOn`` for those that
+        also start (``since``): memberships as of now, or as of a day."""
+        names = (
+            {s.name for s in self.gql.types[r.edge_type].scalars}
+            if r.edge_type
+            else set()
+        )
+        args: dict[str, tuple[Any, Any]] = {}
+        if "until" in names:
+            args["current"] = (Optional[bool], strawberry.UNSET)
+            if "since" in names:
+                args["activeOn"] = (Optional[dt.date], strawberry.UNSET)
+        return args
+
     def _page_field(self, cls: type, r: GqlRelationField) -> None:
         """``hadConnection(where, first, after)``: the ``had`` list as a Relay page with its
         totalCount, read from the query of the root field like every other field."""
@@ -262,10 +274,7 @@ class _Builder:
             "first": (Optional[int], strawberry.UNSET),
             "after": (Optional[str], strawberry.UNSET),
         }
-        if r.edge_type and any(
-            s.name == "until" for s in self.gql.types[r.edge_type].scalars
-        ):
-            args["current"] = (Optional[bool], strawberry.UNSET)
+        args |= self._dated(r)
         field = strawberry.field(
             name=f"{r.name}{cq.CONNECTION}",
             resolver=_with_args(_page_reader, args),

@@ -9,6 +9,7 @@ and the GraphQL depth limit bounds nesting, so one request is one bounded round 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, cast
@@ -109,6 +110,16 @@ class _Builder:
             else f"({var})<-[{e}:{q(rel.rel_type)}]-({m}:{q(other.label or other.name)})"
         )
         where = self.where(other, m, sel.args.get("where"))
+        if sel.args.get("activeOn") is not None:
+            edge_type = self.schema.type(rel.edge_type) if rel.edge_type else None
+            if edge_type is None or not {"since", "until"} <= {
+                x.name for x in edge_type.scalars
+            }:
+                raise QueryError(f"{rel.name} has no since and until to date it")
+            day = self.param(_as_date(sel.args["activeOn"]))
+            since, until = f"{e}.{q('since')}", f"{e}.{q('until')}"
+            test = f"{since} <= {day} AND ({until} IS NULL OR {until} > {day})"
+            where = f"{where} AND {test}" if where else f" WHERE {test}"
         if sel.args.get("current") is not None:
             if (
                 not rel.edge_type
@@ -237,6 +248,15 @@ def _value(scalar: GqlScalarField, value: Any) -> Any:
         return COERCE[_DATATYPE_OF_SCALAR[scalar.scalar]](value)
     except ValueError as exc:
         raise QueryError(f"{scalar.name}: {exc}") from exc
+
+
+def _as_date(value: Any) -> dt.date:
+    try:
+        return (
+            value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        )
+    except ValueError:
+        raise QueryError(f"activeOn: {value!r} is not a date") from None
 
 
 def _bounded(value: Any, default: int, maximum: int, what: str) -> int:

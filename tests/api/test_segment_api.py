@@ -449,3 +449,48 @@ def test_value_scores_read_and_filter_through_graphql(
     assert result.data["persons"]["totalCount"] == sum(
         f["rfm"] == "one_timer" for f in refreshed.values()
     )
+
+
+def test_memberships_as_of_a_day(
+    driver: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    refreshed: dict[str, dict[str, Any]],
+) -> None:
+    """``inSegment(activeOn: day)`` keeps the memberships that held that day, from history."""
+    db = neo4j_settings.database
+    later = AS_OF + dt.timedelta(days=200)
+    segments.refresh(driver, DEFINITIONS, later, db)  # some leave: closed history
+    try:
+        rows, _, _ = driver.execute_query(
+            "MATCH (p:Person)-[m:IN_SEGMENT]->(s:Segment) WHERE m.until IS NOT NULL "
+            "WITH p ORDER BY p.id LIMIT 1 "
+            "MATCH (p)-[m:IN_SEGMENT]->(s:Segment) "
+            "RETURN p.id AS id, s.id AS s, m.since AS since, m.until AS until",
+            database_=db,
+        )
+        assert rows
+        person = rows[0]["id"]
+        for day in (AS_OF.date() - dt.timedelta(days=1), AS_OF.date(), later.date()):
+            expected = sorted(
+                r["s"]
+                for r in rows
+                if r["since"].to_native() <= day
+                and (r["until"] is None or r["until"].to_native() > day)
+            )
+            result = execute_graphql(
+                neo4j_settings,
+                "query($id: ID!, $day: Date!) { customer(id: $id) { "
+                "inSegment(activeOn: $day) { node { id } } } }",
+                {"id": person, "day": day.isoformat()},
+            )
+            assert result.errors is None, result.errors
+            got = sorted(m["node"]["id"] for m in result.data["customer"]["inSegment"])
+            assert got == expected, day
+        assert expected != sorted(  # the later day differs from the first refresh's day
+            r["s"]
+            for r in rows
+            if r["since"].to_native() <= AS_OF.date()
+            and (r["until"] is None or r["until"].to_native() > AS_OF.date())
+        )
+    finally:
+        segments.refresh(driver, DEFINITIONS, AS_OF, db)
