@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import neo4j
+from neo4j.exceptions import ClientError
 from strawberry.types import Info
+
+# A read that runs longer is cancelled by Neo4j; the request gets a GraphQL error.
+QUERY_TIMEOUT_SECONDS = float(os.environ.get("C360_QUERY_TIMEOUT", "10"))
 
 
 class UserError(Exception):
@@ -13,12 +18,22 @@ class UserError(Exception):
 
 
 async def run_read(info: Info, query: Any, params: dict[str, Any]) -> list[Any]:
-    """One read query on the request's driver and database (routed to a reader)."""
+    """One read query on the request's driver and database (routed to a reader), cancelled
+    by Neo4j after ``context["timeout"]`` seconds (``C360_QUERY_TIMEOUT``, default 10)."""
     driver = info.context["driver"]
-    records, _, _ = await driver.execute_query(
-        query,
-        params,
-        database_=info.context["database"],
-        routing_=neo4j.RoutingControl.READ,
-    )
+    timeout = info.context.get("timeout", QUERY_TIMEOUT_SECONDS)
+    try:
+        records, _, _ = await driver.execute_query(
+            neo4j.Query(query, timeout=timeout),
+            params,
+            database_=info.context["database"],
+            routing_=neo4j.RoutingControl.READ,
+        )
+    except ClientError as exc:
+        if "TransactionTimedOut" in (exc.code or ""):
+            raise UserError(
+                f"the query took longer than {timeout:g} s and was stopped; "
+                "ask for less (smaller first, maxDepth or maxHops, a narrower where)"
+            ) from exc
+        raise
     return list(records)
