@@ -24,8 +24,6 @@ import os
 import platform
 import random
 import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+from graphql_latency import free_port, pct  # bench/ is on sys.path when run as a script
 
 from api import pipeline
 from graph.connection import connect
@@ -154,16 +153,6 @@ def theirs_customer(data: dict[str, Any] | None) -> dict[str, Any] | None:
         "clubs": [c["code"] for c in person["memberOf"]],
         "had": [(t["__typename"], t["at"]) for t in person["had"]],
     }
-
-
-def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def install_library() -> None:
