@@ -86,6 +86,7 @@ def _rows(segments: tuple[Segment, ...]) -> list[dict[str, Any]]:
             "kind": s.kind,
             "version": s.version,
             "definition": s.definition,
+            "description": s.description or None,
         }
         for s in segments
     ]

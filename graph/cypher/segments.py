@@ -9,7 +9,7 @@ UPSERT: LiteralString = """
 UNWIND $rows AS r
 MERGE (s:Segment {id: r.id})
 SET s.name = r.name, s.segmentKind = r.kind, s.ruleVersion = r.version,
-    s.definition = r.definition
+    s.definition = r.definition, s.description = r.description
 """
 
 # A segment no longer in the definitions file ends every open membership.

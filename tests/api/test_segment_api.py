@@ -204,12 +204,13 @@ def test_counts_are_stored_and_one_membership_is_open_per_person(
 ) -> None:
     db = neo4j_settings.database
     rows, _, _ = driver.execute_query(
-        "MATCH (s:Segment) RETURN s.id AS id, s.memberCount AS n, "
+        "MATCH (s:Segment) RETURN s.id AS id, s.memberCount AS n, s.description AS d, "
         "COUNT { (s)<-[m:IN_SEGMENT]-() WHERE m.until IS NULL } AS open",
         database_=db,
     )
     assert {r["id"] for r in rows} == set(BY_ID)
     assert all(r["n"] == r["open"] for r in rows)
+    assert all(r["d"] == BY_ID[r["id"]].description for r in rows)
     twice, _, _ = driver.execute_query(
         "MATCH (p:Person)-[m:IN_SEGMENT]->(s:Segment) WHERE m.until IS NULL "
         "WITH p, s, count(m) AS n WHERE n > 1 RETURN count(*) AS n",
