@@ -60,7 +60,11 @@ RETURN p.id AS id, p.countryCode AS country, max(o.at) AS last, count(o) AS orde
 
 # A person no longer scored (no order in the window now) keeps no stale value.
 CLEAR: LiteralString = """
-MATCH (p:Person) WHERE p.valueScoredAt IS NOT NULL AND NOT p.id IN $ids
+MATCH (p:Person)
+WHERE p.valueScoredAt IS NOT NULL AND NOT EXISTS {
+  MATCH (p)-[:HAD]->(o:Order)
+  WHERE o.at > $asOf - duration({years: $years}) AND o.at <= $asOf
+}
 REMOVE p.daysSincePurchase, p.purchasesInWindow, p.spendInWindow, p.rfmRecency,
        p.rfmFrequency, p.rfmMonetary, p.rfmLabel, p.clv, p.valueScoredAt, p.valueModel
 """
@@ -148,6 +152,8 @@ def update(
     rows = scores(
         [{**r.data(), "last": r["last"].to_native()} for r in found], as_of, model
     )
-    driver.execute_query(CLEAR, ids=[r["id"] for r in rows], database_=database)
+    driver.execute_query(
+        CLEAR, asOf=as_of, years=model.window_years, database_=database
+    )
     load.load_rows(driver, WRITE, rows, what="customer value", database=database)
     return len(rows)

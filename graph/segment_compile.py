@@ -213,7 +213,6 @@ class _Compiler:
         self.prefix = prefix
         self.where = where
         self.vars: dict[str, _Var] = {"p": _Var("node", ("Person",))}
-        self.anon = 0
 
     def fail(self, message: str) -> SegmentError:
         return SegmentError(f"{self.where}: {message}")
@@ -248,11 +247,16 @@ class _Compiler:
             return Condition(name, " AND ".join(terms), held, None, _values(refs))
         pattern = self.pattern(str(match), first=True)
         tests, refs = self.terms(terms)
+        text = f"{match}" + (f" WHERE {' AND '.join(terms)}" if terms else "")
         for sub in _tables(spec.get("without", []), self.fail):
             tests.append(self.without(sub))
+            text += f" WITHOUT {sub['match']}" + (
+                f" WHERE {' AND '.join(_strings(sub.get('where', []), self.fail, 'where'))}"
+                if sub.get("where")
+                else ""
+            )
         where = f" WHERE {' AND '.join(tests)}" if tests else ""
         body = f"MATCH {pattern}{where}"
-        text = f"{match}" + (f" WHERE {' AND '.join(terms)}" if terms else "")
         matches = f"COUNT {{ {body} }}"
         latest, having = spec.get("latest"), spec.get("having")
         if latest is not None and having is not None:
@@ -354,7 +358,6 @@ class _Compiler:
         if label is not None and label not in self.model.nodes:
             raise self.fail(f"no class {label} in the ontology")
         if var is None:
-            self.anon += 1
             return (f"(:`{label}`)" if label else "()"), ((label,) if label else ())
         known = self.vars.get(var)
         if known is not None:
