@@ -16,7 +16,7 @@ import pandas as pd
 from linkage.normalise.addresses import address_key, normalise_postcode
 from linkage.normalise.dates import parse_date
 from linkage.normalise.emails import email_spelling
-from linkage.normalise.names import given_name_canonical, name_key
+from linkage.normalise.names import given_name_canonical, given_name_formals, name_key
 from linkage.normalise.phones import phone_kind
 from linkage.records import SourceRecord
 
@@ -25,6 +25,7 @@ COLUMNS: dict[str, str] = {
     "source": "text",
     "given": "text",
     "given_canon": "text",
+    "given_formals": "list",
     "family": "text",
     "given_skeleton": "text",
     "family_skeleton": "text",
@@ -49,6 +50,7 @@ COLUMNS: dict[str, str] = {
 
 _name_key = lru_cache(maxsize=200_000)(name_key)
 _given_canon = lru_cache(maxsize=200_000)(given_name_canonical)
+_given_formals = lru_cache(maxsize=200_000)(given_name_formals)
 _phone_kind = lru_cache(maxsize=200_000)(phone_kind)
 _VOWELS = str.maketrans("", "", "aeiouy ")
 
@@ -76,6 +78,8 @@ def row(record: SourceRecord) -> dict[str, Any]:
         "source": record.source,
         "given": given,
         "given_canon": _given_canon(record.first_name) if record.first_name else None,
+        # Every formal name an ambiguous nickname may stand for (Max: Massimo, Maximilian).
+        "given_formals": list(_given_formals(record.first_name)) or None,
         "family": family,
         "given_skeleton": skeleton(given),
         "family_skeleton": skeleton(family),

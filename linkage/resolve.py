@@ -220,6 +220,7 @@ def guard_person(row: Mapping[str, Any], settings: LinkageSettings) -> Person:
     spellings = [
         (row["given"], row["family"]),
         (row["given_canon"], row["family"]),
+        *((formal, row["family"]) for formal in row.get("given_formals") or ()),
         (row["given_skeleton"], row["family_skeleton"]),
     ]
     source = str(row["source"])

@@ -40,6 +40,7 @@ def _condition(c: Criterion) -> str:
     elif c.method == "name":
         test = (
             f"(jaro_winkler_similarity({left}, {right}) >= {th} OR "
+            "len(list_intersect(l.given_formals, r.given_formals)) > 0 OR "
             f"(jaro_winkler_similarity(l.given, r.family) >= {th} AND "
             f"jaro_winkler_similarity(l.family, r.given) >= {th}))"
         )
@@ -109,9 +110,16 @@ def _holds(c: Criterion, left: Mapping[str, Any], right: Mapping[str, Any]) -> b
     if c.method == "fuzzy":
         return _similar(x, y, c.threshold)
     if c.method == "name":
-        return _similar(x, y, c.threshold) or (
-            _similar(left.get("given"), right.get("family"), c.threshold)
-            and _similar(left.get("family"), right.get("given"), c.threshold)
+        return (
+            _similar(x, y, c.threshold)
+            or bool(
+                set(left.get("given_formals") or ())
+                & set(right.get("given_formals") or ())
+            )
+            or (
+                _similar(left.get("given"), right.get("family"), c.threshold)
+                and _similar(left.get("family"), right.get("given"), c.threshold)
+            )
         )
     if COLUMNS[c.field] == "list":
         return bool(set(x) & set(y))

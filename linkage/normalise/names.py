@@ -128,6 +128,36 @@ def _nicknames() -> dict[str, str]:
     return table
 
 
+@functools.cache
+def _formals() -> dict[str, tuple[str, ...]]:
+    """Nickname key -> every formal key it can stand for (Max: massimo, maximilian)."""
+    options: dict[str, set[str]] = {}
+    with NICKNAMES_CSV.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            formal, nick = name_key(row.get("formal")), name_key(row.get("nickname"))
+            if formal is not None and nick is not None:
+                options.setdefault(nick, set()).add(formal)
+    formals = set(_nicknames().values())
+    return {
+        nick: tuple(sorted(found))
+        for nick, found in options.items()
+        if nick not in formals  # a formal name stands for itself only
+    }
+
+
+def given_name_formals(raw: str | None) -> tuple[str, ...]:
+    """Every formal given-name key a name can stand for: several for an ambiguous nickname
+    ("Max" -> massimo, maximilian), else the one ``given_name_canonical`` gives.
+
+    >>> given_name_formals("Max"), given_name_formals("Massimo")
+    (('massimo', 'maximilian'), ('massimo',))
+    """
+    canon = given_name_canonical(raw)
+    if canon is None:
+        return ()
+    return _formals().get(name_key(raw) or "", (canon,))
+
+
 def given_name_canonical(raw: str | None) -> str | None:
     """The formal given-name key behind a nickname ("Beppe" -> "giuseppe"), else the name key.
 

@@ -158,6 +158,25 @@ def test_name_method_accepts_swapped_names(con: duckdb.DuckDBPyConnection) -> No
     assert pairs(run(con, records, fuzzy)) == []
 
 
+def test_name_method_reads_every_formal_name_of_an_ambiguous_nickname(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Max stands for Massimo or Maximilian: either may be him; the two are not each other."""
+    records = [
+        rec("0", "Max", "Rossi", "m@x.it"),
+        rec("1", "Maximilian", "Rossi", "m@x.it"),
+        rec("2", "Massimo", "Rossi", "m@x.it"),
+    ]
+    name = Rule(
+        "email_name", "identity", (EXACT, Criterion("given_canon", "name", 0.9))
+    )
+    found = [(a, b) for a, b, _, _ in pairs(run(con, records, name))]
+    assert found == [(0, 1), (0, 2)]
+    rows = build(records).to_dict("records")
+    assert rules.first_match((name,), rows[0], rows[1]) is not None  # Python agrees
+    assert rules.first_match((name,), rows[1], rows[2]) is None
+
+
 def test_name_method_needs_both_halves_swapped(con: duckdb.DuckDBPyConnection) -> None:
     records = [
         rec("0", "Macdonald", "Gabriela", "m@x.it"),
@@ -284,7 +303,9 @@ def test_one_pair_rules_agree_with_duckdb_on_generated_data(tmp_path: Path) -> N
     con = duckdb.connect()
     con.register("frame", frame)
     batch = rules.match(con, settings.identity_rules, settings.max_block).pairs
-    linked = {(int(a), int(b)) for a, b in zip(batch["uid_l"], batch["uid_r"], strict=True)}
+    linked = {
+        (int(a), int(b)) for a, b in zip(batch["uid_l"], batch["uid_r"], strict=True)
+    }
     assert len(linked) > 100
     rows = frame.to_dict("records")
     for r in rows:
