@@ -122,6 +122,19 @@ def arguments(
     }
 
 
+def load_once(driver: neo4j.Driver, data: Path, home: Path) -> None:
+    """Load ``data`` with ``c360 load``'s pipeline and mark ``home`` as holding it."""
+    t0 = time.perf_counter()
+    print("loading (c360 load's pipeline)...", flush=True)
+    result = pipeline.run(driver, data / "sources.toml")
+    print(
+        f"  {result.records:,} records -> {result.persons:,} customers in "
+        f"{time.perf_counter() - t0:.0f} s",
+        flush=True,
+    )
+    (home / "loaded").write_text("yes\n")
+
+
 def send(client: httpx.Client, url: str, request: Request) -> tuple[float, str | None]:
     query, variables = request
     t0 = time.perf_counter()
@@ -171,15 +184,7 @@ def main() -> None:
         proc: subprocess.Popen[bytes] | None = None
         try:
             if not reuse:
-                t0 = time.perf_counter()
-                print("loading (c360 load's pipeline)...", flush=True)
-                result = pipeline.run(driver, data / "sources.toml")
-                print(
-                    f"  {result.records:,} records -> {result.persons:,} customers in "
-                    f"{time.perf_counter() - t0:.0f} s",
-                    flush=True,
-                )
-                (home / "loaded").write_text("yes\n")
+                load_once(driver, data, home)
             t0 = time.perf_counter()
             done = segments.refresh(
                 driver, segment_compile.load(None, default_ontology()), AS_OF

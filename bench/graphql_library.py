@@ -33,9 +33,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
-from graphql_latency import free_port, pct  # bench/ is on sys.path when run as a script
+from graphql_latency import (  # bench/ is on sys.path when run as a script
+    free_port,
+    load_once,
+    pct,
+)
 
-from api import pipeline
 from graph.connection import connect
 from graph.server import ManagedNeo4j, Memory
 from linkage.generate.run import generate
@@ -229,15 +232,7 @@ def main() -> None:
         log: IO[bytes] | None = None
         try:
             if not reuse:
-                t0 = time.perf_counter()
-                print("loading (c360 load's pipeline)...", flush=True)
-                result = pipeline.run(driver, data / "sources.toml")
-                print(
-                    f"  {result.records:,} records -> {result.persons:,} customers in "
-                    f"{time.perf_counter() - t0:.0f} s",
-                    flush=True,
-                )
-                (home / "loaded").write_text("yes\n")
+                load_once(driver, data, home)
             env = {
                 **os.environ,
                 "NEO4J_URI": settings.uri,
