@@ -34,6 +34,7 @@ from typing import IO, Any
 
 import httpx
 from graphql_latency import (  # bench/ is on sys.path when run as a script
+    C360,
     free_port,
     load_once,
     pct,
@@ -49,17 +50,7 @@ CHECKED = 10  # source records whose answers are compared before timing
 
 Variables = dict[str, str]
 
-# Ours: bench/graphql_latency.py's C360, the customer-360 query.
-OURS = """query($source: String!, $sourceId: String!) {
-  customerBySourceRecord(source: $source, sourceId: $sourceId) {
-    id displayName emails phones lifecycleStage
-    sourceRecords { rule node { source sourceId } }
-    owns { node { vin ofModel { code } } }
-    prefersDealer { node { code } }
-    memberOf { node { code } }
-    had(first: 10) { __typename at }
-  }
-}"""
+OURS = C360  # the customer-360 query of bench/graphql_latency.py
 # Theirs: the same data with the same nesting in the library's v7 API. The root is a filtered
 # list of source records; relationship properties (rule) need the connection field; lists are
 # sorted as ours sorts them (by the key; touchpoints by at, then the key).
