@@ -495,3 +495,27 @@ def test_memberships_as_of_a_day(
         )
     finally:
         segments.refresh(driver, DEFINITIONS, AS_OF, db)
+
+
+def test_a_segment_pages_its_current_members_itself(
+    driver: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    refreshed: dict[str, dict[str, Any]],
+) -> None:
+    """``segment(id) { segmentMembersConnection(current: true) }``: the issue's
+    ``segment(id) { count members(first, after) }``, derived from the ontology."""
+    members = _members(driver, neo4j_settings.database)
+    sid = min((s for s in members if members[s]), key=lambda s: len(members[s]))
+    assert len(members[sid]) <= 100
+    result = execute_graphql(
+        neo4j_settings,
+        """query($id: ID!) { segment(id: $id) { memberCount
+             segmentMembersConnection(current: true, first: 100) {
+               totalCount nodes { since node { id } } } } }""",
+        {"id": sid},
+    )
+    assert result.errors is None, result.errors
+    got = result.data["segment"]
+    page = got["segmentMembersConnection"]
+    assert got["memberCount"] == page["totalCount"] == len(members[sid])
+    assert [n["node"]["id"] for n in page["nodes"]] == sorted(members[sid])
