@@ -13,6 +13,11 @@ from strawberry.types import Info
 QUERY_TIMEOUT_SECONDS = float(os.environ.get("C360_QUERY_TIMEOUT", "10"))
 
 
+def native(value: Any) -> Any:
+    """Neo4j temporal values -> Python ``date``/``datetime`` for the GraphQL scalars."""
+    return value.to_native() if hasattr(value, "to_native") else value
+
+
 class UserError(Exception):
     """An error about the request itself; its message is shown to the client as is."""
 

@@ -13,7 +13,7 @@ import strawberry
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
-from api.execute import UserError, run_read
+from api.execute import UserError, native, run_read
 from graph import compile as cq
 from graph.cypher import referrals as cypher
 from ontology.graphql import GqlSchema
@@ -67,7 +67,7 @@ def referral_queries(gql: GqlSchema, person: type, selection: Any) -> dict[str, 
                 referee=sides.get("referee", {}).get(r["referee"]),
                 depth=r["depth"],
                 mechanism=r["mechanism"],
-                at=r["at"].to_native() if r["at"] is not None else None,
+                at=native(r["at"]),
                 evidence=r["evidence"],
                 converted=r.get("converted"),
             )

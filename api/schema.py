@@ -21,7 +21,7 @@ from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
 from api.connections import connection_queries
-from api.execute import UserError, run_read
+from api.execute import UserError, native, run_read
 from api.journeys import journey_queries
 from api.kpis import kpi_queries
 from api.referrals import referral_queries
@@ -104,11 +104,6 @@ class StringListFilter:
     includes: str | None = strawberry.UNSET
 
 
-def _native(value: Any) -> Any:
-    """Neo4j temporal values -> Python ``date``/``datetime`` for the GraphQL scalars."""
-    return value.to_native() if hasattr(value, "to_native") else value
-
-
 def _reader(
     scalar: GqlScalarField | None, enum_cls: type[enum.Enum] | None
 ) -> Callable[..., Any]:
@@ -116,7 +111,7 @@ def _reader(
 
     def resolve(root: Any, info: Info) -> Any:
         value = root.get(info.path.key) if isinstance(root, dict) else None
-        value = [_native(v) for v in value or []] if many else _native(value)
+        value = [native(v) for v in value or []] if many else native(value)
         if enum_cls is not None:
             if many:
                 return [enum_cls(v) for v in value if v in enum_cls._value2member_map_]

@@ -16,7 +16,7 @@ import strawberry
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
-from api.execute import UserError, run_read
+from api.execute import UserError, native, run_read
 from graph import compile as cq
 from graph import segments
 from graph.cypher import segments as cypher
@@ -51,10 +51,6 @@ class SegmentMembershipCheck:
     rule_version: str | None
     evaluated_at: dt.datetime | None
     reasons: list[SegmentReason]
-
-
-def _native(value: Any) -> Any:
-    return value.to_native() if hasattr(value, "to_native") else value
 
 
 def segment_queries(
@@ -109,9 +105,9 @@ def segment_queries(
         r = rows[0]
         return SegmentMembershipCheck(
             member=r["member"],
-            since=_native(r["since"]),
+            since=native(r["since"]),
             rule_version=r["ruleVersion"],
-            evaluated_at=_native(r["evaluatedAt"]),
+            evaluated_at=native(r["evaluatedAt"]),
             reasons=[
                 SegmentReason(
                     condition=x["condition"],

@@ -156,8 +156,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+def arguments_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The GraphQL benchmarks' arguments: PEOPLE, --data, --home, --seed, --requests."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n", 1)[0])
     parser.add_argument("people", nargs="?", type=int, default=100_000)
     parser.add_argument(
         "--data", type=Path, help="generated data set to reuse or create"
@@ -165,7 +166,11 @@ def main() -> None:
     parser.add_argument("--home", type=Path, help="Neo4j folder to keep and reuse")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--requests", type=int, default=200)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = arguments_parser(__doc__).parse_args()
     print(
         f"command: python bench/graphql_latency.py {args.people} --requests {args.requests} | "
         f"{platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}",

@@ -18,7 +18,6 @@ server, and ``ratio ours/theirs`` of p50 and p99 (below 1.0: ours is faster).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -35,6 +34,7 @@ from typing import IO, Any
 import httpx
 from graphql_latency import (  # bench/ is on sys.path when run as a script
     C360,
+    arguments_parser,
     free_port,
     load_once,
     pct,
@@ -187,15 +187,7 @@ def wait_ready(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("people", nargs="?", type=int, default=100_000)
-    parser.add_argument(
-        "--data", type=Path, help="generated data set to reuse or create"
-    )
-    parser.add_argument("--home", type=Path, help="Neo4j folder to keep and reuse")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--requests", type=int, default=200)
-    args = parser.parse_args()
+    args = arguments_parser(__doc__).parse_args()
     node = shutil.which("node")
     if node is None:
         sys.exit("node not found: the Neo4j GraphQL Library runs on Node.js")

@@ -156,16 +156,11 @@ class _Builder:
         if page:
             order = order or f" ORDER BY elementId({m})"  # pages need a total order
             offset, first = _page(sel)
-            skip, limit, start, size = (
-                self.param(offset),
-                self.param(first + 1),  # one more tells whether a next page exists
-                self.param(offset),
-                self.param(first),
-            )
-            return (
+            skip, size = self.param(offset), self.param(first)
+            return (  # one more than the page tells whether a next page exists
                 f"{{total: COUNT {{ MATCH {arrow}{where} }}, "
                 f"items: COLLECT {{ MATCH {arrow}{where} RETURN {item} AS x{order} "
-                f"SKIP {skip} LIMIT {limit} }}, offset: {start}, first: {size}}}"
+                f"SKIP {skip} LIMIT {size} + 1 }}, offset: {skip}, first: {size}}}"
             )
         limit = self.param(
             _bounded(sel.args.get("first"), NESTED_DEFAULT, NESTED_MAX, "first")

@@ -102,6 +102,13 @@ class Segment:
         text = joiner.join(f"({c.held})" for c in self.conditions)
         return cast(LiteralString, text.replace(AS_OF, as_of))  # type: ignore[redundant-cast]  # built from ontology-checked names
 
+    def prefixed(self, prefix: str, as_of: str) -> tuple[LiteralString, dict[str, Any]]:
+        """``predicate`` with every parameter renamed ``prefix + name``, and those
+        parameters, so several segments' predicates can share one query."""
+        text = re.sub(r"\$(c\d+_\d+)\b", rf"${prefix}\1", self.predicate(as_of))
+        params = {prefix + k: v for k, v in self.params.items()}
+        return cast(LiteralString, text), params  # type: ignore[redundant-cast]  # built from ontology-checked names
+
 
 def load(path: Path | None, model: Ontology) -> tuple[Segment, ...]:
     """Every segment of ``path`` (default ``$C360_SEGMENTS``, else ``graph/segments.toml``),

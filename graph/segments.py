@@ -16,7 +16,6 @@ evaluating each condition for that person at the time of the last refresh.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 from dataclasses import dataclass
 from typing import Any, LiteralString, cast
@@ -25,7 +24,7 @@ import neo4j
 
 from graph.cypher import segments as cypher
 from graph.load import Progress
-from graph.segment_compile import Segment
+from graph.segment_compile import AS_OF, Segment
 
 BATCH = 2000
 
@@ -152,9 +151,8 @@ def people_query(segments: tuple[Segment, ...]) -> tuple[LiteralString, dict[str
     blocks = []
     for i, seg in enumerate(s for s in segments if s.kind == "dynamic"):
         prefix = f"s{i}_"
-        params[f"{prefix}id"] = seg.id
-        params |= {prefix + k: v for k, v in seg.params.items()}
-        pred = re.sub(r"\$(c\d+_\d+)\b", rf"${prefix}\1", seg.predicate("$asOf"))
+        pred, own = seg.prefixed(prefix, "$asOf")
+        params |= {f"{prefix}id": seg.id, **own}
         blocks.append(
             f"CALL (p) {{\n  MATCH (Seg:Segment {{id: ${prefix}id}})\n"
             f"  WITH p, Seg, ({pred}) AS Held\n"
@@ -192,9 +190,9 @@ def reasons_query(segment: Segment) -> tuple[LiteralString, dict[str, Any]]:
     items = []
     for i, c in enumerate(segment.conditions):
         params[f"name{i}"] = c.name
-        held = c.held.replace("__ASOF__", "AsOf")
-        matches = c.matches.replace("__ASOF__", "AsOf") if c.matches else "null"
-        values = c.values.replace("__ASOF__", "AsOf")
+        held = c.held.replace(AS_OF, "AsOf")
+        matches = c.matches.replace(AS_OF, "AsOf") if c.matches else "null"
+        values = c.values.replace(AS_OF, "AsOf")
         items.append(
             f"{{condition: $name{i}, held: {held}, matches: {matches}, values: {values}}}"
         )

@@ -106,13 +106,9 @@ def name_tokens(raw: str | None) -> tuple[str, ...]:
 
 
 @functools.cache
-def _nicknames() -> dict[str, str]:
-    """Nickname key -> formal key, read once from ``linkage/data/nicknames.csv``.
-
-    A formal name always maps to itself, even where another row lists it as a nickname.
-    A nickname of several formal names (Max: Massimo, Maximilian) maps to the alphabetically
-    first formal key, so the result never depends on the file's row order.
-    """
+def _table() -> tuple[dict[str, set[str]], frozenset[str]]:
+    """Nickname key -> its formal keys, and every formal key, read once from
+    ``linkage/data/nicknames.csv``."""
     formal_of: dict[str, set[str]] = {}
     formals: set[str] = set()
     with NICKNAMES_CSV.open(encoding="utf-8", newline="") as f:
@@ -123,6 +119,18 @@ def _nicknames() -> dict[str, str]:
             formals.add(formal)
             if nick is not None:
                 formal_of.setdefault(nick, set()).add(formal)
+    return formal_of, frozenset(formals)
+
+
+@functools.cache
+def _nicknames() -> dict[str, str]:
+    """Nickname key -> formal key.
+
+    A formal name always maps to itself, even where another row lists it as a nickname.
+    A nickname of several formal names (Max: Massimo, Maximilian) maps to the alphabetically
+    first formal key, so the result never depends on the file's row order.
+    """
+    formal_of, formals = _table()
     table = {nick: min(options) for nick, options in formal_of.items()}
     table.update({formal: formal for formal in formals})
     return table
@@ -130,18 +138,13 @@ def _nicknames() -> dict[str, str]:
 
 @functools.cache
 def _formals() -> dict[str, tuple[str, ...]]:
-    """Nickname key -> every formal key it can stand for (Max: massimo, maximilian)."""
-    options: dict[str, set[str]] = {}
-    with NICKNAMES_CSV.open(encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            formal, nick = name_key(row.get("formal")), name_key(row.get("nickname"))
-            if formal is not None and nick is not None:
-                options.setdefault(nick, set()).add(formal)
-    formals = set(_nicknames().values())
+    """Nickname key -> every formal key it can stand for (Max: massimo, maximilian); a
+    formal name stands for itself only."""
+    formal_of, formals = _table()
     return {
         nick: tuple(sorted(found))
-        for nick, found in options.items()
-        if nick not in formals  # a formal name stands for itself only
+        for nick, found in formal_of.items()
+        if nick not in formals
     }
 
 
