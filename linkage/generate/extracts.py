@@ -554,9 +554,7 @@ def write_person(
     for n, (sent, campaign, channel, engaged) in enumerate(p.comms):
         mid = f"M-{p.idx + 1:07d}-{n + 1}"
         app = p.app_installed and p.app_installed <= sent.date()
-        if (
-            channel == "push" and not app
-        ):  # no app, no push: the plan falls back to email
+        if channel == "push" and not app:  # no app, no push: the plan falls back to email
             channel = "email"
         opened = (
             _iso(sent + dt.timedelta(hours=rng.randint(1, 60))) if engaged else None
