@@ -24,9 +24,10 @@ from graph.cypher import referrals as referral_cypher
 from graph.cypher import resolution as resolution_graph
 from graph.cypher import touchpoints as touchpoint_cypher
 from graph.cypher.customer import search_text
+from linkage import consents
 from linkage import touchpoints as tp
 from linkage.ids import Key
-from linkage.records import Quarantined, SourceRecord, parse_record
+from linkage.records import ConsentClaim, Quarantined, SourceRecord, parse_record
 from linkage.resolve import NO_DECISIONS, Decisions, Resolution, resolve
 from linkage.settings import LinkageSettings
 from linkage.settings import default as default_linkage
@@ -377,14 +378,24 @@ class Gate:
         phone = (
             self.check("Phone", where, {"value": r.phone_key}) if r.phone_key else None
         )
+        contact = {
+            "email": email["value"] if email else None,
+            "phone": phone["value"] if phone else None,
+        }
         return {
             "source": r.source,
             "sourceId": r.source_id,
             "props": self._record_props[r.key],
-            "email": email["value"] if email else None,
+            "email": contact["email"],
             "emailUse": {"raw": r.email},
-            "phone": phone["value"] if phone else None,
+            "phone": contact["phone"],
             "phoneUse": {"raw": r.phone},
+            "consents": [
+                {"props": props, **dict.fromkeys(("email", "phone")), **about}
+                for c in r.consents
+                if (props := self.check("Consent", where, consent_props(r, c)))
+                for about in [_contact_of(c, contact)]
+            ],
         }
 
     def person_rows(
@@ -567,6 +578,25 @@ def record_props(r: SourceRecord) -> dict[str, Any]:
     props = dict(zip(_PROP_NAMES, _PROP_VALUES(r), strict=True))
     props.update(r.attributes)
     return props
+
+
+def consent_props(r: SourceRecord, c: ConsentClaim) -> dict[str, Any]:
+    """A consent statement of a record under the ontology's names (Consent shape)."""
+    return {
+        "consentKey": consents.key(r.source, r.source_id, c),
+        "channel": c.channel,
+        "purpose": c.purpose,
+        "consentStatus": c.status,
+        "at": c.at,
+        "wordingVersion": c.wording,
+    }
+
+
+def _contact_of(c: ConsentClaim, contact: dict[str, Any]) -> dict[str, Any]:
+    """``{"email": value}`` or ``{"phone": value}``: the record's contact point the
+    statement is about, if its channel has one and the record gave it."""
+    kind = consents.CONTACT_POINT.get(c.channel)
+    return {kind: contact[kind]} if kind and contact.get(kind) else {}
 
 
 def _quarantine(where: str, v: Violation) -> Quarantined:

@@ -21,6 +21,7 @@ from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
 from api.connections import connection_queries
+from api.consent import consent_queries
 from api.execute import UserError, native, run_read
 from api.journeys import journey_queries
 from api.kpis import kpi_queries
@@ -544,15 +545,23 @@ def build_schema(
     if "Person" in b.objects:
         fields |= referral_queries(gql, b.objects["Person"], _selection)
     if "Segment" in model.nodes and "Person" in b.connections:
-        fields |= segment_queries(
-            gql,
+        definitions = (
             segment_compile.load(None, model)
             if segment_definitions is None
-            else segment_definitions,
-            b.connections["Person"],
-            _selection,
-            _connection_result,
+            else segment_definitions
         )
+        fields |= segment_queries(
+            gql, definitions, b.connections["Person"], _selection, _connection_result
+        )
+        if "Consent" in model.nodes:
+            fields |= consent_queries(
+                gql,
+                b.enums,
+                definitions,
+                b.connections["Person"],
+                _selection,
+                _connection_result,
+            )
     query = strawberry.type(type("Query", (), fields), name="Query")
     return strawberry.Schema(
         query=query,

@@ -77,6 +77,27 @@ CALL (s, r) {
   MERGE (s)-[u:HAS_CONTACT_POINT]->(p) SET u = r.phoneUse
 }
 CALL (s, r) {
+  OPTIONAL MATCH (s)-[:STATED_CONSENT]->(old:Consent)
+  WHERE NOT old.consentKey IN [c IN r.consents | c.props.consentKey]
+  DETACH DELETE old
+}
+CALL (s, r) {
+  UNWIND r.consents AS c
+  MERGE (k:Consent {consentKey: c.props.consentKey}) SET k = c.props
+  MERGE (s)-[:STATED_CONSENT]->(k)
+  WITH k, c
+  CALL (k, c) {
+    WITH k, c WHERE c.email IS NOT NULL
+    MATCH (e:Email {value: c.email})
+    MERGE (e)-[:HAS_CONSENT]->(k)
+  }
+  CALL (k, c) {
+    WITH k, c WHERE c.phone IS NOT NULL
+    MATCH (p:Phone {value: c.phone})
+    MERGE (p)-[:HAS_CONSENT]->(k)
+  }
+}
+CALL (s, r) {
   OPTIONAL MATCH (s)-[old:IN_BLOCK]->(b)
   WHERE NOT b.blockKey IN r.blocks
   DELETE old

@@ -40,6 +40,20 @@ class ClubClaim:
 
 
 @dataclass(frozen=True)
+class ConsentClaim:
+    """A consent statement the record made: status for one channel and purpose, at a time.
+
+    ``channel`` "any" is a statement whatever the channel (profiling, analytics).
+    """
+
+    channel: str
+    purpose: str
+    status: str  # granted | denied | withdrawn
+    at: str  # ISO 8601 date-time
+    wording: str | None = None
+
+
+@dataclass(frozen=True)
 class SourceRecord:
     """One record of one source system, raw values kept beside normalised keys."""
 
@@ -65,6 +79,7 @@ class SourceRecord:
     # Events the record's own touchpoints place its person at (a ticket, a survey about
     # the event): match evidence, kept in the graph as touchpoints, not as properties.
     events: tuple[str, ...] = ()
+    consents: tuple[ConsentClaim, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -93,6 +108,7 @@ def parse_record(
     where: str,
     quarantine: list[Quarantined],
     attributes: tuple[tuple[str, str], ...] = (),
+    consents: tuple[ConsentClaim, ...] = (),
 ) -> SourceRecord | None:
     """One canonical record, or None after quarantining it with the reason.
 
@@ -145,6 +161,7 @@ def parse_record(
         vehicles=tuple(_vehicles(vehicles, where, quarantine)) if vehicles else (),
         clubs=tuple(_clubs(clubs, where, quarantine)) if clubs else (),
         attributes=attributes,
+        consents=consents,
     )
 
 

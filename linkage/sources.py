@@ -18,6 +18,7 @@
                                       # a flat column mapped to "clubs[].club" makes one item per row
     [[source.touchpoint]]             # what a row records as happening: see linkage/touchpoints.py
     [[source.referral]]               # who a row says referred whom: see linkage/referrals.py
+    [[source.consent]]                # what a row says its person consented to: see linkage/consents.py
 
 Every problem in the file is reported at once. Rows become ``SourceRecord``s or quarantine
 entries with a reason; columns that map to nothing are counted and reported, never dropped
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from linkage import consents as cs
 from linkage import referrals as rf
 from linkage import tomlfile
 from linkage import touchpoints as tp
@@ -113,6 +115,7 @@ class SourceSpec:
     kind: str
     touchpoints: tuple[tp.TouchpointSpec, ...] = ()
     referrals: tuple[rf.ReferralSpec, ...] = ()
+    consents: tuple[cs.ConsentSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,10 @@ def _spec(
         raw.get("referral"), where, model, kind == "identity", identity
     )
     problems += errs
+    consents, errs = cs.parse_specs(
+        raw.get("consent"), where, model, kind == "identity"
+    )
+    problems += errs
     if kind == "touchpoint" and not declared and not errs:
         problems.append(f"{where}: a touchpoint source needs [[source.touchpoint]]")
     if problems:
@@ -234,6 +241,7 @@ def _spec(
         kind=str(kind),
         touchpoints=declared,
         referrals=referrals,
+        consents=consents,
     ), []
 
 
@@ -271,14 +279,14 @@ def _source(spec: SourceSpec, out: Ingested) -> int:
         seen_columns.update(row)
         where = f"{file_name}:{lineno}"
         record = None
+        at_of = functools.partial(_at, spec, where, out.quarantined)
         if not touchpoint:
             plan = plan or _plan(spec)
-            record = _record(spec, plan, row, where, out.quarantined)
+            record = _record(spec, plan, row, where, out.quarantined, at_of)
             if record is not None:
                 out.records.append(record)
         if spec.referrals or spec.touchpoints:
             sid = _source_id(spec, row)
-            at_of = functools.partial(_at, spec, where, out.quarantined)
             out.referrals += rf.from_row(
                 spec.referrals, spec.name, sid, row, at_of, where
             )
@@ -295,6 +303,7 @@ def _source(spec: SourceSpec, out: Ingested) -> int:
     mapped = {c.split("[].", 1)[0] for c in spec.columns} | set(spec.id)
     mapped |= {c for t in spec.touchpoints for c in t.used_columns()}
     mapped |= {c for r in spec.referrals for c in r.used_columns()}
+    mapped |= {c for s in spec.consents for c in s.used_columns()}
     if seen_columns - mapped:
         out.unmapped[spec.name] = seen_columns - mapped
     return rows
@@ -396,6 +405,7 @@ def _record(
     row: dict[str, Any],
     where: str,
     quarantine: list[Quarantined],
+    at_of: Callable[[str], str | None],
 ) -> SourceRecord | None:
     canonical: dict[str, Any] = {
         "source": spec.name,
@@ -428,7 +438,14 @@ def _record(
     canonical.pop("full_name", None)
     for target, items in lists.items():
         canonical[target] = items
-    return parse_record(canonical, where, quarantine, tuple(sorted(extra.items())))
+    consents = (
+        cs.from_row(spec.consents, row, at_of, where, quarantine)
+        if spec.consents
+        else ()
+    )
+    return parse_record(
+        canonical, where, quarantine, tuple(sorted(extra.items())), consents
+    )
 
 
 def _items(

@@ -156,17 +156,7 @@ def enum_value_name(value: str) -> str:
 def _scalar_field(
     f: Field, enums: dict[str, GqlEnum], key: tuple[str, ...]
 ) -> GqlScalarField:
-    enum = None
-    if f.enum:
-        name = pascal(f.name)
-        enum = enums.setdefault(
-            name,
-            GqlEnum(
-                name,
-                f.comment or f.label,
-                tuple((enum_value_name(v), v) for v in f.enum),
-            ),
-        )
+    enum = enums[pascal(f.name)] if f.enum else None
     scalar = enum.name if enum else SCALARS[f.datatype]
     if key == ("id",) and f.name == "id" and f.datatype == "string":
         scalar = "ID"
@@ -190,8 +180,36 @@ def _edge_type_name(rel: Relationship, direction: str) -> str:
     )
 
 
+def _enums(model: Ontology) -> dict[str, GqlEnum]:
+    """One enum per property with an ``sh:in``: the union of its lists over every class
+    and relationship that uses it (Touchpoint and Consent both have a channel; each
+    class's shape still checks its own list)."""
+    fields = [
+        f for n in sorted(model.nodes.values(), key=lambda n: n.name) for f in n.fields
+    ]
+    fields += [
+        f
+        for r in sorted(model.relationships.values(), key=lambda r: r.name)
+        for f in r.properties
+    ]
+    values: dict[str, dict[str, None]] = {}
+    described: dict[str, str] = {}
+    for f in fields:
+        if f.enum:
+            values.setdefault(f.name, {}).update(dict.fromkeys(f.enum))
+            described.setdefault(f.name, f.comment or f.label)
+    return {
+        pascal(name): GqlEnum(
+            pascal(name),
+            described[name],
+            tuple((enum_value_name(v), v) for v in vals),
+        )
+        for name, vals in values.items()
+    }
+
+
 def describe(model: Ontology) -> GqlSchema:
-    enums: dict[str, GqlEnum] = {}
+    enums = _enums(model)
     types: dict[str, GqlType] = {}
     roots: list[GqlRoot] = []
     for node in sorted(model.nodes.values(), key=lambda n: n.name):

@@ -196,6 +196,19 @@ SOURCES: list[dict[str, Any]] = [
                 "referee": "self",
             }
         ],
+        "consent": [
+            {
+                "column": f"consent.{box}",
+                "channel": channel,
+                "purpose": purpose,
+                "at": "submitted_at",
+            }
+            for box, channel, purpose in (
+                ("email_marketing", "email", "marketing"),
+                ("sms_marketing", "sms", "marketing"),
+                ("profiling", "any", "profiling"),
+            )
+        ],
     },
     {
         "name": "survey",
@@ -369,7 +382,7 @@ def write_sources_file(path: Path, brand: str, seed: int) -> None:
     for spec in SOURCES:
         lines += ["", "[[source]]"]
         for key, value in spec.items():
-            if key not in {"columns", "touchpoint", "referral"}:
+            if key not in {"columns", "touchpoint", "referral", "consent"}:
                 lines.append(f"{key} = {_toml(value)}")
         if "columns" in spec:
             lines.append("[source.columns]")
@@ -379,6 +392,9 @@ def write_sources_file(path: Path, brand: str, seed: int) -> None:
         for r in spec.get("referral", []):
             lines.append("[[source.referral]]")
             lines += [f"{k} = {_toml(v)}" for k, v in r.items()]
+        for c in spec.get("consent", []):
+            lines.append("[[source.consent]]")
+            lines += [f"{k} = {_toml(v)}" for k, v in c.items()]
         for t in spec.get("touchpoint", []):
             lines.append("[[source.touchpoint]]")
             tables = {k: v for k, v in t.items() if k in {"columns", "set"}}
