@@ -21,7 +21,7 @@ from typing import Any, LiteralString
 import neo4j
 
 from api.pipeline import Gate, decisions_from, record_from_props
-from graph import load, segment_compile, segments
+from graph import load, privacy, segment_compile, segments
 from graph.cypher import incremental as queries
 from graph.cypher import lifecycle
 from graph.cypher import resolution as resolution_graph
@@ -90,8 +90,9 @@ def run(
         )
     data = ingest(load_sources(sources_path), progress)
     gate = Gate(validators(model), list(data.quarantined))
-    records, duplicates = dedupe(gate.records(data.records))
-    gate.quarantined += duplicates
+    stones = privacy.tombstones(driver, database)
+    records, duplicates = dedupe(gate.records(stones.records(data.records)))
+    gate.quarantined += duplicates + stones.report()
     # Manual decisions are few and rare: read once per run, as a batch run does.
     never = frozenset(
         decisions_from(resolution_graph.decisions(driver, database)).never
@@ -103,6 +104,8 @@ def run(
     )
     resolver = Resolver(gate, settings, PairScorer(settings, stored), never, people)
     result = IncrementalResult(quarantined=gate.quarantined)
+    if stones.skipped:
+        result.outcomes["suppressed"] += stones.skipped["source records"]
     step = max(1, per_transaction)
     with driver.session(database=database) as session:
         for start in range(0, len(records), step):

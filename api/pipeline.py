@@ -18,7 +18,15 @@ from typing import Any, LiteralString
 import neo4j
 
 from api import touchpoint_load
-from graph import customer_value, influence, load, schema, segment_compile, segments
+from graph import (
+    customer_value,
+    influence,
+    load,
+    privacy,
+    schema,
+    segment_compile,
+    segments,
+)
 from graph.cypher import lifecycle
 from graph.cypher import referrals as referral_cypher
 from graph.cypher import resolution as resolution_graph
@@ -32,6 +40,8 @@ from linkage.resolve import NO_DECISIONS, Decisions, Resolution, resolve
 from linkage.settings import LinkageSettings
 from linkage.settings import default as default_linkage
 from linkage.sources import Ingested, ingest, load_sources
+from linkage.tombstones import NONE as NO_TOMBSTONES
+from linkage.tombstones import Tombstones
 from ontology.model import Ontology
 from ontology.model import default as default_ontology
 from ontology.validate import Validator, Violation, validators
@@ -88,6 +98,7 @@ def run(
     stored = (
         None if retrain else resolution_graph.model(driver, database, settings.version)
     )
+    stones = privacy.tombstones(driver, database)
     data, gate, records, resolution = resolve_sources(
         sources_path,
         model,
@@ -96,6 +107,7 @@ def run(
         decisions=decisions_from(resolution_graph.decisions(driver, database)),
         progress=progress,
         linkage_model=stored,
+        tombstones=stones,
     )
     resolved = {r.key for c in resolution.customers for r in c.records}
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -125,9 +137,14 @@ def run(
             driver, query, rows, what=what, progress=progress, database=database
         )
     directory = tp.Directory(tp.views(resolution.customers))
-    journeys = touchpoint_load.rows(data.touchpoints, directory, gate)
+    journeys = touchpoint_load.rows(
+        stones.touchpoints(data.touchpoints, directory), directory, gate
+    )
     touchpoints = touchpoint_load.write(driver, model, journeys, progress, database)
-    referrals = touchpoint_load.referral_rows(data.referrals, directory, journeys, gate)
+    referrals = touchpoint_load.referral_rows(
+        stones.mentions(data.referrals, directory), directory, journeys, gate
+    )
+    gate.quarantined += stones.report()  # counts only: what was erased is not named
     with driver.session(database=database) as session:
         session.run(referral_cypher.CLEAR).consume()  # CALL IN TRANSACTIONS: implicit
     load.load_rows(
@@ -178,11 +195,15 @@ def resolve_sources(
     decisions: Decisions = NO_DECISIONS,
     progress: load.Progress | None = None,
     linkage_model: dict[str, Any] | None = None,
+    tombstones: Tombstones = NO_TOMBSTONES,
 ) -> tuple[Ingested, Gate, list[SourceRecord], Resolution]:
-    """Ingest, validate and resolve, writing nothing (``c360 linkage evaluate`` stops here)."""
+    """Ingest, validate and resolve, writing nothing (``c360 linkage evaluate`` stops here).
+
+    Records an erasure left a tombstone for are skipped before anything else sees them.
+    """
     data = ingest(load_sources(sources_path, model), progress)
     gate = Gate(validators(model), list(data.quarantined))
-    records = gate.records(data.records)
+    records = gate.records(tombstones.records(data.records))
     resolution = resolve(
         records, settings, previous, decisions, model=linkage_model, progress=progress
     )

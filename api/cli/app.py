@@ -13,6 +13,7 @@ from api.cli import (
     load,
     neo4j_cmd,
     ontology_cmd,
+    privacy_cmd,
     segments_cmd,
     serve,
     why,
@@ -31,6 +32,7 @@ app.add_typer(ontology_cmd.app, name="ontology")
 app.command("generate")(generate.generate)
 app.add_typer(linkage_cmd.app, name="linkage")
 app.add_typer(segments_cmd.app, name="segments")
+app.add_typer(privacy_cmd.app, name="privacy")
 app.command("resolve")(load.load)
 app.command("load", help="The same as `c360 resolve`.")(load.load)
 app.command("why")(why.why)

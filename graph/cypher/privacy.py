@@ -1,0 +1,120 @@
+"""Right of access and erasure: what is held about one person, and removing all of it.
+
+The queries of one erasure run in one transaction (``graph.privacy.erase``), in this order:
+identifiers to tombstone first, then what hangs off the records and the person, then the
+records, then the person.
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+# Everything held about one person (the right of access): its golden record, every source
+# record with its contact points and consent statements, its relationships, touchpoints,
+# segment history, referrals, households and the manual decisions about its records.
+EXPORT: LiteralString = """
+MATCH (p:Person {id: $id})
+RETURN properties(p) AS person,
+  COLLECT { MATCH (p)<-[r:RESOLVED_TO]-(s:SourceRecord)
+    RETURN {record: properties(s), resolution: properties(r),
+            contactPoints: [(s)-[u:HAS_CONTACT_POINT]->(c) |
+                             {kind: [l IN labels(c) WHERE l <> 'ContactPoint'][0],
+                              value: c.value, use: properties(u)}],
+            consents: [(s)-[:STATED_CONSENT]->(c:Consent) | properties(c)],
+            matched: [(s)-[m:MATCHED]-(o:SourceRecord) |
+                      {record: o.source + '/' + o.sourceId, evidence: properties(m)}]}
+    ORDER BY s.source, s.sourceId } AS sourceRecords,
+  COLLECT { MATCH (p)-[r]->(n) WHERE NOT n:Touchpoint
+    RETURN {relationship: type(r), properties: properties(r),
+            to: [l IN labels(n)][0],
+            key: coalesce(n.id, n.code, n.vin, n.value)}
+    ORDER BY type(r), coalesce(n.id, n.code, n.vin, n.value) } AS relationships,
+  COLLECT { MATCH (n)-[r]->(p) WHERE NOT n:SourceRecord
+    RETURN {relationship: type(r), properties: properties(r), from: [l IN labels(n)][0],
+            key: coalesce(n.id, n.code)}
+    ORDER BY type(r), coalesce(n.id, n.code) } AS incoming,
+  COLLECT { MATCH (p)-[:HAD]->(t:Touchpoint)
+    RETURN {kind: [l IN labels(t) WHERE l <> 'Touchpoint'][0], properties: properties(t),
+            links: [(t)-[l]->(x) | {relationship: type(l), key: coalesce(x.id, x.code, x.vin)}]}
+    ORDER BY t.at, t.source, t.sourceId } AS touchpoints,
+  COLLECT { MATCH (d:LinkDecision)
+    WHERE any(k IN d.records + coalesce(d.apartFrom, []) WHERE k IN
+              [(p)<-[:RESOLVED_TO]-(s:SourceRecord) | s.source + '/' + s.sourceId])
+    RETURN properties(d) ORDER BY d.at } AS linkDecisions
+"""
+
+# The identifiers to tombstone: the person's records, and the contact points and app
+# accounts no record of anyone else shares (a household's shared email stays).
+IDENTIFIERS: LiteralString = """
+MATCH (p:Person {id: $id})
+RETURN
+  [(p)<-[:RESOLVED_TO]-(s:SourceRecord) | [s.source, s.sourceId]] AS records,
+  COLLECT { MATCH (p)<-[:RESOLVED_TO]-(:SourceRecord)-[:HAS_CONTACT_POINT]->(c:ContactPoint)
+    WHERE NOT EXISTS { (c)<-[:HAS_CONTACT_POINT]-(o:SourceRecord)
+                       WHERE NOT (o)-[:RESOLVED_TO]->(p) }
+    RETURN DISTINCT CASE WHEN c:Email THEN 'email:' ELSE 'phone:' END + c.value } AS contacts,
+  COLLECT { MATCH (p)<-[:RESOLVED_TO]-(s:SourceRecord) WHERE s.appAccount IS NOT NULL
+    RETURN DISTINCT 'app:' + s.appAccount } AS accounts
+"""
+
+TOMBSTONE_KEYS: LiteralString = """
+MATCH (t:Tombstone) RETURN collect(t.tombstoneKey) AS keys
+"""
+
+TOMBSTONES: LiteralString = """
+UNWIND $stones AS k
+MERGE (t:Tombstone {tombstoneKey: k})
+ON CREATE SET t.erasedAt = $at
+"""
+
+# What hangs off the person and its records; each returns how many it removed.
+ERASE_STEPS: dict[str, LiteralString] = {
+    # open memberships leave the segments' stored counts (history goes with the person)
+    "segment memberships": """
+        MATCH (:Person {id: $id})-[m:IN_SEGMENT]->(s:Segment) WHERE m.until IS NULL
+        WITH s, count(m) AS gone SET s.memberCount = s.memberCount - gone
+        RETURN sum(gone) AS n""",
+    "touchpoints": """
+        MATCH (p:Person {id: $id})-[:HAD]->(t:Touchpoint)
+        WHERE NOT EXISTS { (t)<-[:HAD]-(o:Person) WHERE o <> p }
+        DETACH DELETE t RETURN count(*) AS n""",
+    "consent statements": """
+        MATCH (:Person {id: $id})<-[:RESOLVED_TO]-(:SourceRecord)-[:STATED_CONSENT]->(c:Consent)
+        DETACH DELETE c RETURN count(*) AS n""",
+    "contact points": """
+        MATCH (p:Person {id: $id})<-[:RESOLVED_TO]-(:SourceRecord)-[:HAS_CONTACT_POINT]->(c:ContactPoint)
+        WHERE NOT EXISTS { (c)<-[:HAS_CONTACT_POINT]-(o:SourceRecord)
+                           WHERE NOT (o)-[:RESOLVED_TO]->(p) }
+        WITH DISTINCT c DETACH DELETE c RETURN count(*) AS n""",
+    "link decisions": """
+        MATCH (d:LinkDecision)
+        WHERE any(k IN d.records + coalesce(d.apartFrom, []) WHERE k IN $keys)
+        DETACH DELETE d RETURN count(*) AS n""",
+    # hashed blocking keys only this person's records had
+    "blocking keys": """
+        MATCH (p:Person {id: $id})<-[:RESOLVED_TO]-(:SourceRecord)-[:IN_BLOCK]->(b:BlockingKey)
+        WHERE NOT EXISTS { (b)<-[:IN_BLOCK]-(o:SourceRecord) WHERE NOT (o)-[:RESOLVED_TO]->(p) }
+        WITH DISTINCT b DETACH DELETE b RETURN count(*) AS n""",
+    "source records": """
+        MATCH (:Person {id: $id})<-[:RESOLVED_TO]-(s:SourceRecord)
+        DETACH DELETE s RETURN count(*) AS n""",
+    # a household of one left is no household (and would say who was erased)
+    "households": """
+        MATCH (:Person {id: $id})-[:IN_HOUSEHOLD]->(h:Household)
+        WHERE COUNT { (h)<-[:IN_HOUSEHOLD]-() } <= 2
+        DETACH DELETE h RETURN count(*) AS n""",
+    "persons": """
+        MATCH (p:Person {id: $id}) DETACH DELETE p RETURN count(*) AS n""",
+}
+
+AUDIT: LiteralString = """
+CREATE (a:AuditEntry) SET a = $props
+"""
+
+# Audit entries about one subject (its keyed hash) or in a time window, newest first.
+AUDIT_TRAIL: LiteralString = """
+MATCH (a:AuditEntry)
+WHERE ($subject IS NULL OR a.subject = $subject)
+  AND ($from IS NULL OR a.at >= $from) AND ($until IS NULL OR a.at < $until)
+RETURN properties(a) AS entry ORDER BY a.at DESC, a.id LIMIT $limit
+"""
