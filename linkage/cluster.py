@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from jellyfish import jaro_winkler_similarity, levenshtein_distance
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     """Evidence that two records are one person; higher ``strength`` is applied first."""
 
@@ -30,7 +30,7 @@ class Edge:
     value: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Refusal:
     edge: Edge
     reason: str
@@ -45,7 +45,7 @@ class _Side:
     once: set[str] = field(default_factory=set)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     """What a record contributes to the guards."""
 

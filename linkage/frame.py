@@ -118,5 +118,13 @@ def table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+def columns_table(columns: dict[str, list[Any]]) -> pd.DataFrame:
+    """The same table from one list per column (``COLUMNS`` order), ``unique_id`` = position."""
+    size = len(next(iter(columns.values()), []))
+    frame = pd.DataFrame({c: columns[c] for c in COLUMNS}, columns=list(COLUMNS))
+    frame.insert(0, "unique_id", range(size))
+    return frame
+
+
 def build(records: Sequence[SourceRecord]) -> pd.DataFrame:
     return table([row(r) for r in records])

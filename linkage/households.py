@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from linkage.ids import NAMESPACE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Shared:
     """Two people (cluster indexes) who share a value, by which rule."""
 

@@ -19,7 +19,7 @@ Key = tuple[str, str]
 NAMESPACE = uuid.UUID("6f1d3a52-2c1e-4f0e-9d55-0c360c360c36")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assigned:
     id: str
     absorbed: tuple[str, ...] = ()  # previous IDs merged into this one

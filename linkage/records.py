@@ -19,7 +19,7 @@ from linkage.normalise.phones import normalise_phone
 from linkage.normalise.vins import normalise_vin
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VehicleClaim:
     """A record's statement that its person holds a vehicle."""
 
@@ -30,7 +30,7 @@ class VehicleClaim:
     until: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClubClaim:
     club: str
     member_no: str | None
@@ -39,7 +39,7 @@ class ClubClaim:
     role: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConsentClaim:
     """A consent statement the record made: status for one channel and purpose, at a time.
 
@@ -53,7 +53,7 @@ class ConsentClaim:
     wording: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceRecord:
     """One record of one source system, raw values kept beside normalised keys."""
 

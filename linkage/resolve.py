@@ -33,7 +33,7 @@ Progress = Callable[[str, int, int], None]
 MANUAL, RULE, SCORED = 3.0, 2.0, 1.0  # edge strengths: manual beats rules beats scores
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     """Why a record belongs to its customer: the rule, the record it matched, the score."""
 
@@ -44,7 +44,7 @@ class Link:
     score: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PairEvidence:
     """One decided pair: linked (joined two clusters), review, or separated (a guard)."""
 
@@ -57,7 +57,7 @@ class PairEvidence:
     features: tuple[tuple[str, float], ...] = ()  # comparison -> log2 Bayes factor
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Customer:
     id: str
     given_name: str | None
@@ -144,14 +144,28 @@ def resolve(
     recs, quarantined = dedupe(records)
     clock.begin("normalise", len(recs))
     index = {r.key: i for i, r in enumerate(recs)}
-    rows = [frames.row(r) for r in recs]
-    table = frames.table(rows)
+    # Row by row: what the guards and the blocking keys need is taken from each row while
+    # it exists, so the dicts (a kilobyte each) never all live at once.
+    people: list[Person] = []
+    blocks: dict[Key, list[str]] = {}
+    columns: dict[str, list[Any]] = {c: [] for c in frames.COLUMNS}
+    for r in recs:
+        row = frames.row(r)
+        for name, values in columns.items():
+            values.append(row[name])
+        people.append(guard_person(row, settings))
+        blocks[r.key] = block_keys(row, settings)
+    table = frames.columns_table(columns)
+    del columns
     clock.begin("rules", len(recs))
     con = duckdb.connect()
     con.register("frame", table)
     found = rules.match(con, settings.identity_rules, settings.max_block)
+    shared_pairs = rules.match(con, settings.household_rules, settings.max_block).pairs
     clock.begin("scoring", len(recs))
     scored = _score(con, table, settings, model)
+    con.close()  # DuckDB's tables and the frame it holds are not needed any more
+    del table
     if model is None:
         model = scored[1]
     pairs = scored[0]
@@ -166,7 +180,6 @@ def resolve(
     never = [
         (index[a], index[b]) for a, b in decisions.never if a in index and b in index
     ]
-    people = [guard_person(row, settings) for row in rows]
     guards = settings.guards
     edges, ambiguous = _hold_out_ambiguous(people, edges, settings)
     clustering = cluster(people, edges, never, guards)
@@ -178,7 +191,7 @@ def resolve(
         _customer(recs, g, a, best, settings)
         for g, a in zip(groups, assigned, strict=True)
     ]
-    homes = _households(con, settings, clustering, groups, customers)
+    homes = _households(shared_pairs, settings, groups, customers)
     for h in homes:
         for m in h.members:
             customers[m] = replace(customers[m], household=h.id)
@@ -186,11 +199,7 @@ def resolve(
         PairEvidence(recs[e.a].key, recs[e.b].key, "review", e.rule, e.score, AMBIGUOUS)
         for e in ambiguous
     ]
-    blocks = {
-        r.key: block_keys(row, settings) for r, row in zip(recs, rows, strict=True)
-    }
     clock.end()
-    con.close()
     order = sorted(range(len(customers)), key=lambda i: customers[i].id)
     where = {old: new for new, old in enumerate(order)}
     homes = [
@@ -407,17 +416,16 @@ def _links(
 
 
 def _households(
-    con: duckdb.DuckDBPyConnection,
+    found: pd.DataFrame,
     settings: LinkageSettings,
-    clustering: Clustering,
     groups: Sequence[Sequence[int]],
     customers: Sequence[Customer],
 ) -> list[Household]:
+    """Households from the record pairs the household rules found (``found``)."""
     cluster_of = {}
     for ci, g in enumerate(groups):
         for i in g:
             cluster_of[i] = ci
-    found = rules.match(con, settings.household_rules, settings.max_block).pairs
     shared = []
     for a, b, rule, value in found.itertuples(index=False):
         ca, cb = cluster_of[int(a)], cluster_of[int(b)]
@@ -433,10 +441,24 @@ def _evidence(
     settings: LinkageSettings,
 ) -> list[PairEvidence]:
     weights = [c for c in scored.columns if c.startswith("w_")]
-    features: dict[tuple[int, int], tuple[tuple[str, float], ...]] = {}
-    for d in scored.to_dict("records"):
-        features[(int(d["uid_l"]), int(d["uid_r"]))] = tuple(
-            (w.removeprefix("w_"), round(float(d[w]), 2)) for w in weights
+    names = [w.removeprefix("w_") for w in weights]
+    values = scored[weights].to_numpy(dtype=float).round(2).tolist()
+    row_of = {
+        pair: i
+        for i, pair in enumerate(
+            zip(scored["uid_l"].tolist(), scored["uid_r"].tolist(), strict=True)
+        )
+    }
+    # Rounded weights repeat across pairs: each (comparison, weight) is made once and
+    # shared, so the evidence of a large run costs a tuple of references per pair.
+    shared: dict[tuple[str, float], tuple[str, float]] = {}
+
+    def features(a: int, b: int) -> tuple[tuple[str, float], ...]:
+        i = row_of.get((a, b))
+        if i is None:
+            return ()
+        return tuple(
+            shared.setdefault(item, item) for item in zip(names, values[i], strict=True)
         )
 
     def evidence(e: Edge, decision: str, reason: str | None = None) -> PairEvidence:
@@ -447,7 +469,7 @@ def _evidence(
             e.rule,
             e.score,
             reason,
-            features.get((e.a, e.b), ()),
+            features(e.a, e.b),
         )
 
     out = [evidence(e, "linked") for e in clustering.tree]

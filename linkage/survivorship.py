@@ -18,7 +18,7 @@ from linkage.records import SourceRecord
 Getter = Callable[[SourceRecord], object | None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Golden:
     value: object
     record: tuple[str, str]

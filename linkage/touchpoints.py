@@ -90,7 +90,7 @@ class TouchpointSpec:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Owner:
     """How a touchpoint reaches its person, before resolution says who that is."""
 
@@ -98,7 +98,7 @@ class Owner:
     value: tuple[str, ...]  # record key (source, source id), (vin,) or (contact key,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Touchpoint:
     label: str
     source: str
