@@ -281,20 +281,40 @@ def linker_for(
 
 
 def predict(linker: Linker, threshold: float) -> pd.DataFrame:
-    """Scored pairs above ``threshold``: uid_l < uid_r, match_probability, w_<comparison>."""
+    """Scored pairs above ``threshold``: uid_l < uid_r, match_probability, w_<comparison>.
+
+    The columns are chosen in the backend's SQL: Splink's intermediate columns (gammas, Bayes
+    factors, term frequencies of both sides) would otherwise all reach pandas first, several
+    times the memory of what is kept.
+    """
     result = linker.inference.predict(threshold_match_probability=threshold)
-    df = result.as_pandas_dataframe()  # type: ignore[no-untyped-call]
-    result.drop_table_from_database_and_remove_from_cache()
-    df = df.rename(columns={"unique_id_l": "uid_l", "unique_id_r": "uid_r"})
-    swap = df["uid_l"] > df["uid_r"]
-    df.loc[swap, ["uid_l", "uid_r"]] = df.loc[swap, ["uid_r", "uid_l"]].to_numpy()
+    table = result.physical_name
+    # The SQL names only Splink's own table and the settings' comparisons, no input values.
+    empty = f"SELECT * FROM {table} LIMIT 0"
+    columns = list(linker.misc.query_sql(empty, "pandas").columns)  # type: ignore[no-untyped-call]
     # Per comparison, its log2 Bayes factor (term-frequency adjustment included).
-    for c in [
-        c for c in df.columns if c.startswith("mw_") and not c.startswith("mw_tf_adj_")
-    ]:
-        name = c.removeprefix("mw_")
-        df[f"w_{name}"] = df[c] + df.get(f"mw_tf_adj_{name}", 0.0)
-    keep = ["uid_l", "uid_r", "match_probability", "match_weight"]
-    keep += [c for c in df.columns if c.startswith("w_")]
-    out: pd.DataFrame = df[keep].sort_values(["uid_l", "uid_r"], ignore_index=True)
+    # (Spark types a weight without term frequencies as a decimal: cast, as pandas did.)
+    weights = [
+        f"CAST(mw_{name}"
+        + (f" + mw_tf_adj_{name}" if f"mw_tf_adj_{name}" in columns else "")
+        + f" AS DOUBLE) AS w_{name}"
+        for name in (
+            c.removeprefix("mw_")
+            for c in columns
+            if c.startswith("mw_")
+            and not c.startswith("mw_tf_adj_")
+            and c.isidentifier()  # Splink's columns from the settings' names
+        )
+    ]
+    sql = (
+        "SELECT least(unique_id_l, unique_id_r) AS uid_l, "
+        "greatest(unique_id_l, unique_id_r) AS uid_r, "
+        "CAST(match_probability AS DOUBLE) AS match_probability, "
+        "CAST(match_weight AS DOUBLE) AS match_weight"
+        + "".join(f", {w}" for w in weights)
+        + f" FROM {table}"
+    )
+    df = linker.misc.query_sql(sql, "pandas")  # type: ignore[no-untyped-call]
+    result.drop_table_from_database_and_remove_from_cache()
+    out: pd.DataFrame = df.sort_values(["uid_l", "uid_r"], ignore_index=True)
     return out
