@@ -24,28 +24,20 @@ temporary folder, runs the pipeline twice and prints, for each run:
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
 import platform
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import neo4j
-
 from api import pipeline
+from graph.checksum import checksum
 from graph.connection import connect
 from graph.server import ManagedNeo4j, Memory
 from linkage.generate.run import generate
-
-KEYS = ("source", "sourceId", "id", "vin", "code", "value", "blockKey", "version")
-RUN_TIME = {("rel", "RESOLVED_TO", "at"), ("node", "LinkageModel", "at")}
-MASK = (1 << 128) - 1
 
 
 class Stages:
@@ -184,83 +176,6 @@ def timed(what: str) -> Iterator[None]:
     t0 = time.perf_counter()
     yield
     print(f"{what}: {time.perf_counter() - t0:.1f} s", flush=True)
-
-
-def checksum(driver: neo4j.Driver, dump: Path | None = None) -> dict[str, Any]:
-    labels: Counter[str] = Counter()
-    types: Counter[str] = Counter()
-    keys: dict[str, str] = {}
-    full = content = 0
-    lines: list[str] | None = [] if dump else None
-    with driver.session(fetch_size=10_000) as session:
-        for rec in session.run(
-            "MATCH (n) RETURN elementId(n) AS e, labels(n) AS l, properties(n) AS p"
-        ):
-            ls, props = sorted(rec["l"]), rec["p"]
-            labels.update(ls)
-            keys[rec["e"]] = _text([ls, [(k, props[k]) for k in KEYS if k in props]])
-            f, c = _digests("node", ls, props, [], lines)
-            full, content = (full + f) & MASK, (content + c) & MASK
-        for rec in session.run(
-            "MATCH (a)-[r]->(b) "
-            "RETURN elementId(a) AS a, type(r) AS t, elementId(b) AS b, properties(r) AS p"
-        ):
-            types[rec["t"]] += 1
-            ends = [keys[rec["a"]], keys[rec["b"]]]
-            f, c = _digests("rel", [rec["t"]], rec["p"], ends, lines)
-            full, content = (full + f) & MASK, (content + c) & MASK
-    if dump and lines is not None:
-        dump.write_text("\n".join(sorted(lines)) + "\n", encoding="utf-8")
-    return {
-        "nodes": sum(1 for _ in keys),
-        "relationships": sum(types.values()),
-        "labels": dict(sorted(labels.items())),
-        "types": dict(sorted(types.items())),
-        "full": f"{full:032x}",
-        "content": f"{content:032x}",
-    }
-
-
-def _digests(
-    kind: str,
-    names: list[str],
-    props: dict[str, Any],
-    ends: list[str],
-    lines: list[str] | None,
-) -> tuple[int, int]:
-    items = sorted(props.items())
-    kept = [
-        (k, v) for k, v in items if not any((kind, n, k) in RUN_TIME for n in names)
-    ]
-    if names == ["LinkageModel"]:
-        kept = [(k, _model(v) if k == "modelJson" else v) for k, v in kept]
-    text = _text([kind, names, ends, kept], rounded=True)
-    if lines is not None:
-        lines.append(text)
-    return _hash(_text([kind, names, ends, items])), _hash(text)
-
-
-def _hash(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=16).digest())
-
-
-def _text(value: Any, rounded: bool = False) -> str:
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_text(v, rounded) for v in value) + "]"
-    if isinstance(value, float):
-        return f"{value:.10g}" if rounded else repr(value)
-    return f"{type(value).__name__}:{value}"
-
-
-def _model(text: str) -> str:
-    def clean(v: Any) -> Any:
-        if isinstance(v, dict):
-            return {k: clean(x) for k, x in sorted(v.items()) if k != "linker_uid"}
-        if isinstance(v, list):
-            return [clean(x) for x in v]
-        return float(f"{v:.10g}") if isinstance(v, float) else v
-
-    return json.dumps(clean(json.loads(text)))
 
 
 def show(s: dict[str, Any]) -> None:
