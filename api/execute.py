@@ -6,8 +6,10 @@ import os
 from typing import Any
 
 import neo4j
-from neo4j.exceptions import ClientError
+from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 from strawberry.types import Info
+
+from graph.connection import API_RETRY_SECONDS
 
 # A read that runs longer is cancelled by Neo4j; the request gets a GraphQL error.
 QUERY_TIMEOUT_SECONDS = float(os.environ.get("C360_QUERY_TIMEOUT", "10"))
@@ -34,6 +36,11 @@ async def run_read(info: Info, query: Any, params: dict[str, Any]) -> list[Any]:
             database_=info.context["database"],
             routing_=neo4j.RoutingControl.READ,
         )
+    except (ServiceUnavailable, SessionExpired) as exc:
+        raise UserError(
+            f"Neo4j is unavailable (retried for {API_RETRY_SECONDS:g} s); "
+            "try again shortly"
+        ) from exc
     except ClientError as exc:
         if "TransactionTimedOut" in (exc.code or ""):
             raise UserError(

@@ -75,10 +75,20 @@ def connect(settings: Neo4jSettings) -> neo4j.Driver:
     return driver
 
 
+# How long the API's driver keeps retrying a read while Neo4j is away (with the driver's
+# exponential backoff) before the request gets an error: bounded, so requests fail fast and
+# do not pile up; the next request after Neo4j returns reconnects by itself.
+API_RETRY_SECONDS = 5.0
+
+
 def async_driver(settings: Neo4jSettings) -> neo4j.AsyncDriver:
     """The async driver the API uses; checked with ``verify_async`` at app start-up."""
     return neo4j.AsyncGraphDatabase.driver(
-        settings.uri, auth=(settings.user, settings.password)
+        settings.uri,
+        auth=(settings.user, settings.password),
+        max_transaction_retry_time=API_RETRY_SECONDS,
+        connection_timeout=API_RETRY_SECONDS,
+        connection_acquisition_timeout=2 * API_RETRY_SECONDS,
     )
 
 
