@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import neo4j
 
@@ -26,6 +26,7 @@ from ontology.model import default as default_ontology
 from ontology.validate import validators
 
 AUDIT_ACTIONS = ("export", "erase")
+T = TypeVar("T")
 
 
 class UnknownCustomer(C360Error):
@@ -83,11 +84,7 @@ def export(
         data["exportAudit"] = entry
         return data
 
-    with driver.session(database=database) as session:
-        out = session.execute_write(work)
-    if out is None:
-        raise UnknownCustomer(f"no customer {customer_id!r}")
-    return out
+    return _about(driver, database, customer_id, work)
 
 
 def erase(
@@ -125,6 +122,16 @@ def erase(
         )
         return Erasure(entry["id"], removed, len(stones))
 
+    return _about(driver, database, customer_id, work)
+
+
+def _about(
+    driver: neo4j.Driver,
+    database: str,
+    customer_id: str,
+    work: Callable[[neo4j.ManagedTransaction], T | None],
+) -> T:
+    """``work`` in one (retried) write transaction; None from it: no such customer."""
     with driver.session(database=database) as session:
         out = session.execute_write(work)
     if out is None:

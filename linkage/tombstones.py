@@ -18,9 +18,10 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from linkage.ids import Key
 from linkage.records import Quarantined, SourceRecord
@@ -28,6 +29,7 @@ from linkage.referrals import Mention
 from linkage.touchpoints import Directory, Owner, Touchpoint
 
 KEY_ENV = "C360_PRIVACY_KEY"
+T = TypeVar("T")
 SUPPRESSED = "suppressed: it belongs to a person erased on request (tombstone)"
 
 
@@ -78,13 +80,9 @@ class Tombstones:
 
     def records(self, records: Iterable[SourceRecord]) -> list[SourceRecord]:
         """The records no tombstone names."""
-        kept = []
-        for r in records:
-            if self.stones and self.has(record_ident(r.key)):
-                self._skip("source records")
-            else:
-                kept.append(r)
-        return kept
+        return self._keep(
+            records, lambda r: self.has(record_ident(r.key)), "source records"
+        )
 
     def hides(self, owner: Owner, directory: Directory) -> bool:
         """Whether ``owner`` reaches only an erased person."""
@@ -98,32 +96,35 @@ class Tombstones:
     def touchpoints(
         self, touchpoints: Iterable[Touchpoint], directory: Directory
     ) -> list[Touchpoint]:
-        if not self.stones:
-            return list(touchpoints)
-        kept = []
-        for t in touchpoints:
-            if self.hides(t.owner, directory):
-                self._skip("touchpoints")
-            else:
-                kept.append(t)
-        return kept
+        return self._keep(
+            touchpoints, lambda t: self.hides(t.owner, directory), "touchpoints"
+        )
 
     def mentions(
         self, mentions: Iterable[Mention], directory: Directory
     ) -> list[Mention]:
-        if not self.stones:
-            return list(mentions)
-        kept = []
-        for m in mentions:
+        def erased(m: Mention) -> bool:
             source, _, source_id = m.evidence.partition("/")
-            if (
+            return (
                 self.hides(m.referrer, directory)
                 or self.hides(m.referee, directory)
                 or self.has(record_ident((source, source_id)))
-            ):
-                self._skip("referrals")
+            )
+
+        return self._keep(mentions, erased, "referrals")
+
+    def _keep(
+        self, items: Iterable[T], erased: Callable[[T], bool], what: str
+    ) -> list[T]:
+        """``items`` except those ``erased`` says belong to an erased person (counted)."""
+        if not self.stones:
+            return list(items)
+        kept = []
+        for item in items:
+            if erased(item):
+                self._skip(what)
             else:
-                kept.append(m)
+                kept.append(item)
         return kept
 
     def report(self) -> list[Quarantined]:

@@ -3,13 +3,16 @@ tools, and the audit trail they write."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
+import neo4j
 import typer
 
 from api.cli.connect import neo4j_settings, open_driver
@@ -35,6 +38,17 @@ def _actor() -> str:
     return os.environ.get("C360_ACTOR") or getpass.getuser()
 
 
+@contextlib.contextmanager
+def _graph() -> Iterator[tuple[neo4j.Driver, str]]:
+    """The driver and database of the configured Neo4j, closed afterwards."""
+    settings = neo4j_settings()
+    driver = open_driver(settings)
+    try:
+        yield driver, settings.database
+    finally:
+        driver.close()
+
+
 @app.command("export")
 def export(
     customer: Customer,
@@ -45,14 +59,10 @@ def export(
     ] = None,
 ) -> None:
     """Everything held about a customer as JSON (right of access); audited."""
-    settings = neo4j_settings()
-    driver = open_driver(settings)
-    try:
+    with _graph() as (driver, database):
         data = privacy.export(
-            driver, settings.database, customer, privacy_key(), _actor(), reason
+            driver, database, customer, privacy_key(), _actor(), reason
         )
-    finally:
-        driver.close()
     text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
     if out is None:
         print(text)
@@ -65,14 +75,10 @@ def export(
 def erase(customer: Customer, reason: Reason) -> None:
     """Remove a customer across its whole identity cluster; later imports of its records
     are suppressed (tombstones); audited."""
-    settings = neo4j_settings()
-    driver = open_driver(settings)
-    try:
+    with _graph() as (driver, database):
         done = privacy.erase(
-            driver, settings.database, customer, privacy_key(), _actor(), reason
+            driver, database, customer, privacy_key(), _actor(), reason
         )
-    finally:
-        driver.close()
     removed = ", ".join(f"{n} {what}" for what, n in done.removed.items() if n)
     say(
         f"erased {customer}: {removed}; {done.tombstones} tombstones; audit {done.audit_id}"
@@ -93,13 +99,9 @@ def audit(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
 ) -> None:
     """Audit entries (exports, erasures), newest first, as JSON lines."""
-    settings = neo4j_settings()
-    driver = open_driver(settings)
-    try:
+    with _graph() as (driver, database):
         entries = privacy.trail(
-            driver, settings.database, privacy_key(), customer, since, until, limit
+            driver, database, privacy_key(), customer, since, until, limit
         )
-    finally:
-        driver.close()
     for e in entries:
         print(json.dumps(e, ensure_ascii=False, sort_keys=True))
