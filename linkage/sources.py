@@ -275,7 +275,9 @@ def _source(spec: SourceSpec, out: Ingested) -> int:
     # Made at the first row: a mapping the plan cannot follow fails where it always did.
     plan: tuple[_Step, ...] = ()
     for lineno, row in _rows(spec, out.quarantined):
-        rows += 1
+        rows += 1  # a line that is no row at all counts too: it is in the quarantine
+        if row is None:
+            continue
         seen_columns.update(row)
         where = f"{file_name}:{lineno}"
         record = None
@@ -326,7 +328,8 @@ def _at(
 
 def _rows(
     spec: SourceSpec, quarantine: list[Quarantined]
-) -> Iterator[tuple[int, dict[str, Any]]]:
+) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    """Each line's row, or None for a line quarantined as no row (not JSON, not an object)."""
     with spec.file.open(encoding="utf-8", errors="replace", newline="") as fh:
         if spec.format == "csv":
             reader = csv.DictReader(fh, delimiter=spec.delimiter)
@@ -353,6 +356,7 @@ def _rows(
                         f"{spec.file.name}:{lineno}", f"not JSON: {exc.msg}", line[:200]
                     )
                 )
+                yield lineno, None
                 continue
             if not isinstance(value, dict):
                 quarantine.append(
@@ -360,6 +364,7 @@ def _rows(
                         f"{spec.file.name}:{lineno}", "not a JSON object", line[:200]
                     )
                 )
+                yield lineno, None
                 continue
             yield lineno, value
 
