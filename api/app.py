@@ -10,12 +10,14 @@ from typing import Any
 import neo4j
 import strawberry
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from api.limit import MAX_IN_FLIGHT, InFlightLimit
 from api.schema import build_schema
 from graph.connection import Neo4jSettings, async_driver, translate
 from ontology.model import Ontology
@@ -43,8 +45,12 @@ def create_app(
     settings: Neo4jSettings,
     on_ready: Callable[[], None] | None = None,
     model: Ontology | None = None,
+    max_in_flight: int = MAX_IN_FLIGHT,
 ) -> Starlette:
     """The app for uvicorn. The driver opens (and is verified) at start-up, closes at shutdown.
+
+    More than ``max_in_flight`` GraphQL requests at once are answered 503 with Retry-After
+    (``C360_MAX_IN_FLIGHT``, default 64; ``api.limit``).
 
     The GraphQL schema is derived from ``model`` (default: ``C360_ONTOLOGY`` or the project's
     ontology), so a changed ontology is served after a restart, with no code change.
@@ -81,5 +87,6 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/health", health),
         ],
+        middleware=[Middleware(InFlightLimit, limit=max_in_flight)],
         lifespan=lifespan,
     )
