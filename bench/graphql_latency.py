@@ -140,6 +140,8 @@ def send(client: httpx.Client, url: str, request: Request) -> tuple[float, str |
     t0 = time.perf_counter()
     response = client.post(url, json={"query": query, "variables": variables})
     elapsed = time.perf_counter() - t0
+    if response.status_code == 503:  # shed by the API's in-flight limit
+        return elapsed, "503"
     body = response.json()
     if response.status_code != 200 or body.get("errors"):
         return elapsed, json.dumps(body.get("errors") or response.status_code)[:200]
@@ -254,34 +256,57 @@ def main() -> None:
             server.stop()
 
 
-def mixed(url: str, kinds: list[Callable[[], Request]], seed: int) -> None:
-    """8 clients, each on its own connection, sending random kinds for 20 s."""
+def mixed(
+    url: str,
+    kinds: list[Callable[[], Request]],
+    seed: int,
+    clients: int = 8,
+    seconds: float = 20,
+) -> dict[str, Any]:
+    """``clients`` clients, each on its own connection, sending random kinds for ``seconds``;
+    prints and returns throughput, p50, p99, errors and shed requests (503)."""
     done: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    stop = time.perf_counter() + 20
+    stop = time.perf_counter() + seconds
 
     def client(n: int) -> None:
         rng = random.Random(seed + n)  # noqa: S311 - reproducible arguments
         with httpx.Client(timeout=30) as c:
             while time.perf_counter() < stop:
-                elapsed, error = send(c, url, rng.choice(kinds)())
+                try:
+                    elapsed, error = send(c, url, rng.choice(kinds)())
+                except httpx.TimeoutException:
+                    elapsed, error = 30.0, "timeout"
                 with lock:
                     done.append(elapsed)
                     if error:
                         errors.append(error)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     t0 = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
+    shed = sum(1 for e in errors if e == "503")
+    out = {
+        "clients": clients,
+        "rate": len(done) / wall,
+        "p50": pct(done, 50),
+        "p99": pct(done, 99),
+        "errors": len(errors) - shed,
+        "shed": shed,
+        "requests": len(done),
+    }
     print(
-        f"mixed, 8 clients: {len(done) / wall:.0f} requests/s, p50 {pct(done, 50):.1f} ms, "
-        f"p99 {pct(done, 99):.1f} ms, {len(errors)} errors in {len(done):,} requests"
+        f"mixed, {clients} clients: {out['rate']:.0f} requests/s, p50 {out['p50']:.1f} ms, "
+        f"p99 {out['p99']:.1f} ms, {out['errors']} errors and {shed} shed (503) "
+        f"in {len(done):,} requests",
+        flush=True,
     )
+    return out
 
 
 if __name__ == "__main__":

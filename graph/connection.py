@@ -87,6 +87,11 @@ def async_driver(settings: Neo4jSettings) -> neo4j.AsyncDriver:
         settings.uri,
         auth=(settings.user, settings.password),
         max_transaction_retry_time=API_RETRY_SECONDS,
+        # A property no node has yet (IN_SEGMENT.until before any membership ended) is
+        # expected; a warning per request would flood the server's log.
+        notifications_disabled_classifications=[
+            neo4j.NotificationDisabledClassification.UNRECOGNIZED
+        ],
         connection_timeout=API_RETRY_SECONDS,
         connection_acquisition_timeout=2 * API_RETRY_SECONDS,
     )

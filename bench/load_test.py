@@ -1,0 +1,97 @@
+"""Load test: the mixed GraphQL workload at rising concurrency, through uvicorn, loopback only.
+
+Run: .venv/bin/python bench/load_test.py [PEOPLE] [--data DIR] [--home DIR] [--seconds S]
+     [--levels 1,8,32,64,128]   (default 100000 people, 60 s per level)
+
+The graph, server and arguments are bench/graphql_latency.py's (``--home`` reuses a loaded
+Neo4j folder). Each level runs that many client threads, each on its own keep-alive
+connection, sending random query kinds for S seconds, and prints requests/s, p50, p99,
+errors, and requests the API shed with 503 + Retry-After (its ``C360_MAX_IN_FLIGHT``
+limit). The clients are Python threads on the same 2 cores as the API and Neo4j, so the
+highest levels also measure the client's own contention.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from graphql_latency import (  # bench/ is on sys.path when run as a script
+    arguments,
+    arguments_parser,
+    free_port,
+    load_once,
+    mixed,
+)
+
+from graph.connection import connect
+from graph.server import ManagedNeo4j, Memory
+from linkage.generate.run import generate
+
+
+def main() -> None:
+    parser = arguments_parser(__doc__)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--levels", default="1,8,32,64,128")
+    args = parser.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+    print(
+        f"command: python bench/load_test.py {args.people} --seconds {args.seconds:g} "
+        f"--levels {args.levels} | {platform.node()} {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, "
+        f"C360_MAX_IN_FLIGHT={os.environ.get('C360_MAX_IN_FLIGHT', '64 (default)')}",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        data = args.data or Path(tmp) / "data"
+        if not (data / "sources.toml").exists():
+            generate(args.people, args.seed, data)
+        home = args.home or Path(tmp) / "neo4j"
+        server = ManagedNeo4j(home, Memory("2g", "1g"))
+        settings = server.start(port=0)
+        driver = connect(settings)
+        proc: subprocess.Popen[bytes] | None = None
+        try:
+            if not (home / "loaded").exists():
+                load_once(driver, data, home)
+            port = free_port()
+            env = {
+                **os.environ,
+                "NEO4J_URI": settings.uri,
+                "NEO4J_USER": settings.user,
+                "NEO4J_PASSWORD": settings.password,
+            }
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
+            for _ in range(300):
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            url = f"http://127.0.0.1:{port}/graphql"
+            kinds = list(arguments(driver, random.Random(args.seed)).values())  # noqa: S311
+            mixed(url, kinds, args.seed, clients=4, seconds=15)  # warm-up, not reported
+            print("--- levels")
+            for clients in levels:
+                mixed(url, kinds, args.seed, clients=clients, seconds=args.seconds)
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
+            driver.close()
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
