@@ -25,7 +25,6 @@ from ontology.errors import C360Error
 from ontology.model import default as default_ontology
 from ontology.validate import validators
 
-AUDIT_ACTIONS = ("export", "erase")
 T = TypeVar("T")
 
 
