@@ -37,7 +37,7 @@ import neo4j
 
 from api import pipeline
 from graph import segment_compile, segments
-from graph.connection import connect
+from graph.connection import Neo4jSettings, connect
 from graph.server import ManagedNeo4j, Memory
 from linkage.generate.config import load_config
 from linkage.generate.run import generate
@@ -158,6 +158,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def serve(settings: Neo4jSettings) -> tuple[subprocess.Popen[bytes], str]:
+    """``c360 serve`` on a free loopback port against ``settings``, once /health answers;
+    the process and the GraphQL URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "NEO4J_URI": settings.uri,
+        "NEO4J_USER": settings.user,
+        "NEO4J_PASSWORD": settings.password,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return proc, f"http://127.0.0.1:{port}/graphql"
+
+
 def arguments_parser(doc: str | None) -> argparse.ArgumentParser:
     """The GraphQL benchmarks' arguments: PEOPLE, --data, --home, --seed, --requests."""
     parser = argparse.ArgumentParser(description=(doc or "").split("\n", 1)[0])
@@ -202,25 +226,7 @@ def main() -> None:
                 + ", ".join(f"{r.segment} {r.members:,}" for r in done),
                 flush=True,
             )
-            port = free_port()
-            env = {
-                **os.environ,
-                "NEO4J_URI": settings.uri,
-                "NEO4J_USER": settings.user,
-                "NEO4J_PASSWORD": settings.password,
-            }
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-            )
-            url = f"http://127.0.0.1:{port}/graphql"
-            for _ in range(300):
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+            proc, url = serve(settings)
             rng = random.Random(args.seed)  # noqa: S311 - reproducible arguments, not secrets
             kinds = arguments(driver, rng)
             print(

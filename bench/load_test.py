@@ -17,18 +17,15 @@ import os
 import platform
 import random
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 from graphql_latency import (  # bench/ is on sys.path when run as a script
     arguments,
     arguments_parser,
-    free_port,
     load_once,
     mixed,
+    serve,
 )
 
 from graph.connection import connect
@@ -61,25 +58,7 @@ def main() -> None:
         try:
             if not (home / "loaded").exists():
                 load_once(driver, data, home)
-            port = free_port()
-            env = {
-                **os.environ,
-                "NEO4J_URI": settings.uri,
-                "NEO4J_USER": settings.user,
-                "NEO4J_PASSWORD": settings.password,
-            }
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-            )
-            for _ in range(300):
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            url = f"http://127.0.0.1:{port}/graphql"
+            proc, url = serve(settings)
             kinds = list(arguments(driver, random.Random(args.seed)).values())  # noqa: S311
             mixed(url, kinds, args.seed, clients=4, seconds=15)  # warm-up, not reported
             print("--- levels")
