@@ -11,6 +11,7 @@ holding an identifier.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -23,7 +24,7 @@ from graph.cypher import privacy as cypher
 from linkage.tombstones import Tombstones, digest, privacy_key, record_ident
 from ontology.errors import C360Error
 from ontology.model import default as default_ontology
-from ontology.validate import validators
+from ontology.validate import Validator, validators
 
 T = TypeVar("T")
 
@@ -167,7 +168,7 @@ def _audit(
     reason: str,
     detail: Mapping[str, int],
 ) -> dict[str, Any]:
-    props, problems = validators(default_ontology())["AuditEntry"].check(
+    props, problems = _audit_shape().check(
         {
             "id": str(uuid.uuid4()),
             "action": action,
@@ -182,6 +183,12 @@ def _audit(
         raise BadAuditEntry("; ".join(f"{v.path}: {v.message}" for v in problems))
     tx.run(cypher.AUDIT, props=props).consume()
     return dict(_plain(props))
+
+
+@functools.cache
+def _audit_shape() -> Validator:
+    """The AuditEntry shape, built once per process (not once per entry)."""
+    return validators(default_ontology())["AuditEntry"]
 
 
 def _now() -> dt.datetime:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from linkage.records import ConsentClaim, Quarantined
+from linkage.records import ConsentClaim, Quarantined, text_or_none
 from ontology.model import Ontology
 
 # The record's contact point a channel's statement is about (HAS_CONSENT); statements on
@@ -140,7 +140,7 @@ def from_row(
                 )
             )
             continue
-        raw_at = _text(row.get(spec.at))
+        raw_at = text_or_none(row.get(spec.at))
         at = at_of(raw_at) if raw_at else None
         if at is None:
             if raw_at is None:
@@ -169,7 +169,7 @@ def _value(row: Mapping[str, Any], column: str) -> str | None:
         value = inner.get(key) if inner else None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return _text(value)
+    return text_or_none(value)
 
 
 def _status(value: str) -> str | None:
@@ -181,10 +181,3 @@ def _status(value: str) -> str | None:
     if word == "withdrawn":
         return "withdrawn"
     return None
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None

@@ -115,16 +115,16 @@ def parse_record(
     ``attributes`` (sorted pairs, as ``with_attributes`` makes them) go straight into the
     record: ingest would otherwise copy every record once more to add them.
     """
-    source = _text(raw.get("source"))
-    source_id = _text(raw.get("source_id"))
+    source = text_or_none(raw.get("source"))
+    source_id = text_or_none(raw.get("source_id"))
     if not source or not source_id:
         quarantine.append(
             Quarantined(where, "missing source or source_id", json.dumps(raw)[:200])
         )
         return None
     where = f"{where} ({source}/{source_id})"
-    country = (_text(raw.get("country")) or "").upper() or None
-    email, phone = _text(raw.get("email")), _text(raw.get("phone"))
+    country = (text_or_none(raw.get("country")) or "").upper() or None
+    email, phone = text_or_none(raw.get("email")), text_or_none(raw.get("phone"))
     email_key, phone_key = normalise_email(email), normalise_phone(phone, country)
     if email and not email_key:
         quarantine.append(Quarantined(where, "not an email address", email, "email"))
@@ -132,8 +132,11 @@ def parse_record(
         quarantine.append(
             Quarantined(where, "not a valid phone number", phone, "phone")
         )
-    first, last = _text(raw.get("first_name")), _text(raw.get("last_name"))
-    app_account = _text(raw.get("app_account"))
+    first, last = (
+        text_or_none(raw.get("first_name")),
+        text_or_none(raw.get("last_name")),
+    )
+    app_account = text_or_none(raw.get("app_account"))
     vehicles, clubs = raw.get("vehicles"), raw.get("clubs")  # most records have none
     # Keys first: most records have one, and a name key costs a transliteration.
     if not (email_key or phone_key or app_account or name_key(first) or name_key(last)):
@@ -148,13 +151,13 @@ def parse_record(
     return SourceRecord(
         source=source,
         source_id=source_id,
-        updated_at=_text(raw.get("updated_at")),
+        updated_at=text_or_none(raw.get("updated_at")),
         first_name=first,
         last_name=last,
         email=email,
         phone=phone,
         country=country,
-        preferred_dealer=_text(raw.get("preferred_dealer")),
+        preferred_dealer=text_or_none(raw.get("preferred_dealer")),
         email_key=email_key,
         phone_key=phone_key,
         app_account=app_account,
@@ -169,7 +172,9 @@ def _vehicles(
     items: Any, where: str, quarantine: list[Quarantined]
 ) -> Iterator[VehicleClaim]:
     for item in items or ():
-        vin = normalise_vin(_text(item.get("vin")) if isinstance(item, dict) else None)
+        vin = normalise_vin(
+            text_or_none(item.get("vin")) if isinstance(item, dict) else None
+        )
         if vin is None:
             quarantine.append(
                 Quarantined(where, "invalid VIN (ISO 3779)", str(item), "vehicle")
@@ -177,10 +182,10 @@ def _vehicles(
             continue
         yield VehicleClaim(
             vin=vin,
-            model=_text(item.get("model")),
-            certification=_text(item.get("certification")),
-            since=_text(item.get("since")),
-            until=_text(item.get("until")),
+            model=text_or_none(item.get("model")),
+            certification=text_or_none(item.get("certification")),
+            since=text_or_none(item.get("since")),
+            until=text_or_none(item.get("until")),
         )
 
 
@@ -188,7 +193,7 @@ def _clubs(
     items: Any, where: str, quarantine: list[Quarantined]
 ) -> Iterator[ClubClaim]:
     for item in items or ():
-        club = _text(item.get("club")) if isinstance(item, dict) else None
+        club = text_or_none(item.get("club")) if isinstance(item, dict) else None
         if not club:
             quarantine.append(
                 Quarantined(
@@ -198,14 +203,15 @@ def _clubs(
             continue
         yield ClubClaim(
             club=club,
-            member_no=_text(item.get("member_no")),
-            since=_text(item.get("since")),
-            status=_text(item.get("status")),
-            role=_text(item.get("role")),
+            member_no=text_or_none(item.get("member_no")),
+            since=text_or_none(item.get("since")),
+            status=text_or_none(item.get("status")),
+            role=text_or_none(item.get("role")),
         )
 
 
-def _text(value: Any) -> str | None:
+def text_or_none(value: Any) -> str | None:
+    """A source value as trimmed text; None when it is missing or blank."""
     if value is None:
         return None
     text = str(value).strip()

@@ -42,7 +42,7 @@ from linkage import referrals as rf
 from linkage import tomlfile
 from linkage import touchpoints as tp
 from linkage.normalise.names import FAMILY_NAME_FIRST_COUNTRIES, split_full_name
-from linkage.records import Quarantined, SourceRecord, parse_record
+from linkage.records import Quarantined, SourceRecord, parse_record, text_or_none
 from ontology.errors import C360Error
 from ontology.model import Ontology
 from ontology.model import default as default_ontology
@@ -312,7 +312,7 @@ def _source(spec: SourceSpec, out: Ingested) -> int:
 
 
 def _source_id(spec: SourceSpec, row: dict[str, Any]) -> str | None:
-    ids = [_text(row.get(c)) for c in spec.id]
+    ids = [text_or_none(row.get(c)) for c in spec.id]
     return "/".join(i for i in ids if i) if all(ids) else None
 
 
@@ -423,7 +423,7 @@ def _record(
         if leaf is not None:
             _items(spec, step, row.get(column), lists, where, quarantine)
             continue
-        value = _text(row.get(column))
+        value = text_or_none(row.get(column))
         if date and value is not None:
             value = _date(spec, prop, value, where, quarantine)
         if target is not None:
@@ -432,7 +432,7 @@ def _record(
             canonical[key] = value
         elif value:
             extra[prop] = value
-    country = _text(canonical.get("country")) or spec.default_country
+    country = text_or_none(canonical.get("country")) or spec.default_country
     canonical["country"] = country
     if canonical.get("full_name") and not (
         canonical.get("first_name") or canonical.get("last_name")
@@ -474,7 +474,7 @@ def _items(
     bucket = lists.setdefault(str(step.target), [{} for _ in items])
     for i, item in enumerate(items):
         if i < len(bucket) and isinstance(item, dict):
-            value = _text(item.get(step.leaf))
+            value = text_or_none(item.get(step.leaf))
             if step.date and value is not None:
                 value = _date(spec, step.prop, value, where, quarantine)
             bucket[i][str(step.key)] = value
@@ -524,10 +524,3 @@ def full_name_parts(
         order == "by_country" and (country or "") in FAMILY_NAME_FIRST_COUNTRIES
     ) or (order == "upper_is_family_first" and full.isupper())
     return split_full_name(full, family_first)
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
