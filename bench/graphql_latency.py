@@ -16,6 +16,7 @@ clients for 20 s.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -28,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextlib.contextmanager
+def loaded_graph(
+    args: argparse.Namespace, tmp: Path
+) -> Iterator[tuple[Neo4jSettings, neo4j.Driver]]:
+    """A managed Neo4j (heap 2g, page cache 1g) holding ``args.people`` generated people:
+    ``--data`` and ``--home`` are reused when they already hold them, else made in ``tmp``."""
+    data = args.data or tmp / "data"
+    if not (data / "sources.toml").exists():
+        print(f"generating {args.people:,} people in {data}", flush=True)
+        generate(args.people, args.seed, data)
+    home = args.home or tmp / "neo4j"
+    server = ManagedNeo4j(home, Memory("2g", "1g"))
+    settings = server.start(port=0)
+    driver = connect(settings)
+    try:
+        if not (home / "loaded").exists():
+            load_once(driver, data, home)
+        yield settings, driver
+    finally:
+        driver.close()
+        server.stop()
+
+
 def serve(settings: Neo4jSettings) -> tuple[subprocess.Popen[bytes], str]:
     """``c360 serve`` on a free loopback port against ``settings``, once /health answers;
     the process and the GraphQL URL."""
@@ -202,20 +226,15 @@ def main() -> None:
         f"{platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}",
         flush=True,
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        data = args.data or Path(tmp) / "data"
-        if not (data / "sources.toml").exists():
-            print(f"generating {args.people:,} people in {data}", flush=True)
-            generate(args.people, args.seed, data)
-        home = args.home or Path(tmp) / "neo4j"
-        reuse = (home / "loaded").exists()
-        server = ManagedNeo4j(home, Memory("2g", "1g"))
-        settings = server.start(port=0)
-        driver = connect(settings)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        loaded_graph(args, Path(tmp)) as (
+            settings,
+            driver,
+        ),
+    ):
         proc: subprocess.Popen[bytes] | None = None
         try:
-            if not reuse:
-                load_once(driver, data, home)
             t0 = time.perf_counter()
             done = segments.refresh(
                 driver, segment_compile.load(None, default_ontology()), AS_OF
@@ -258,8 +277,6 @@ def main() -> None:
             if proc is not None:
                 proc.terminate()
                 proc.wait(timeout=30)
-            driver.close()
-            server.stop()
 
 
 def mixed(

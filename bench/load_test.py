@@ -23,14 +23,10 @@ from pathlib import Path
 from graphql_latency import (  # bench/ is on sys.path when run as a script
     arguments,
     arguments_parser,
-    load_once,
+    loaded_graph,
     mixed,
     serve,
 )
-
-from graph.connection import connect
-from graph.server import ManagedNeo4j, Memory
-from linkage.generate.run import generate
 
 
 def main() -> None:
@@ -46,18 +42,15 @@ def main() -> None:
         f"C360_MAX_IN_FLIGHT={os.environ.get('C360_MAX_IN_FLIGHT', '64 (default)')}",
         flush=True,
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        data = args.data or Path(tmp) / "data"
-        if not (data / "sources.toml").exists():
-            generate(args.people, args.seed, data)
-        home = args.home or Path(tmp) / "neo4j"
-        server = ManagedNeo4j(home, Memory("2g", "1g"))
-        settings = server.start(port=0)
-        driver = connect(settings)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        loaded_graph(args, Path(tmp)) as (
+            settings,
+            driver,
+        ),
+    ):
         proc: subprocess.Popen[bytes] | None = None
         try:
-            if not (home / "loaded").exists():
-                load_once(driver, data, home)
             proc, url = serve(settings)
             kinds = list(arguments(driver, random.Random(args.seed)).values())  # noqa: S311
             mixed(url, kinds, args.seed, clients=4, seconds=15)  # warm-up, not reported
@@ -68,8 +61,6 @@ def main() -> None:
             if proc is not None:
                 proc.terminate()
                 proc.wait(timeout=30)
-            driver.close()
-            server.stop()
 
 
 if __name__ == "__main__":
