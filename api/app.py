@@ -17,6 +17,14 @@ from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from api.auth import (
+    SCOPE_KEY,
+    ApiKey,
+    Authenticate,
+    keys_path,
+    load_keys,
+    pseudonymiser,
+)
 from api.limit import MAX_IN_FLIGHT, InFlightLimit
 from api.schema import build_schema
 from graph.connection import Neo4jSettings, async_driver, translate
@@ -38,6 +46,8 @@ class _GraphQL(GraphQL[dict[str, Any], None]):
             "driver": self._state["driver"],
             "database": self._state["database"],
             "request": request,
+            "scope": request.scope.get(SCOPE_KEY),  # None without keys: admin
+            "pseudonymise": self._state.get("pseudonymise"),
         }
 
 
@@ -46,8 +56,12 @@ def create_app(
     on_ready: Callable[[], None] | None = None,
     model: Ontology | None = None,
     max_in_flight: int = MAX_IN_FLIGHT,
+    keys: list[ApiKey] | None = None,
 ) -> Starlette:
     """The app for uvicorn. The driver opens (and is verified) at start-up, closes at shutdown.
+
+    GraphQL callers authenticate with the API keys of ``keys`` (default: the key file,
+    ``api.auth``); with none, the API is open and every caller is admin.
 
     More than ``max_in_flight`` GraphQL requests at once are answered 503 with Retry-After
     (``C360_MAX_IN_FLIGHT``, default 64; ``api.limit``).
@@ -56,6 +70,13 @@ def create_app(
     ontology), so a changed ontology is served after a restart, with no code change.
     """
     state: dict[str, Any] = {"database": settings.database}
+    keys = load_keys(keys_path()) if keys is None else keys
+    if keys:  # roles below admin read some personal data pseudonymised
+        from linkage.tombstones import privacy_key
+
+        state["pseudonymise"] = pseudonymiser(privacy_key())
+    else:
+        log.warning("no API keys configured: the GraphQL API is open to any caller")
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -87,6 +108,9 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/health", health),
         ],
-        middleware=[Middleware(InFlightLimit, limit=max_in_flight)],
+        middleware=[
+            Middleware(InFlightLimit, limit=max_in_flight),
+            Middleware(Authenticate, keys=keys),
+        ],
         lifespan=lifespan,
     )

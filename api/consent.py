@@ -20,6 +20,7 @@ import strawberry
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
+from api.access import scope_of
 from api.execute import UserError, native, run_read
 from graph import compile as cq
 from graph.cypher import consent as cypher
@@ -133,7 +134,7 @@ def consent_queries(
                     else MEMBERS_MATCH + " AND " + cypher.CONSENTED
                 )
                 query, args, offset, size = cq.compile_page(
-                    gql, "Person", match, child, params
+                    gql, "Person", match, child, params, scope_of(info)
                 )
                 rows = await run_read(info, query, args)
                 nodes = [dict(n) for n in rows[0]["nodes"]] if rows else []

@@ -13,6 +13,7 @@ import strawberry
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
+from api.access import scope_of
 from api.execute import UserError, native, run_read
 from graph import compile as cq
 from graph.cypher import referrals as cypher
@@ -57,7 +58,7 @@ def referral_queries(gql: GqlSchema, person: type, selection: Any) -> dict[str, 
                 ids = sorted({r[side] for r in rows})
                 children = (*selection(sel).children, cq.Selection("id", KEY))
                 text, p = cq.compile_nodes(
-                    gql, "Person", PEOPLE_MATCH, children, {"ids": ids}
+                    gql, "Person", PEOPLE_MATCH, children, {"ids": ids}, scope_of(info)
                 )
                 found = await run_read(info, text, p)
                 sides[side] = {n["node"][KEY]: dict(n["node"]) for n in found}

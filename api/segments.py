@@ -16,6 +16,7 @@ import strawberry
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
+from api.access import scope_of
 from api.execute import UserError, native, run_read
 from graph import compile as cq
 from graph import segments
@@ -81,7 +82,12 @@ def segment_queries(
         if not total:
             return None
         query, params, offset, size = cq.compile_page(
-            gql, "Person", cypher.MEMBERS_MATCH, sel, {"segment": str(segment_id)}
+            gql,
+            "Person",
+            cypher.MEMBERS_MATCH,
+            sel,
+            {"segment": str(segment_id)},
+            scope_of(info),
         )
         rows = await run_read(info, query, params)
         nodes = [dict(n) for n in rows[0]["nodes"]] if rows else []

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, cast
 
+from graph.scope import ADMIN, Scope
 from ontology.errors import C360Error
 from ontology.graphql import GqlRelationField, GqlScalarField, GqlSchema, GqlType
 from ontology.validate import COERCE
@@ -57,10 +58,30 @@ def q(name: str) -> str:
 
 
 class _Builder:
-    def __init__(self, schema: GqlSchema) -> None:
+    def __init__(self, schema: GqlSchema, scope: Scope | None) -> None:
         self.schema = schema
-        self.params: dict[str, Any] = {}
+        self.scope = scope or ADMIN
+        self.params: dict[str, Any] = dict(self.scope.params)
         self._n = 0
+
+    def visible(self, type_: GqlType, var: str, keyword: str = " AND ") -> str:
+        """``keyword`` + the scope's condition on node ``var`` ("" when there is none)."""
+        test = self.scope.predicate(self.schema, type_, var, self.var("scope_p"))
+        return f"{keyword}{test}" if test else ""
+
+    def root(self, type_: GqlType) -> None:
+        """Refuse, with a message, a root read of a type the role never reads."""
+        if not self.scope.readable(type_):
+            raise QueryError(f"the {self.scope.role} role may not read {type_.name}")
+
+    def clear(self, type_: GqlType, scalar: GqlScalarField, what: str) -> None:
+        """Refuse to filter or sort on a field the role sees pseudonymised: the
+        condition would tell its value."""
+        if scalar.pii and not self.scope.shows(scalar.purposes):
+            raise QueryError(
+                f"{type_.name}.{scalar.name} is pseudonymised for the {self.scope.role} "
+                f"role; it cannot be {what}"
+            )
 
     def param(self, value: Any) -> str:
         self._n += 1
@@ -110,6 +131,8 @@ class _Builder:
             else f"({var})<-[{e}:{q(rel.rel_type)}]-({m}:{q(other.label or other.name)})"
         )
         where = self.where(other, m, sel.args.get("where"))
+        scoped = self.visible(other, m, " AND " if where else " WHERE ")
+        where += scoped
         if sel.args.get("activeOn") is not None:
             edge_type = self.schema.type(rel.edge_type) if rel.edge_type else None
             if edge_type is None or not {"since", "until"} <= {
@@ -182,6 +205,7 @@ class _Builder:
             scalar = _scalar(type_, name)
             if scalar is None or not isinstance(ops, Mapping):
                 raise QueryError(f"{type_.name} cannot be filtered on {name}")
+            self.clear(type_, scalar, "filtered on")
             for op, value in ops.items():
                 if value is None:
                     continue
@@ -211,6 +235,7 @@ class _Builder:
                 scalar = _scalar(type_, name)
                 if scalar is None or scalar.many:
                     raise QueryError(f"{type_.name} cannot be sorted on {name}")
+                self.clear(type_, scalar, "sorted on")
                 keys.append(
                     f"{var}.{q(scalar.name)} {'DESC' if str(direction).upper() == 'DESC' else 'ASC'}"
                 )
@@ -267,15 +292,26 @@ def _bounded(value: Any, default: int, maximum: int, what: str) -> int:
 
 
 def compile_lookup(
-    schema: GqlSchema, type_name: str, key: str, value: Any, sel: Selection
+    schema: GqlSchema,
+    type_name: str,
+    key: str,
+    value: Any,
+    sel: Selection,
+    scope: Scope | None = None,
 ) -> tuple[LiteralString, dict[str, Any]]:
-    """``dealer(code: "IT-003") { ... }`` -> one query returning ``node`` or no row."""
-    b = _Builder(schema)
+    """``dealer(code: "IT-003") { ... }`` -> one query returning ``node`` or no row
+    (no row, too, when the node is outside ``scope``)."""
+    b = _Builder(schema, scope)
     type_ = schema.type(type_name)
+    b.root(type_)
     scalar = _scalar(type_, key)
     assert scalar is not None  # noqa: S101 - the description only offers lookups on key fields
     p = b.param(_value(scalar, value))
-    text = f"MATCH (n:{q(type_.label or type_name)} {{{q(key)}: {p}}}) RETURN {b.node(type_, 'n', sel.children)} AS node LIMIT 1"
+    text = (
+        f"MATCH (n:{q(type_.label or type_name)} {{{q(key)}: {p}}})"
+        f"{b.visible(type_, 'n', ' WHERE ')} "
+        f"RETURN {b.node(type_, 'n', sel.children)} AS node LIMIT 1"
+    )
     return cast(LiteralString, text), b.params  # type: ignore[redundant-cast]  # mypy treats LiteralString as str
 
 
@@ -285,25 +321,33 @@ def compile_nodes(
     match: str,
     sel_children: tuple[Selection, ...],
     params: dict[str, Any],
+    scope: Scope | None = None,
 ) -> tuple[LiteralString, dict[str, Any]]:
-    """Project the nodes a fixed, hand-written ``match`` (yielding ``n``, ordered) returns."""
-    b = _Builder(schema)
+    """Project the nodes a fixed, hand-written ``match`` (yielding ``n``, ordered) returns,
+    those outside ``scope`` left out."""
+    b = _Builder(schema, scope)
     b.params.update(params)
-    text = f"{match} RETURN {b.node(schema.type(type_name), 'n', sel_children)} AS node"
+    type_ = schema.type(type_name)
+    b.root(type_)
+    test = b.visible(type_, "n", " WITH n WHERE ")
+    text = f"{match}{test} RETURN {b.node(type_, 'n', sel_children)} AS node"
     return cast(LiteralString, text), b.params  # type: ignore[redundant-cast]  # mypy treats LiteralString as str
 
 
 def compile_connection(
-    schema: GqlSchema, type_name: str, sel: Selection
+    schema: GqlSchema, type_name: str, sel: Selection, scope: Scope | None = None
 ) -> tuple[LiteralString, dict[str, Any], int, int]:
-    """``dealers(where, orderBy, first, after) { totalCount pageInfo edges { cursor node } }``.
+    """``dealers(where, orderBy, first, after) { totalCount pageInfo edges { cursor node } }``,
+    counting and paging only the nodes inside ``scope``.
 
     Returns the query, its parameters, the page's offset and its size (``first``)."""
-    b = _Builder(schema)
+    b = _Builder(schema, scope)
     type_ = schema.type(type_name)
+    b.root(type_)
     label = q(type_.label or type_name)
     offset, first = _page(sel)
     where = b.where(type_, "n", sel.args.get("where"))
+    where += b.visible(type_, "n", " AND " if where else " WHERE ")
     order = b.order(type_, "n", sel.args.get("orderBy"))
     skip, limit = (
         b.param(offset),
@@ -324,17 +368,21 @@ def compile_page(
     match: LiteralString,
     sel: Selection,
     params: dict[str, Any],
+    scope: Scope | None = None,
 ) -> tuple[LiteralString, dict[str, Any], int, int]:
     """A Relay page (``first``/``after``) of the nodes ``n`` a hand-written ``match`` finds,
-    in the type's stable order; the query returns ``nodes`` (one more than the page)."""
-    b = _Builder(schema)
+    inside ``scope``, in the type's stable order; the query returns ``nodes`` (one more
+    than the page)."""
+    b = _Builder(schema, scope)
     b.params.update(params)
     type_ = schema.type(type_name)
+    b.root(type_)
     offset, first = _page(sel)
     order = b.order(type_, "n", None)
     skip, limit = b.param(offset), b.param(first + 1)
+    test = b.visible(type_, "n", " WITH n WHERE ")
     text = (
-        f"{match} WITH n{order} SKIP {skip} LIMIT {limit} "
+        f"{match}{test} WITH n{order} SKIP {skip} LIMIT {limit} "
         f"RETURN collect({b.node(type_, 'n', _page_nodes(sel))}) AS nodes"
     )
     return cast(LiteralString, text), b.params, offset, first  # type: ignore[redundant-cast]  # mypy treats LiteralString as str

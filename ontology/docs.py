@@ -174,6 +174,13 @@ def _node_section(
     lines = [f"### {node.name}", "", f"**{node.label}.** {node.comment}", ""]
     if node.abstract:
         lines.append("- Abstract: never a node by itself, only through its subclasses.")
+    if node.personal:
+        lines.append(
+            "- About a person: an API role that sees only some people sees only the "
+            "nodes that lead to them."
+        )
+    if node.restricted:
+        lines.append("- Restricted: only the admin and privacy-officer roles read it.")
     lines.append(f"- Neo4j labels: {' '.join(f'`:{label}`' for label in node.labels)}")
     constraint = _constraint_on(items, node)
     if constraint is not None:

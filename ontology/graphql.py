@@ -50,6 +50,9 @@ class GqlScalarField:
     required: bool
     description: str
     pii: bool
+    purposes: tuple[
+        str, ...
+    ] = ()  # labels of its c360:allowedPurpose, e.g. "marketing"
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ class GqlType:
     implements: tuple[
         str, ...
     ] = ()  # the abstract classes (interfaces) above this type
+    personal: bool = False  # c360:personal: about the people it leads to (role scopes)
+    restricted: bool = False  # c360:restricted: admin and privacy-officer only
 
     @property
     def interface(self) -> bool:
@@ -168,6 +173,7 @@ def _scalar_field(
         required=f.required,
         description=f.comment or f.label,
         pii=f.pii,
+        purposes=f.purposes,
     )
 
 
@@ -231,6 +237,8 @@ def describe(model: Ontology) -> GqlSchema:
             if node.abstract
             else (),
             implements=abstract_above,
+            personal=node.personal,
+            restricted=node.restricted,
         )
         roots.append(_root(node, scalars))
     for rel in sorted(model.relationships.values(), key=lambda r: r.name):

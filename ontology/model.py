@@ -117,6 +117,8 @@ class NodeType:
     order: tuple[
         str, ...
     ] = ()  # c360:orderBy: how its lists are sorted, before the key
+    personal: bool = False  # c360:personal on it or a superclass: role scopes apply
+    restricted: bool = False  # c360:restricted: only admin and privacy-officer read it
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -492,6 +494,8 @@ def build(graph: rdflib.Graph, path: Path) -> tuple[Ontology, list[OntologyProbl
             fields=fields,
             aligned=r.aligned(c),
             order=order,
+            personal=any(r.flag(a, C360.personal) for a in (c, *ancestors(c))),
+            restricted=any(r.flag(a, C360.restricted) for a in (c, *ancestors(c))),
         )
 
     # Every property a class uses needs a cardinality (a property shape on that class's lineage).

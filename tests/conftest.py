@@ -24,6 +24,9 @@ from graph.connection import Neo4jSettings, connect, server_components
 from graph.server import ManagedNeo4j, Memory
 
 ROOT = Path(__file__).resolve().parents[1]
+# An empty key file: the API runs open in tests (and in their `c360` subprocesses) unless a
+# test brings its own keys; a developer's real key file never changes what tests see.
+os.environ["C360_API_KEYS"] = os.devnull
 HANDMADE = ROOT / "tests" / "data" / "handmade" / "sources.toml"
 COMPONENTS = pytest.StashKey[str]()
 

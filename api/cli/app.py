@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from api.cli import (
+    api_key_cmd,
     decide,
     demo,
     export_rdf,
@@ -33,6 +34,7 @@ app.command("generate")(generate.generate)
 app.add_typer(linkage_cmd.app, name="linkage")
 app.add_typer(segments_cmd.app, name="segments")
 app.add_typer(privacy_cmd.app, name="privacy")
+app.add_typer(api_key_cmd.app, name="api-key")
 app.command("resolve")(load.load)
 app.command("load", help="The same as `c360 resolve`.")(load.load)
 app.command("why")(why.why)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import signal
 import socket
 from collections.abc import Callable
@@ -12,6 +13,7 @@ import typer
 import uvicorn
 
 from api.app import create_app
+from api.auth import keys_path, load_keys
 from api.cli.connect import neo4j_settings
 from api.cli.ontology_check import OntologyOption
 from api.cli.output import say
@@ -26,7 +28,15 @@ def serve(
     port: Annotated[int, typer.Option(help="HTTP port", min=1, max=65535)] = 8000,
     ontology: OntologyOption = None,
 ) -> None:
-    """Serve GraphQL (GraphiQL in the browser) at http://HOST:PORT/graphql. Ctrl-C stops it."""
+    """Serve GraphQL (GraphiQL in the browser) at http://HOST:PORT/graphql. Ctrl-C stops it.
+
+    Callers need an API key (``c360 api-key add``) once a key file exists; without one the
+    API is open, so it then listens on the loopback interface only."""
+    if not _loopback(host) and not load_keys(keys_path()):
+        raise C360Error(
+            f"refusing to serve on {host} without API keys: anyone could read every "
+            "customer; add one with `c360 api-key add` or serve on 127.0.0.1"
+        )
     model = load_ontology(ontology)
     settings = neo4j_settings()
     run_server(
@@ -83,6 +93,13 @@ def _check_port_free(host: str, port: int) -> None:
             raise C360Error(
                 f"cannot serve on {host}:{port} ({exc.strerror}): choose another --port"
             ) from exc
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

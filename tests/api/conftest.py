@@ -24,9 +24,11 @@ def execute_graphql(
     query: str,
     variables: dict[str, Any] | None = None,
     driver: Any = None,
+    context: dict[str, Any] | None = None,
 ) -> Any:
     """One request through the schema in process, on a fresh async driver to the test
-    server (or on ``driver(async_driver)``, e.g. one that counts queries)."""
+    server (or on ``driver(async_driver)``, e.g. one that counts queries); ``context``
+    adds to the resolvers' context (a caller's ``scope``, say)."""
 
     async def run() -> Any:
         drv = async_driver(settings)
@@ -37,6 +39,7 @@ def execute_graphql(
                 context_value={
                     "driver": driver(drv) if driver else drv,
                     "database": settings.database,
+                    **(context or {}),
                 },
             )
         finally:
