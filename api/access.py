@@ -39,7 +39,11 @@ DOMAIN: dict[str, frozenset[Role]] = {
     "segmentMembership": PRIVILEGED | {Role.ANALYST},
     "consentInForce": PRIVILEGED | {Role.MARKETING},
     "audience": PRIVILEGED | {Role.MARKETING},
+    # Mutations: the rights of access and erasure are the privacy officer's alone.
+    "exportCustomer": frozenset({Role.PRIVACY_OFFICER}),
+    "eraseCustomer": frozenset({Role.PRIVACY_OFFICER}),
 }
+MUTATIONS = frozenset({"exportCustomer", "eraseCustomer"})
 # Root fields whose ``code`` argument a dealer or club scope must match.
 _OWN_CODE = {"dealerKpis": Role.DEALER, "clubKpis": Role.CLUB}
 
@@ -68,7 +72,7 @@ class RoleGuard(SchemaExtension):
     def resolve(
         self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        if info.parent_type.name == "Query":
+        if info.parent_type.name in ("Query", "Mutation"):
             check(scope_of(info), info.field_name, kwargs, self.derived)
         return _next(root, info, *args, **kwargs)
 
@@ -76,6 +80,10 @@ class RoleGuard(SchemaExtension):
 def check(
     scope: Scope, field: str, args: dict[str, Any], derived: frozenset[str]
 ) -> None:
+    if field in MUTATIONS:
+        if scope.role not in DOMAIN[field]:
+            raise UserError(f"the {scope.role} role may not call {field}")
+        return
     if field.startswith("__") or field in derived or scope.privileged:
         return  # derived fields: the compiler refuses the classes the role never reads
     if scope.role not in DOMAIN.get(field, PRIVILEGED):

@@ -27,7 +27,7 @@ from api.auth import (
 )
 from api.limit import MAX_IN_FLIGHT, InFlightLimit
 from api.schema import build_schema
-from graph.connection import Neo4jSettings, async_driver, translate
+from graph.connection import Neo4jSettings, async_driver, connect, translate
 from ontology.model import Ontology
 from ontology.model import default as default_ontology
 
@@ -39,6 +39,14 @@ class _GraphQL(GraphQL[dict[str, Any], None]):
         super().__init__(schema, graphql_ide="graphiql")
         self._state = state
 
+    def _writer(self) -> neo4j.Driver:
+        """A sync driver for the privacy mutations' transactions (``graph.privacy``),
+        opened at the first one; rare, so not worth a pool at start-up."""
+        if "writer" not in self._state:
+            self._state["writer"] = connect(self._state["settings"])
+        driver: neo4j.Driver = self._state["writer"]
+        return driver
+
     async def get_context(
         self, request: Request | WebSocket, response: Any
     ) -> dict[str, Any]:
@@ -47,6 +55,7 @@ class _GraphQL(GraphQL[dict[str, Any], None]):
             "database": self._state["database"],
             "request": request,
             "scope": request.scope.get(SCOPE_KEY),  # None without keys: admin
+            "writer": self._writer,  # the privacy mutations' (sync) driver
             "pseudonymise": self._state.get("pseudonymise"),
         }
 
@@ -69,7 +78,7 @@ def create_app(
     The GraphQL schema is derived from ``model`` (default: ``C360_ONTOLOGY`` or the project's
     ontology), so a changed ontology is served after a restart, with no code change.
     """
-    state: dict[str, Any] = {"database": settings.database}
+    state: dict[str, Any] = {"database": settings.database, "settings": settings}
     keys = load_keys(keys_path()) if keys is None else keys
     if keys:  # roles below admin read some personal data pseudonymised
         from linkage.tombstones import privacy_key
@@ -93,6 +102,8 @@ def create_app(
             yield
         finally:
             await driver.close()
+            if "writer" in state:
+                state.pop("writer").close()
 
     async def health(_: Request) -> JSONResponse:
         try:

@@ -27,6 +27,7 @@ from api.consent import consent_queries
 from api.execute import UserError, native, run_read
 from api.journeys import journey_queries
 from api.kpis import kpi_queries
+from api.privacy import privacy_mutations
 from api.referrals import referral_queries
 from api.segments import segment_queries
 from graph import compile as cq
@@ -574,16 +575,20 @@ def build_schema(
                 _connection_result,
             )
     query = strawberry.type(type("Query", (), fields), name="Query")
+    mutation = strawberry.type(
+        type("Mutation", (), privacy_mutations()), name="Mutation"
+    )
     derived = frozenset(
         name for r in gql.roots for name in (r.lookup, r.list_field) if name
     )
-    undecided = set(fields) - derived - set(DOMAIN)
+    undecided = set(fields) - derived - set(DOMAIN)  # mutations are all listed there
     if undecided:  # closed to scoped roles until api.access says who may call them
         log.info(
             "root fields for admin and privacy-officer only: %s", sorted(undecided)
         )
     return strawberry.Schema(
         query=query,
+        mutation=mutation,
         types=list(b.objects.values()),
         extensions=[
             guard(derived),

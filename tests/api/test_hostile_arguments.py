@@ -19,6 +19,7 @@ from graphql import (
 
 from api import pipeline
 from graph.connection import Neo4jSettings
+from graph.scope import Role, Scope
 from tests.api.conftest import SCHEMA, execute_graphql
 
 HOSTILE = [
@@ -28,7 +29,18 @@ HOSTILE = [
     "\u0000\u202e<script>",
     "é" * 5000,
 ]
-ROOTS = sorted(SCHEMA._schema.query_type.fields)
+_MUTATION = SCHEMA._schema.mutation_type
+ROOTS = sorted(SCHEMA._schema.query_type.fields) + sorted(
+    f"mutation.{name}" for name in (_MUTATION.fields if _MUTATION else {})
+)
+# Mutations run as the one role that may call them, so the arguments reach the resolver.
+OFFICER = Scope(Role.PRIVACY_OFFICER, name="fuzz")
+
+
+@pytest.fixture(autouse=True)
+def privacy_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mutations' key from the environment, never a key file in the home folder."""
+    monkeypatch.setenv("C360_PRIVACY_KEY", "hostile test")
 
 
 def _value(kind: Any, text: str) -> Any:
@@ -62,7 +74,11 @@ def _literal(value: Any, kind: Any) -> str:
 
 def _query(root: str, text: str) -> str | None:
     """``root`` called with ``text`` in each of its string arguments (None without any)."""
-    field = SCHEMA._schema.query_type.fields[root]
+    operation, _, name = root.rpartition(".")
+    parent = _MUTATION if operation else SCHEMA._schema.query_type
+    assert parent is not None
+    field = parent.fields[name]
+    root = name
     args: list[str] = []
     strings = 0
     for name, arg in field.args.items():
@@ -81,7 +97,7 @@ def _query(root: str, text: str) -> str | None:
         return None
     call = f"{root}({', '.join(args)})" if args else root
     leaf = isinstance(get_named_type(field.type), GraphQLScalarType | GraphQLEnumType)
-    return "{ " + call + ("" if leaf else " { __typename }") + " }"
+    return f"{operation} {{ " + call + ("" if leaf else " { __typename }") + " }"
 
 
 @pytest.mark.parametrize("root", ROOTS)
@@ -98,7 +114,11 @@ def test_hostile_strings_in_every_argument(
         query = _query(root, text)
         if query is None:
             pytest.skip(f"{root} takes no string argument")
-        result = execute_graphql(neo4j_settings, query)
+        result = execute_graphql(
+            neo4j_settings,
+            query,
+            context={"scope": OFFICER, "writer": lambda: driver},
+        )
         for error in result.errors or []:
             assert "internal error" not in error.message, (root, text[:20], error)
     assert driver.execute_query(count, database_=db)[0][0]["n"] == before

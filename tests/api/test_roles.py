@@ -330,10 +330,14 @@ def test_api_keys_over_http(
     secret = made.stdout.strip()
     stored = (tmp_path / "keys.toml").read_text()
     assert secret not in stored and 'role = "dealer"' in stored
+    officer = run_cli("api-key", "add", "dpo", "--role", "privacy-officer", env=env)
+    assert officer.returncode == 0, officer.stderr
     bad = run_cli("api-key", "add", "x", "--role", "club", env=env)
     assert bad.returncode != 0 and "club code" in bad.stderr
     port = free_port()
-    reader = start_cli("serve", "--port", str(port), env=env)
+    reader = start_cli(
+        "serve", "--port", str(port), env={**env, "C360_PRIVACY_KEY": "http test"}
+    )
     try:
         reader.wait_for("GraphiQL: http://127.0.0.1", timeout=60)
         url = f"http://127.0.0.1:{port}/graphql"
@@ -348,6 +352,21 @@ def test_api_keys_over_http(
         )
         assert ok.status_code == 200
         assert ok.json() == {"data": {"persons": {"totalCount": len(mine)}}}
+        export = {
+            "query": 'mutation($id: ID!) { exportCustomer(id: $id, reason: "request 5") }',
+            "variables": {"id": min(mine)},
+        }
+        for key, allowed in ((secret, False), (officer.stdout.strip(), True)):
+            got = httpx.post(
+                url, json=export, headers={"Authorization": f"Bearer {key}"}, timeout=30
+            ).json()
+            if allowed:
+                assert got["data"]["exportCustomer"]["person"]["id"] == min(mine)
+                assert (
+                    got["data"]["exportCustomer"]["exportAudit"]["actor"] == "api:dpo"
+                )
+            else:
+                assert "may not call exportCustomer" in got["errors"][0]["message"]
         page = httpx.get(url, headers={"Accept": "text/html"}, timeout=10)
         assert page.status_code == 200 and "graphiql" in page.text.lower()
     finally:
