@@ -1,4 +1,4 @@
-"""``c360 neo4j start|stop|status|lock``: the managed local Neo4j.
+"""``c360 neo4j start|stop|status|lock|add-reader``: the managed local Neo4j.
 
 ``start`` and ``status`` print the Bolt URI alone on the last line of stdout, for scripts.
 """
@@ -10,8 +10,9 @@ from typing import Annotated
 
 import typer
 
+from api.cli.connect import neo4j_settings
 from api.cli.output import say
-from graph import runtime
+from graph import runtime, users
 from graph.connection import Neo4jSettings, connect, server_components
 from graph.errors import Neo4jSetupError, Neo4jUnavailable
 from graph.server import ManagedNeo4j, Memory
@@ -91,3 +92,26 @@ def _refuse_external(action: str) -> None:
         raise Neo4jSetupError(
             f"NEO4J_URI is set, so the managed Neo4j is not used: unset it to {action} the managed server"
         )
+
+
+@app.command("add-reader")
+def add_reader(
+    name: Annotated[str, typer.Argument(help="The user name, e.g. analyst")],
+) -> None:
+    """Create a Neo4j user for an analyst (cypher-shell, Neo4j Browser); its password is
+    printed once. Community cannot make it read-only: connect with --access-mode read."""
+    settings = neo4j_settings()
+    driver = connect(settings)
+    try:
+        password, enforced = users.create_reader(driver, name)
+    finally:
+        driver.close()
+    if enforced:
+        say(f"user {name} created with the reader role (read-only, enforced by Neo4j)")
+    else:
+        say(
+            f"user {name} created. Neo4j Community has no roles: the server lets it write; "
+            f"connect with `cypher-shell -a {settings.uri} -u {name} --access-mode read`, "
+            "which Neo4j holds to reads. Its password, shown once:"
+        )
+    print(password)
