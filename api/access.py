@@ -8,13 +8,17 @@ and privacy-officer only, so a new query is closed until someone decides who nee
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import neo4j
 from strawberry.extensions import SchemaExtension
 
 from api.execute import UserError
+from graph import privacy
+from graph.cypher.privacy import AUDIT_MANY
 from graph.scope import ADMIN, PRIVILEGED, Role, Scope
+from linkage.tombstones import privacy_key
 
 _ALL = frozenset(Role)
 _INSIGHT = PRIVILEGED | {Role.ANALYST, Role.MARKETING}  # aggregates, no one person
@@ -64,8 +68,17 @@ def _null(_: Any) -> None:
     return None
 
 
+# Arguments that name the customer a root field reads (``customer(id)``, ``person(id)``,
+# ``referralChain(customerId)`` ...): the subject of a privileged read's audit entry.
+_CUSTOMER_ARGS = {"customerId"}
+_CUSTOMER_ID_FIELDS = {"customer", "person"}
+_READS = "c360.reads"  # context key: the root fields a privileged caller read
+
+
 class RoleGuard(SchemaExtension):
-    """Refuse a root field the caller's role may not call, with a GraphQL error."""
+    """Refuse a root field the caller's role may not call, with a GraphQL error; audit
+    every query an authenticated admin or privacy-officer makes (a privileged read: they
+    see all personal data in clear)."""
 
     derived: frozenset[str] = frozenset()  # root fields generated from the ontology
 
@@ -73,8 +86,47 @@ class RoleGuard(SchemaExtension):
         self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
     ) -> Any:
         if info.parent_type.name in ("Query", "Mutation"):
-            check(scope_of(info), info.field_name, kwargs, self.derived)
+            scope = scope_of(info)
+            check(scope, info.field_name, kwargs, self.derived)
+            given = info.context.get("scope")
+            if (
+                info.parent_type.name == "Query"
+                and isinstance(given, Scope)
+                and given.privileged
+                and not info.field_name.startswith("__")
+            ):
+                named = [
+                    str(v)
+                    for k, v in kwargs.items()
+                    if k in _CUSTOMER_ARGS
+                    or (k == "id" and info.field_name in _CUSTOMER_ID_FIELDS)
+                ]
+                info.context.setdefault(_READS, []).append((info.field_name, named))
         return _next(root, info, *args, **kwargs)
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        reads = context.pop(_READS, None) if isinstance(context, dict) else None
+        if reads:
+            await _audit_reads(context, reads)
+
+
+async def _audit_reads(context: dict[str, Any], reads: list[Any]) -> None:
+    """Write the audit entries of one privileged read (before the answer goes out)."""
+    scope: Scope = context["scope"]
+    entries = privacy.read_entries(
+        context.get("privacy_key") or privacy_key(),
+        f"api:{scope.name}",
+        [field for field, _ in reads],
+        [who for _, named in reads for who in named],
+    )
+    await context["driver"].execute_query(
+        AUDIT_MANY,
+        {"entries": entries},
+        database_=context["database"],
+        routing_=neo4j.RoutingControl.WRITE,
+    )
 
 
 def check(

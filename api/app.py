@@ -57,6 +57,7 @@ class _GraphQL(GraphQL[dict[str, Any], None]):
             "scope": request.scope.get(SCOPE_KEY),  # None without keys: admin
             "writer": self._writer,  # the privacy mutations' (sync) driver
             "pseudonymise": self._state.get("pseudonymise"),
+            "privacy_key": self._state.get("privacy_key"),
         }
 
 
@@ -83,7 +84,8 @@ def create_app(
     if keys:  # roles below admin read some personal data pseudonymised
         from linkage.tombstones import privacy_key
 
-        state["pseudonymise"] = pseudonymiser(privacy_key())
+        state["privacy_key"] = privacy_key()
+        state["pseudonymise"] = pseudonymiser(state["privacy_key"])
     else:
         log.warning("no API keys configured: the GraphQL API is open to any caller")
 

@@ -9,6 +9,8 @@ changed: a removal that would strand data is reported and needs ``force`` to be 
 
 from __future__ import annotations
 
+import getpass
+import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -140,8 +142,9 @@ def apply(
     if plan.record:
         driver.execute_query(
             "CREATE (:SchemaVersion {version: $version, at: datetime(), "
-            "statements: $statements, ontology: $ontology})",
+            "statements: $statements, ontology: $ontology, actor: $actor})",
             version=plan.version,
+            actor=os.environ.get("C360_ACTOR") or getpass.getuser(),
             statements=list(plan.statements),
             ontology=plan.ontology,
             database_=database,

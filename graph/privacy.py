@@ -75,9 +75,15 @@ def export(
             return None
         data: dict[str, Any] = _plain(row.data())
         entry = _audit(tx, key, "export", customer_id, actor, reason, {})
+        keys = tx.run(cypher.RECORD_KEYS, id=customer_id).single()
         trail = tx.run(
             cypher.AUDIT_TRAIL,
-            {"subject": subject(key, customer_id), "from": None, "until": None},
+            {
+                "subject": subject(key, customer_id),
+                "records": list(keys["keys"]) if keys else [],
+                "from": None,
+                "until": None,
+            },
             limit=10_000,
         )
         data["auditEntries"] = [_plain(r["entry"]) for r in trail]
@@ -148,15 +154,52 @@ def trail(
     until: dt.datetime | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """Audit entries, newest first, about one customer and/or in a time window."""
+    """The audit trail (``cypher.AUDIT_TRAIL``), newest first, about one customer and/or
+    in a time window. An erased customer's records are gone, so only the entries keyed by
+    its subject hash remain findable: the erasure itself among them."""
+    records = None
+    if customer_id:
+        rows, _, _ = driver.execute_query(
+            cypher.RECORD_KEYS, id=customer_id, database_=database
+        )
+        records = list(rows[0]["keys"]) if rows else []
     params = {
         "subject": subject(key, customer_id) if customer_id else None,
+        "records": records,
         "from": since,
         "until": until,
         "limit": limit,
     }
     rows, _, _ = driver.execute_query(cypher.AUDIT_TRAIL, params, database_=database)
     return [_plain(r["entry"]) for r in rows]
+
+
+def read_entries(
+    key: bytes, actor: str, fields: list[str], customer_ids: list[str]
+) -> list[dict[str, Any]]:
+    """Audit entries for one privileged read through the API: one per customer it named
+    (none named: one without a subject). The detail lists root fields, never arguments:
+    a search text is personal data."""
+    at = _now()
+    detail = json.dumps({"fields": sorted(set(fields))})
+    out = []
+    named: list[str | None] = [*sorted(set(customer_ids))]
+    for who in named or [None]:
+        props, problems = _audit_shape().check(
+            {
+                "id": str(uuid.uuid4()),
+                "action": "read",
+                "at": at,
+                "actor": actor,
+                "subject": subject(key, who) if who is not None else None,
+                "decisionReason": "GraphQL query",
+                "detail": detail,
+            }
+        )
+        if problems:
+            raise BadAuditEntry("; ".join(f"{v.path}: {v.message}" for v in problems))
+        out.append(props)
+    return out
 
 
 def _audit(

@@ -111,10 +111,51 @@ AUDIT: LiteralString = """
 CREATE (a:AuditEntry) SET a = $props
 """
 
-# Audit entries about one subject (its keyed hash) or in a time window, newest first.
+AUDIT_MANY: LiteralString = """
+UNWIND $entries AS props CREATE (a:AuditEntry) SET a = props
+"""
+
+# The audit trail, newest first: the graph's append-only records, read as one list of
+# {id, action, at, actor, subject, decisionReason, detail}. Audit entries (exports,
+# erasures, privileged API reads) by $subject; link decisions (merge, split, never_link)
+# and consent statements by the customer's records ($records, "source/sourceId"); schema
+# migrations only when no customer is asked for. Times compare as UTC datetimes, whichever
+# kind (local or zoned) a writer stored.
 AUDIT_TRAIL: LiteralString = """
-MATCH (a:AuditEntry)
-WHERE ($subject IS NULL OR a.subject = $subject)
-  AND ($from IS NULL OR a.at >= $from) AND ($until IS NULL OR a.at < $until)
-RETURN properties(a) AS entry ORDER BY a.at DESC, a.id LIMIT $limit
+WITH CASE WHEN $from IS NULL THEN NULL ELSE datetime({datetime: $from}) END AS since,
+     CASE WHEN $until IS NULL THEN NULL ELSE datetime({datetime: $until}) END AS before
+CALL (since, before) {
+  MATCH (a:AuditEntry)
+  WHERE ($subject IS NULL OR a.subject = $subject)
+  RETURN datetime({datetime: a.at}) AS at, properties(a) AS entry
+  UNION ALL
+  MATCH (d:LinkDecision)
+  WHERE $records IS NULL
+     OR any(r IN d.records + coalesce(d.apartFrom, []) WHERE r IN $records)
+  RETURN datetime({datetime: d.at}) AS at,
+         {id: d.id, action: d.decision, at: d.at, actor: d.actor,
+          decisionReason: d.decisionReason,
+          detail: 'records: ' + reduce(t = '', r IN d.records | t + ' ' + r)} AS entry
+  UNION ALL
+  MATCH (v:SchemaVersion) WHERE $records IS NULL AND $subject IS NULL
+  RETURN datetime({datetime: v.at}) AS at,
+         {id: 'schema ' + v.version, action: 'migrate', at: v.at, actor: v.actor,
+          decisionReason: 'ontology ' + v.version,
+          detail: toString(size(coalesce(v.statements, []))) + ' statements'} AS entry
+  UNION ALL
+  MATCH (s:SourceRecord)-[:STATED_CONSENT]->(c:Consent)
+  WHERE $records IS NOT NULL AND s.source + '/' + s.sourceId IN $records
+  RETURN datetime({datetime: c.at}) AS at,
+         {id: c.consentKey, action: 'consent', at: c.at, actor: s.source + '/' + s.sourceId,
+          decisionReason: c.purpose + ' on ' + c.channel + ': ' + c.consentStatus,
+          detail: c.wordingVersion} AS entry
+}
+WITH at, entry WHERE (since IS NULL OR at >= since) AND (before IS NULL OR at < before)
+RETURN entry ORDER BY at DESC, entry.id LIMIT $limit
+"""
+
+# The source records of a customer, as the trail's "source/sourceId" keys.
+RECORD_KEYS: LiteralString = """
+MATCH (:Person {id: $id})<-[:RESOLVED_TO]-(s:SourceRecord)
+RETURN collect(s.source + '/' + s.sourceId) AS keys
 """

@@ -96,8 +96,13 @@ def test_export_holds_everything_about_the_customer(
     # The export is itself in the audit trail, found by the customer's keyed hash only.
     assert data["exportAudit"]["subject"] == privacy.subject(KEY, pid) != pid
     entries = privacy.trail(driver, db, KEY, pid)
-    assert [(e["action"], e["actor"]) for e in entries] == [("export", "officer")]
+    assert [(e["action"], e["actor"]) for e in entries if e["action"] != "consent"] == [
+        ("export", "officer")
+    ]
     assert pid not in json.dumps(entries)
+    # The trail also lists the customer's consent statements, as changes of consent.
+    consents = [e for e in entries if e["action"] == "consent"]
+    assert sorted(e["id"] for e in consents) == sorted(held["consents"])
 
 
 def test_erasure_removes_the_cluster_and_nothing_comes_back(
