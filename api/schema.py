@@ -17,9 +17,11 @@ from collections.abc import Callable, Iterable
 from typing import Any, Optional, cast
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
-from strawberry.types import Info
+from strawberry.types import ExecutionContext, Info
 from strawberry.types.nodes import SelectedField
+from strawberry.utils.logging import StrawberryLogger
 
 from api.access import DOMAIN, guard, mask_of, scope_of
 from api.connections import connection_queries
@@ -586,7 +588,7 @@ def build_schema(
         log.info(
             "root fields for admin and privacy-officer only: %s", sorted(undecided)
         )
-    return strawberry.Schema(
+    return _Schema(
         query=query,
         mutation=mutation,
         types=list(b.objects.values()),
@@ -709,6 +711,23 @@ def _domain_queries(gql: GqlSchema, person: type) -> dict[str, Any]:
             description="Customers whose names, emails or phones match all words of `text`, best first.",
         ),
     }
+
+
+class _Schema(strawberry.Schema):
+    """Errors that are the request's fault (validation, UserError, QueryError) are logged
+    as one line; only unexpected ones with their stack trace (the client sees "internal
+    error; it was logged"), so a refused request never fills the log with tracebacks."""
+
+    def process_errors(
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,
+    ) -> None:
+        for error in errors:
+            if _should_mask(error):
+                StrawberryLogger.error(error, execution_context)
+            else:
+                log.info("refused: %s", error.message)
 
 
 def _should_mask(error: Any) -> bool:
