@@ -23,6 +23,7 @@ from strawberry.types import ExecutionContext, Info
 from strawberry.types.nodes import SelectedField
 from strawberry.utils.logging import StrawberryLogger
 
+from api import explain
 from api.access import DOMAIN, guard, mask_of, scope_of
 from api.connections import connection_queries
 from api.consent import consent_queries
@@ -207,6 +208,14 @@ class _Builder:
                         graphql_type=gtype,
                         description=_desc(s),
                     ),
+                )
+            if explain.explained(t):
+                cls.f_explanations = strawberry.field(  # type: ignore[attr-defined]  # class built at run time
+                    name=explain.FIELD,
+                    resolver=explain.resolver(t),
+                    graphql_type=list[explain.Explanation],
+                    description="The values the service computed for this "
+                    f"{t.name} (machine-generated), each with its inputs and how",
                 )
             if t.edge_node is not None:
                 node = self.objects[t.edge_node]
@@ -411,7 +420,10 @@ def _is_type(name: str) -> Callable[[Any, Any], bool]:
 
 
 def _desc(s: GqlScalarField) -> str:
-    return f"{s.description} (personal data)" if s.pii else s.description
+    notes = ["personal data"] if s.pii else []
+    if s.derived_from is not None:
+        notes.append(f"machine-generated; see {explain.FIELD}")
+    return f"{s.description} ({'; '.join(notes)})" if notes else s.description
 
 
 def _arrow(direction: str, rel_type: str) -> str:

@@ -23,6 +23,7 @@ NESTED_DEFAULT, NESTED_MAX = 50, 500
 KIND = "__kind"  # the concrete type of a node read through an interface
 PAGE_DEFAULT, PAGE_MAX = 20, 100
 CONNECTION = "Connection"  # ``hadConnection`` pages the ``had`` list
+EXPLANATIONS = "explanations"  # a type's computed values and their inputs (api.explain)
 
 _DATATYPE_OF_SCALAR = {
     "ID": "string",
@@ -108,6 +109,19 @@ class _Builder:
             scalar = self.schema.scalar(type_, sel.name)
             if scalar is not None:
                 entries.append(f"{q(sel.key)}: {var}.{q(scalar.name)}")
+                continue
+            if sel.name == EXPLANATIONS and any(
+                x.derived_from is not None for x in type_.scalars
+            ):  # the computed values and their inputs, for api.explain to shape
+                names = {x.name for x in type_.scalars if x.derived_from is not None}
+                names |= {
+                    i
+                    for x in type_.scalars
+                    for i in x.derived_from or ()
+                    if x.name in names
+                }
+                inner = ", ".join(f"{q(n)}: {var}.{q(n)}" for n in sorted(names))
+                entries.append(f"{q(sel.key)}: {{{inner}}}")
                 continue
             rel = self.schema.relation(type_, sel.name)
             page = rel is None and sel.name.endswith(CONNECTION)

@@ -89,7 +89,11 @@ def _pii(f: Field) -> str:
 
 def _describe(f: Field) -> str:
     aligned = f" ({_terms(f.aligned)})" if f.aligned else ""
-    return f.comment + aligned
+    derived = ""
+    if f.derived_from is not None:
+        inputs = f" from {_code(f.derived_from)}" if f.derived_from else ""
+        derived = f" Computed by the service{inputs} (machine-generated)."
+    return f.comment + aligned + derived
 
 
 def _property_table(

@@ -53,6 +53,9 @@ class GqlScalarField:
     purposes: tuple[
         str, ...
     ] = ()  # labels of its c360:allowedPurpose, e.g. "marketing"
+    derived_from: tuple[str, ...] | None = (
+        None  # c360:derivedFrom: computed, from these
+    )
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,7 @@ def _scalar_field(
         description=f.comment or f.label,
         pii=f.pii,
         purposes=f.purposes,
+        derived_from=f.derived_from,
     )
 
 

@@ -55,6 +55,8 @@ class Field:
     indexed: bool = False
     fulltext_index: str | None = None
     aligned: tuple[str, ...] = ()  # schema.org (or other) equivalent terms
+    # c360:derivedFrom: computed by the service (a score), from these properties; None: stored as given
+    derived_from: tuple[str, ...] | None = None
 
     def _values(self, kind: str) -> list[object]:
         return [c.value for c in self.constraints if c.kind == kind]
@@ -367,7 +369,14 @@ def build(graph: rdflib.Graph, path: Path) -> tuple[Ontology, list[OntologyProbl
             if shape_flag("c360:fullTextIndex")
             else None,
             aligned=r.aligned(p),
+            derived_from=derived_from(p),
         )
+
+    def derived_from(p: URIRef) -> tuple[str, ...] | None:
+        inputs = g.value(p, C360.derivedFrom)
+        if inputs is None:
+            return None
+        return tuple(r.local(x) for x in Collection(g, inputs))
 
     def fields_of(cls: URIRef) -> tuple[Field, ...]:
         lineage = [cls, *ancestors(cls)]
@@ -473,6 +482,13 @@ def build(graph: rdflib.Graph, path: Path) -> tuple[Ontology, list[OntologyProbl
                 break
         fields = fields_of(c)
         names = {f.name for f in fields}
+        for f in fields:
+            for k in f.derived_from or ():
+                if k not in names:
+                    r.problem(
+                        c,
+                        f"c360:derivedFrom {k} of {f.name} is not a datatype property of {r.local(c)}",
+                    )
         for k in key:
             if k not in names:
                 r.problem(
