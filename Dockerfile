@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # The customer360 GraphQL API. Neo4j runs in its own container (see docker-compose.yml);
-# this image only needs NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD at run time.
+# this image needs NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD at run time, and API keys
+# (`c360 api-key add`) before it serves on 0.0.0.0.
 FROM python:3.11-slim
 
 # No .pyc files in the image, logs straight to `docker logs`, no pip nagging.
@@ -8,10 +9,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# A fixed, unprivileged uid/gid: the API needs no root and writes nothing to disk.
+# A fixed, unprivileged uid/gid: the API needs no root. The only state it keeps is in
+# C360_HOME (the API key file and the privacy key), a volume in docker-compose.yml: a key
+# lost with a re-created container would let erased records import again.
 RUN groupadd --system --gid 10001 c360 \
     && useradd --system --uid 10001 --gid c360 --no-create-home \
-       --home-dir /nonexistent --shell /usr/sbin/nologin c360
+       --home-dir /nonexistent --shell /usr/sbin/nologin c360 \
+    && mkdir -p /var/lib/c360 && chown c360:c360 /var/lib/c360 && chmod 700 /var/lib/c360
+ENV C360_HOME=/var/lib/c360
 
 WORKDIR /src
 

@@ -127,3 +127,11 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+
+
+def from_environment() -> Starlette:
+    """The app for ``uvicorn --factory`` (``c360 serve --workers N``): Neo4j from
+    ``NEO4J_*`` or the managed server, the ontology from ``C360_ONTOLOGY``."""
+    from api.cli.connect import neo4j_settings  # the CLI's one way to find Neo4j
+
+    return create_app(neo4j_settings())

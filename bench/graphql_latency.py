@@ -182,9 +182,11 @@ def loaded_graph(
         server.stop()
 
 
-def serve(settings: Neo4jSettings) -> tuple[subprocess.Popen[bytes], str]:
-    """``c360 serve`` on a free loopback port against ``settings``, once /health answers;
-    the process and the GraphQL URL."""
+def serve(
+    settings: Neo4jSettings, workers: int = 1
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``c360 serve --workers N`` on a free loopback port against ``settings``, once
+    /health answers; the process and the GraphQL URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -193,7 +195,16 @@ def serve(settings: Neo4jSettings) -> tuple[subprocess.Popen[bytes], str]:
         "NEO4J_PASSWORD": settings.password,
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
     )

@@ -1,7 +1,7 @@
 """Load test: the mixed GraphQL workload at rising concurrency, through uvicorn, loopback only.
 
 Run: .venv/bin/python bench/load_test.py [PEOPLE] [--data DIR] [--home DIR] [--seconds S]
-     [--levels 1,8,32,64,128]   (default 100000 people, 60 s per level)
+     [--levels 1,8,32,64,128] [--workers N]   (default 100000 people, 60 s per level, 1 worker)
 
 The graph, server and arguments are bench/graphql_latency.py's (``--home`` reuses a loaded
 Neo4j folder). Each level runs that many client threads, each on its own keep-alive
@@ -33,11 +33,12 @@ def main() -> None:
     parser = arguments_parser(__doc__)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--levels", default="1,8,32,64,128")
+    parser.add_argument("--workers", type=int, default=1, help="c360 serve --workers")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     print(
         f"command: python bench/load_test.py {args.people} --seconds {args.seconds:g} "
-        f"--levels {args.levels} | {platform.node()} {os.cpu_count()} cores, "
+        f"--levels {args.levels} --workers {args.workers} | {platform.node()} {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, "
         f"C360_MAX_IN_FLIGHT={os.environ.get('C360_MAX_IN_FLIGHT', '64 (default)')}",
         flush=True,
@@ -51,7 +52,7 @@ def main() -> None:
     ):
         proc: subprocess.Popen[bytes] | None = None
         try:
-            proc, url = serve(settings)
+            proc, url = serve(settings, args.workers)
             kinds = list(arguments(driver, random.Random(args.seed)).values())  # noqa: S311
             mixed(url, kinds, args.seed, clients=4, seconds=15)  # warm-up, not reported
             print("--- levels")

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import signal
 import socket
+import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Annotated
 
+import httpx
 import typer
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from api.app import create_app
 from api.auth import keys_path, load_keys
@@ -27,6 +32,16 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port", min=1, max=65535)] = 8000,
     ontology: OntologyOption = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes (one per core serves the most; default "
+            "$C360_WORKERS, else 1)",
+            min=1,
+            max=64,
+            envvar="C360_WORKERS",
+        ),
+    ] = 1,
 ) -> None:
     """Serve GraphQL (GraphiQL in the browser) at http://HOST:PORT/graphql. Ctrl-C stops it.
 
@@ -39,13 +54,65 @@ def serve(
         )
     model = load_ontology(ontology)
     settings = neo4j_settings()
-    run_server(
-        settings,
-        host,
-        port,
-        lambda: say(f"GraphiQL: http://{host}:{port}/graphql"),
-        model,
+    ready = lambda: say(f"GraphiQL: http://{host}:{port}/graphql")  # noqa: E731
+    if workers > 1:
+        run_workers(settings, host, port, ready, model, workers)
+    else:
+        run_server(settings, host, port, ready, model)
+
+
+def run_workers(
+    settings: Neo4jSettings,
+    host: str,
+    port: int,
+    on_ready: Callable[[], None],
+    model: Ontology,
+    workers: int,
+) -> None:
+    """uvicorn's supervisor with ``workers`` processes, each building the app from the
+    environment (``api.app.from_environment``); ``on_ready`` fires once /health answers.
+    The Python process is the API's bottleneck, so on 2 cores 2 workers serve about 40%
+    more requests (bench/load_test.py --workers)."""
+    connect(settings).close()
+    _check_port_free(host, port)
+    os.environ |= {
+        "NEO4J_URI": settings.uri,
+        "NEO4J_USER": settings.user,
+        "NEO4J_PASSWORD": settings.password,
+        "NEO4J_DATABASE": settings.database,
+        "C360_ONTOLOGY": str(model.path),
+    }
+    threading.Thread(
+        target=_when_healthy, args=(host, port, on_ready), daemon=True
+    ).start()
+    config = uvicorn.Config(
+        "api.app:from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
     )
+    bound = config.bind_socket()
+    # uvicorn binds with protocol 0, and asyncio sets TCP_NODELAY only on TCP-protocol
+    # sockets: without this every response waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(
+        bound.family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=bound.detach()
+    )
+    Multiprocess(config, sockets=[sock]).run()
+    say("API stopped")
+
+
+def _when_healthy(host: str, port: int, on_ready: Callable[[], None]) -> None:
+    for _ in range(1200):
+        try:
+            if httpx.get(f"http://{host}:{port}/health", timeout=1).status_code == 200:
+                on_ready()
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
 
 
 def run_server(
