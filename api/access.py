@@ -8,6 +8,7 @@ and privacy-officer only, so a new query is closed until someone decides who nee
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from graph.cypher.privacy import AUDIT_MANY
 from graph.scope import ADMIN, PRIVILEGED, Role, Scope
 from linkage.tombstones import privacy_key
 
+log = logging.getLogger("c360.api")
 _ALL = frozenset(Role)
 _INSIGHT = PRIVILEGED | {Role.ANALYST, Role.MARKETING}  # aggregates, no one person
 
@@ -109,7 +111,14 @@ class RoleGuard(SchemaExtension):
         context = self.execution_context.context
         reads = context.pop(_READS, None) if isinstance(context, dict) else None
         if reads:
-            await _audit_reads(context, reads)
+            try:
+                await _audit_reads(context, reads)
+            except Exception as exc:  # an unaudited privileged read is not answered
+                log.exception("a privileged read could not be audited")
+                raise UserError(  # strawberry answers data null with this error
+                    "the read could not be written to the audit trail, so it is not "
+                    "answered; try again shortly"
+                ) from exc
 
 
 async def _audit_reads(context: dict[str, Any], reads: list[Any]) -> None:

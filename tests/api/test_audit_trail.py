@@ -131,3 +131,37 @@ def test_trail_lists_decisions_migrations_reads_and_consent(
     assert out.returncode == 0, out.stderr
     printed = [json.loads(line) for line in out.stdout.splitlines()]
     assert {e["action"] for e in printed} >= {"never_link", "read", "consent"}
+
+
+class _WritesFail:
+    """The real driver, with writes failing as they would when Neo4j refuses them (a
+    fault injected in front of the real server, for the one path that writes)."""
+
+    def __init__(self, driver: Any) -> None:
+        self._driver = driver
+
+    async def execute_query(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("routing_") == neo4j.RoutingControl.WRITE:
+            raise neo4j.exceptions.TransientError("writes refused")
+        return await self._driver.execute_query(query, *args, **kwargs)
+
+
+def test_an_unaudited_privileged_read_is_not_answered(
+    loaded: pipeline.PipelineResult, driver: neo4j.Driver, neo4j_settings: Neo4jSettings
+) -> None:
+    db = neo4j_settings.database
+    pid, _ = a_customer(driver, db)
+    before = len(reads(driver, db))
+    out = execute_graphql(
+        neo4j_settings,
+        "query($id: ID!) { customer(id: $id) { id displayName } }",
+        {"id": pid},
+        driver=_WritesFail,
+        context={"scope": Scope(Role.ADMIN, name="ops"), "privacy_key": KEY},
+    )
+    assert out.data is None
+    assert [e.message for e in out.errors] == [
+        "the read could not be written to the audit trail, so it is not answered; "
+        "try again shortly"
+    ]
+    assert len(reads(driver, db)) == before
