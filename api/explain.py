@@ -46,14 +46,9 @@ class Explanation:
     inputs: list[ExplanationInput]
 
 
-def explained(type_: GqlType) -> list[GqlScalarField]:
-    """The type's machine-computed fields."""
-    return [s for s in type_.scalars if s.derived_from is not None]
-
-
 def resolver(type_: GqlType) -> Callable[..., list[Explanation]]:
     by_name = {s.name: s for s in type_.scalars}
-    computed = explained(type_)
+    computed = type_.computed
 
     def resolve(root: Any, info: Info) -> list[Explanation]:
         values = root.get(info.path.key) if isinstance(root, dict) else None

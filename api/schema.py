@@ -209,7 +209,7 @@ class _Builder:
                         description=_desc(s),
                     ),
                 )
-            if explain.explained(t):
+            if t.computed:
                 cls.f_explanations = strawberry.field(  # type: ignore[attr-defined]  # class built at run time
                     name=explain.FIELD,
                     resolver=explain.resolver(t),

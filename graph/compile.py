@@ -110,16 +110,10 @@ class _Builder:
             if scalar is not None:
                 entries.append(f"{q(sel.key)}: {var}.{q(scalar.name)}")
                 continue
-            if sel.name == EXPLANATIONS and any(
-                x.derived_from is not None for x in type_.scalars
-            ):  # the computed values and their inputs, for api.explain to shape
-                names = {x.name for x in type_.scalars if x.derived_from is not None}
-                names |= {
-                    i
-                    for x in type_.scalars
-                    for i in x.derived_from or ()
-                    if x.name in names
-                }
+            if sel.name == EXPLANATIONS and type_.computed:
+                # the computed values and their inputs, for api.explain to shape
+                names = {x.name for x in type_.computed}
+                names |= {i for x in type_.computed for i in x.derived_from or ()}
                 inner = ", ".join(f"{q(n)}: {var}.{q(n)}" for n in sorted(names))
                 entries.append(f"{q(sel.key)}: {{{inner}}}")
                 continue

@@ -97,6 +97,11 @@ class GqlType:
     def interface(self) -> bool:
         return bool(self.concrete)
 
+    @property
+    def computed(self) -> tuple[GqlScalarField, ...]:
+        """Its machine-computed fields (``c360:derivedFrom``), explained by the API."""
+        return tuple(s for s in self.scalars if s.derived_from is not None)
+
 
 @dataclass(frozen=True)
 class GqlRoot:
