@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -25,7 +26,7 @@ from api.auth import (
     load_keys,
     pseudonymiser,
 )
-from api.limit import MAX_IN_FLIGHT, InFlightLimit
+from api.limit import CONCURRENCY, MAX_IN_FLIGHT, InFlightLimit
 from api.schema import build_schema
 from graph.connection import Neo4jSettings, async_driver, connect, translate
 from ontology.model import Ontology
@@ -66,6 +67,7 @@ def create_app(
     on_ready: Callable[[], None] | None = None,
     model: Ontology | None = None,
     max_in_flight: int = MAX_IN_FLIGHT,
+    concurrency: int = CONCURRENCY,
     keys: list[ApiKey] | None = None,
 ) -> Starlette:
     """The app for uvicorn. The driver opens (and is verified) at start-up, closes at shutdown.
@@ -73,8 +75,9 @@ def create_app(
     GraphQL callers authenticate with the API keys of ``keys`` (default: the key file,
     ``api.auth``); with none, the API is open and every caller is admin.
 
-    More than ``max_in_flight`` GraphQL requests at once are answered 503 with Retry-After
-    (``C360_MAX_IN_FLIGHT``, default 64; ``api.limit``).
+    GraphQL requests run ``concurrency`` at a time, the others wait their turn in arrival
+    order (``C360_CONCURRENCY``, default 4); more than ``max_in_flight`` running or waiting
+    are answered 503 with Retry-After (``C360_MAX_IN_FLIGHT``, default 64; ``api.limit``).
 
     The GraphQL schema is derived from ``model`` (default: ``C360_ONTOLOGY`` or the project's
     ontology), so a changed ontology is served after a restart, with no code change.
@@ -98,6 +101,11 @@ def create_app(
             await driver.close()
             raise translate(exc, settings) from exc
         state["driver"] = driver
+        # What start-up built (schema, ontology, driver) lives as long as the process;
+        # frozen, a full garbage collection no longer walks its ~200,000 objects, which
+        # took 70 ms here and stalled every request in flight.
+        gc.collect()
+        gc.freeze()
         if on_ready:
             on_ready()
         try:
@@ -122,7 +130,7 @@ def create_app(
             Route("/health", health),
         ],
         middleware=[
-            Middleware(InFlightLimit, limit=max_in_flight),
+            Middleware(InFlightLimit, limit=max_in_flight, concurrency=concurrency),
             Middleware(Authenticate, keys=keys),
         ],
         lifespan=lifespan,

@@ -18,7 +18,7 @@ from typing import Any, Optional, cast
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext, Info
 from strawberry.types.nodes import SelectedField
 from strawberry.utils.logging import StrawberryLogger
@@ -30,6 +30,7 @@ from api.consent import consent_queries
 from api.execute import UserError, native, run_read
 from api.journeys import journey_queries
 from api.kpis import kpi_queries
+from api.prepared import prepared_queries
 from api.privacy import privacy_mutations
 from api.referrals import referral_queries
 from api.segments import segment_queries
@@ -606,8 +607,7 @@ def build_schema(
         types=list(b.objects.values()),
         extensions=[
             guard(derived),
-            lambda: QueryDepthLimiter(max_depth=10),
-            lambda: MaxAliasesLimiter(max_alias_count=30),
+            prepared_queries(),  # with the depth (10) and alias (30) limits
             lambda: MaskErrors(
                 should_mask_error=_should_mask,
                 error_message="internal error; it was logged",

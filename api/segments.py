@@ -78,7 +78,7 @@ def segment_queries(
     ) -> Any:
         check_id("segmentId", str(segment_id))
         sel = selection(cast(SelectedField, info.selected_fields[0]))
-        total = await run_read(info, cypher.LIVE_COUNT, {"segment": str(segment_id)})
+        total = await run_read(info, cypher.SEGMENT_COUNT, {"segment": str(segment_id)})
         if not total:
             return None
         query, params, offset, size = cq.compile_page(
@@ -131,7 +131,8 @@ def segment_queries(
             resolver=segment_members,
             graphql_type=person_connection | None,
             description="The customers in a segment now, in ID order (Relay page, first <= "
-            f"{cq.PAGE_MAX}); totalCount is counted live. Null for an unknown segment.",
+            f"{cq.PAGE_MAX}); totalCount is the segment's member count, kept by every "
+            "write that changes its members. Null for an unknown segment.",
         ),
         "segmentMembership": strawberry.field(
             name="segmentMembership",

@@ -54,7 +54,7 @@ def main() -> None:
         try:
             proc, url = serve(settings, args.workers)
             kinds = list(arguments(driver, random.Random(args.seed)).values())  # noqa: S311
-            mixed(url, kinds, args.seed, clients=4, seconds=15)  # warm-up, not reported
+            mixed(url, kinds, args.seed, clients=16, seconds=30)  # warm-up, not reported
             print("--- levels")
             for clients in levels:
                 mixed(url, kinds, args.seed, clients=clients, seconds=args.seconds)

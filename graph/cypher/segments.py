@@ -43,14 +43,12 @@ MEMBERS_MATCH: LiteralString = """
 MATCH (s:Segment {id: $segment})<-[m:IN_SEGMENT]-(n:Person)
 WHERE m.until IS NULL"""
 
-# Counted now, not at the last refresh, so it always agrees with the pages.
-LIVE_COUNT: LiteralString = """
-MATCH (s:Segment {id: $segment})
-RETURN COUNT { (s)<-[m:IN_SEGMENT]-() WHERE m.until IS NULL } AS total
-"""
-
+# The stored count: every transaction that opens or ends memberships moves it (a
+# refresh recounts, an incremental update and an erasure add and subtract), so it agrees
+# with the pages without reading each membership (a live count of 15,000 members cost
+# 29 ms of Neo4j CPU, a quarter of the mixed API workload's).
 SEGMENT_COUNT: LiteralString = """
-MATCH (s:Segment {id: $segment}) RETURN s.memberCount AS total
+MATCH (s:Segment {id: $segment}) RETURN coalesce(s.memberCount, 0) AS total
 """
 
 # People an incremental update absorbs into others leave their segments' counts (their
