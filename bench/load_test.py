@@ -4,11 +4,11 @@ Run: .venv/bin/python bench/load_test.py [PEOPLE] [--data DIR] [--home DIR] [--s
      [--levels 1,8,32,64,128] [--workers N]   (default 100000 people, 60 s per level, 1 worker)
 
 The graph, server and arguments are bench/graphql_latency.py's (``--home`` reuses a loaded
-Neo4j folder). Each level runs that many client threads, each on its own keep-alive
+Neo4j folder). After a 30 s warm-up at 16 clients, each level runs that many clients
+(coroutines in one asyncio loop, ``graphql_latency.mixed``), each on its own keep-alive
 connection, sending random query kinds for S seconds, and prints requests/s, p50, p99,
 errors, and requests the API shed with 503 + Retry-After (its ``C360_MAX_IN_FLIGHT``
-limit). The clients are Python threads on the same 2 cores as the API and Neo4j, so the
-highest levels also measure the client's own contention.
+limit). The clients run on the same 2 cores as the API and Neo4j (about 4% of a core).
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def main() -> None:
         f"command: python bench/load_test.py {args.people} --seconds {args.seconds:g} "
         f"--levels {args.levels} --workers {args.workers} | {platform.node()} {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, "
-        f"C360_MAX_IN_FLIGHT={os.environ.get('C360_MAX_IN_FLIGHT', '64 (default)')}",
+        f"C360_MAX_IN_FLIGHT={os.environ.get('C360_MAX_IN_FLIGHT', '64 (default)')}, "
+        f"C360_CONCURRENCY={os.environ.get('C360_CONCURRENCY', '4 (default)')}",
         flush=True,
     )
     with (
@@ -54,7 +55,9 @@ def main() -> None:
         try:
             proc, url = serve(settings, args.workers)
             kinds = list(arguments(driver, random.Random(args.seed)).values())  # noqa: S311
-            mixed(url, kinds, args.seed, clients=16, seconds=30)  # warm-up, not reported
+            mixed(
+                url, kinds, args.seed, clients=16, seconds=30
+            )  # warm-up, not reported
             print("--- levels")
             for clients in levels:
                 mixed(url, kinds, args.seed, clients=clients, seconds=args.seconds)
