@@ -2,13 +2,13 @@
 and past a fixed number in flight the excess is answered 503 at once.
 
 Running every admitted request at once shares Neo4j's and Python's CPU between all of
-them: each request's time stretches with the number running, and a heavy one (the first
-page of a large segment) stretches most, which is what the 99th percentile sees. With
+them: each request's time stretches with the number running, and a heavy one (a dealer's
+KPIs) stretches most, which is what the 99th percentile sees. With
 ``concurrency`` running (enough to keep the cores busy while others wait on I/O) and the
 rest queued first come first served, every request waits about as long as the others,
 throughput is the same or better, and the tail shrinks.
 
-On two cores one process serves about 270 requests a second; past that, more waiting
+On two cores one process serves about 420 requests a second; past that, more waiting
 requests only lengthen every request's wait until clients time out and retry, which piles
 up more work. A request beyond ``limit`` in flight (running or waiting) is answered
 immediately with 503 and ``Retry-After``, so a client backs off and the requests in

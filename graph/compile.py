@@ -186,7 +186,7 @@ class _Builder:
         order = _order_key(other, m)
         if page:
             order = order or f" ORDER BY elementId({m})"  # pages need a total order
-            offset, first = _page(sel)
+            offset, first = page_bounds(sel)
             skip, size = self.param(offset), self.param(first)
             return (  # one more than the page tells whether a next page exists
                 f"{{total: COUNT {{ MATCH {arrow}{where} }}, "
@@ -353,7 +353,7 @@ def compile_connection(
     type_ = schema.type(type_name)
     b.root(type_)
     label = q(type_.label or type_name)
-    offset, first = _page(sel)
+    offset, first = page_bounds(sel)
     where = b.where(type_, "n", sel.args.get("where"))
     where += b.visible(type_, "n", " AND " if where else " WHERE ")
     order = b.order(type_, "n", sel.args.get("orderBy"))
@@ -385,7 +385,7 @@ def compile_page(
     b.params.update(params)
     type_ = schema.type(type_name)
     b.root(type_)
-    offset, first = _page(sel)
+    offset, first = page_bounds(sel)
     order = b.order(type_, "n", None)
     skip, limit = b.param(offset), b.param(first + 1)
     test = b.visible(type_, "n", " WITH n WHERE ")
@@ -396,7 +396,7 @@ def compile_page(
     return cast(LiteralString, text), b.params, offset, first  # type: ignore[redundant-cast]  # mypy treats LiteralString as str
 
 
-def _page(sel: Selection) -> tuple[int, int]:
+def page_bounds(sel: Selection) -> tuple[int, int]:
     """(offset, first) of a connection field's ``after`` and ``first``, both checked."""
     first = _bounded(sel.args.get("first"), PAGE_DEFAULT, PAGE_MAX, "first")
     offset = decode_cursor(sel.args.get("after")) + 1 if sel.args.get("after") else 0

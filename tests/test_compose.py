@@ -187,7 +187,10 @@ def test_api_service(config: dict[str, Any], password: str) -> None:
     assert _ports(api) == [("127.0.0.1", "8000", "8000")]
     assert api["restart"] == "unless-stopped"
     assert env["C360_WORKERS"] == "1"
-    assert (env["C360_CONCURRENCY"], env["C360_MAX_IN_FLIGHT"]) == ("4", "64")  # api.limit
+    assert (env["C360_CONCURRENCY"], env["C360_MAX_IN_FLIGHT"]) == (
+        "4",
+        "64",
+    )  # api.limit
     # The key file and the privacy key live in a named volume, not in the container.
     kind, source = _volumes(api)["/var/lib/c360"]
     assert kind == "volume" and source in config.get("volumes", {})

@@ -38,10 +38,26 @@ MATCH (s:Segment)
 SET s.memberCount = COUNT { (s)<-[m:IN_SEGMENT]-() WHERE m.until IS NULL }
 """
 
-# A segment's current members (graph.compile.compile_page orders and pages them).
+# A segment's current members (graph.compile.compile_page orders and pages them by id):
+# expanded from the segment, then sorted; every member is read, whatever the page.
 MEMBERS_MATCH: LiteralString = """
 MATCH (s:Segment {id: $segment})<-[m:IN_SEGMENT]-(n:Person)
 WHERE m.until IS NULL"""
+
+# The same members found the other way round: people in id order (the Person.id index
+# gives it), each tested for a current membership, until the page is full. Cheaper when
+# the segment is a large share of all people and the page near the start
+# (``api.segments``: the first page of 15,000 members of 112,000 people read about 1,800
+# entries instead of 60,000).
+MEMBERS_BY_ID: LiteralString = """
+MATCH (n:Person) WHERE n.id IS NOT NULL
+  AND EXISTS { (n)-[m:IN_SEGMENT]->(:Segment {id: $segment}) WHERE m.until IS NULL }"""
+
+# The member count and the number of people: which of the two matches is cheaper.
+MEMBERS_AND_PEOPLE: LiteralString = """
+MATCH (s:Segment {id: $segment})
+RETURN coalesce(s.memberCount, 0) AS total, COUNT { (:Person) } AS people
+"""
 
 # The stored count: every transaction that opens or ends memberships moves it (a
 # refresh recounts, an incremental update and an erasure add and subtract), so it agrees

@@ -15,8 +15,12 @@ import neo4j
 import pytest
 
 from api import pipeline
+from api.segments import scan_by_id
+from graph import compile as cq
 from graph import segment_compile, segments
 from graph.connection import Neo4jSettings
+from graph.cypher import segments as segment_cypher
+from ontology.graphql import describe
 from ontology.model import default as default_ontology
 from tests.api.conftest import execute_graphql
 
@@ -320,6 +324,65 @@ def test_members_page_through_the_whole_segment(
             break
         after = page["pageInfo"]["endCursor"]
     assert seen == sorted(expected)
+
+
+def test_both_ways_to_page_members_give_the_same_pages(
+    driver: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    refreshed: dict[str, dict[str, Any]],
+) -> None:
+    """``segmentMembers`` walks people in id order for the first pages of a large
+    segment and expands from the segment otherwise; both find the same members."""
+    gql = describe(default_ontology())
+    db = neo4j_settings.database
+    members = _members(driver, db)
+    # History both must skip: an ended membership of a non-member in every segment.
+    driver.execute_query(
+        """MATCH (s:Segment) MATCH (p:Person) WHERE NOT (p)-[:IN_SEGMENT]->(s)
+           WITH s, min(p.id) AS pid MATCH (p:Person {id: pid})
+           CREATE (p)-[:IN_SEGMENT {since: date('2020-01-01'),
+                   until: date('2020-02-01'), testHistory: true}]->(s)""",
+        database_=db,
+    )
+    try:
+        _compare_pages(driver, db, gql, members)
+    finally:
+        driver.execute_query(
+            "MATCH ()-[m:IN_SEGMENT {testHistory: true}]->() DELETE m", database_=db
+        )
+
+
+def _compare_pages(
+    driver: neo4j.Driver, db: str, gql: Any, members: dict[str, Any]
+) -> None:
+    for sid, expected in members.items():
+        cursors = {None} | {a for a in (0, 6, len(expected) - 2) if a >= 0}
+        for after in cursors:
+            args: dict[str, Any] = {"first": 7}
+            if after is not None:
+                args["after"] = cq.encode_cursor(after)
+            ids = (cq.Selection("id", "id"),)
+            sel = cq.Selection(
+                "segmentMembers", "m", args, (cq.Selection("nodes", "nodes", {}, ids),)
+            )
+            pages = []
+            for match in (segment_cypher.MEMBERS_MATCH, segment_cypher.MEMBERS_BY_ID):
+                query, params, offset, size = cq.compile_page(
+                    gql, "Person", match, sel, {"segment": sid}
+                )
+                rows, _, _ = driver.execute_query(query, params, database_=db)
+                pages.append([n["id"] for n in rows[0]["nodes"]])
+            want = sorted(expected)[
+                offset : offset + size + 1
+            ]  # one more than the page
+            assert pages[0] == pages[1] == want, (sid, after)
+
+
+def test_the_walk_in_id_order_is_taken_for_large_segments_near_the_start() -> None:
+    assert scan_by_id(members=14_948, people=111_951, wanted=21)  # the largest, page 1
+    assert not scan_by_id(members=14_948, people=111_951, wanted=1_001)  # deep page
+    assert not scan_by_id(members=500, people=111_951, wanted=21)  # small segment
+    assert not scan_by_id(members=0, people=111_951, wanted=21)
 
 
 def test_a_membership_says_which_conditions_held(
