@@ -67,16 +67,20 @@ class PreparedQueries(SchemaExtension):
 
     cache: PreparedCache  # set by ``prepared_queries``
 
+    hit: Prepared | None = None  # this request's cache entry, found at parsing
+
     def on_parse(self) -> Iterator[None]:
         ctx = self.execution_context
-        hit = self.cache.get(ctx.query) if ctx.query else None
-        if hit is not None:  # strawberry then skips its parse; else it parses as usual
-            ctx.graphql_document = hit.document
+        self.hit = self.cache.get(ctx.query) if ctx.query else None
+        if (
+            self.hit is not None
+        ):  # strawberry then skips its parse, else parses as usual
+            ctx.graphql_document = self.hit.document
         yield
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
-        hit = self.cache.get(ctx.query) if ctx.query else None
+        hit = self.hit
         if hit is None and ctx.graphql_document is not None:  # parsed by strawberry
             errors = validate_document(
                 ctx.schema._schema,
