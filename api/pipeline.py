@@ -32,7 +32,7 @@ from graph.cypher import referrals as referral_cypher
 from graph.cypher import resolution as resolution_graph
 from graph.cypher import touchpoints as touchpoint_cypher
 from graph.cypher.customer import search_text
-from linkage import consents
+from linkage import batch_gc, consents
 from linkage import touchpoints as tp
 from linkage.ids import Key
 from linkage.records import ConsentClaim, Quarantined, SourceRecord, parse_record
@@ -201,12 +201,18 @@ def resolve_sources(
 
     Records an erasure left a tombstone for are skipped before anything else sees them.
     """
-    data = ingest(load_sources(sources_path, model), progress)
-    gate = Gate(validators(model), list(data.quarantined))
-    records = gate.records(tombstones.records(data.records))
-    resolution = resolve(
-        records, settings, previous, decisions, model=linkage_model, progress=progress
-    )
+    with batch_gc.paused():
+        data = ingest(load_sources(sources_path, model), progress)
+        gate = Gate(validators(model), list(data.quarantined))
+        records = gate.records(tombstones.records(data.records))
+        resolution = resolve(
+            records,
+            settings,
+            previous,
+            decisions,
+            model=linkage_model,
+            progress=progress,
+        )
     gate.quarantined += resolution.quarantined
     return data, gate, records, resolution
 

@@ -43,6 +43,7 @@ from linkage import tomlfile
 from linkage import touchpoints as tp
 from linkage.normalise.names import FAMILY_NAME_FIRST_COUNTRIES, split_full_name
 from linkage.records import Quarantined, SourceRecord, parse_record, text_or_none
+from linkage.spool import Spool
 from ontology.errors import C360Error
 from ontology.model import Ontology
 from ontology.model import default as default_ontology
@@ -134,7 +135,8 @@ class Ingested:
     rows: Counter[str] = field(default_factory=Counter)
     unmapped: dict[str, set[str]] = field(default_factory=dict)
     touchpoint_rows: Counter[str] = field(default_factory=Counter)
-    touchpoints: list[tp.Touchpoint] = field(default_factory=list)
+    # spooled to disk: nothing reads them until the customers are resolved
+    touchpoints: Spool[tp.Touchpoint] = field(default_factory=tp.spool)
     referrals: list[rf.Mention] = field(default_factory=list)
     reference: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
@@ -295,7 +297,7 @@ def _source(spec: SourceSpec, out: Ingested) -> int:
             made = tp.from_row(
                 spec.touchpoints, spec.name, sid, row, at_of, where, out.quarantined
             )
-            out.touchpoints += made
+            out.touchpoints.extend(made)
             if record is not None and (events := tp.events_of(record.key, made)):
                 out.records[-1] = replace(record, events=events)
     if rows:

@@ -28,11 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from linkage.normalise.emails import normalise_email
 from linkage.normalise.phones import normalise_phone
 from linkage.records import Quarantined
+from linkage.spool import Spool
 from ontology.model import Ontology
 
 TOUCHPOINT = "Touchpoint"
@@ -90,29 +91,45 @@ class TouchpointSpec:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Owner:
+class Owner(NamedTuple):
     """How a touchpoint reaches its person, before resolution says who that is."""
 
     kind: str  # self | record | vin | contact
     value: tuple[str, ...]  # record key (source, source id), (vin,) or (contact key,)
 
 
-@dataclass(frozen=True, slots=True)
-class Touchpoint:
+class Touchpoint(NamedTuple):
+    """One touchpoint as read. A named tuple: there are twice as many as source records, and
+    it is the cheapest object to build again when the ingest spool reads them back."""
+
     label: str
     source: str
     source_id: str
     at: str  # ISO 8601 date-time
     owner: Owner
-    props: dict[str, str] = field(default_factory=dict)  # ontology property -> text
-    links: dict[str, str] = field(
-        default_factory=dict
-    )  # relationship name -> target key
+    props: dict[str, str]  # ontology property -> text
+    links: dict[str, str]  # relationship name -> target key
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.source, self.source_id)
+
+
+Plain = tuple[str, str, str, str, str, tuple[str, ...], dict[str, str], dict[str, str]]
+
+
+def to_plain(t: Touchpoint) -> Plain:
+    """Built-in types only, which ``marshal`` writes (and reads without running any code)."""
+    return (t.label, t.source, t.source_id, t.at, *t.owner, t.props, t.links)
+
+
+def from_plain(p: Plain) -> Touchpoint:
+    return Touchpoint(p[0], p[1], p[2], p[3], Owner(p[4], p[5]), p[6], p[7])
+
+
+def spool() -> Spool[Touchpoint]:
+    """Where ingest keeps touchpoints until the customers are resolved."""
+    return Spool(to_plain, from_plain)
 
 
 def parse_specs(

@@ -58,6 +58,8 @@ def test_an_import_skips_what_the_tombstones_name() -> None:
             "M-1",
             "2026-01-01T00:00:00",
             Owner("contact", ("email:gone@example.com",)),
+            {},
+            {},
         ),
         Touchpoint(
             "Communication",
@@ -65,6 +67,8 @@ def test_an_import_skips_what_the_tombstones_name() -> None:
             "M-2",
             "2026-01-01T00:00:00",
             Owner("contact", ("email:kept@example.com",)),
+            {},
+            {},
         ),
         Touchpoint(
             "WebRegistration",
@@ -72,6 +76,8 @@ def test_an_import_skips_what_the_tombstones_name() -> None:
             "WF-1",
             "2026-01-01T00:00:00",
             Owner("record", ("web_form", "WF-1")),
+            {},
+            {},
         ),
         Touchpoint(
             "Service",
@@ -79,6 +85,8 @@ def test_an_import_skips_what_the_tombstones_name() -> None:
             "W-1",
             "2026-01-01T00:00:00",
             Owner("vin", ("ZVLT13P05SB000001",)),
+            {},
+            {},
         ),
     ]
     assert [t.source_id for t in stones.touchpoints(touch, directory)] == ["M-2", "W-1"]
