@@ -183,7 +183,9 @@ def cluster(
 
 
 def _conflict(a: _Side, b: _Side, guards: Guards) -> str | None:
-    for key in a.exclusive.keys() & b.exclusive.keys():
+    # sorted: a set of strings iterates in a per-process hash order, and the reason a union
+    # was refused must not change between runs
+    for key in sorted(a.exclusive.keys() & b.exclusive.keys()):
         tolerance = guards.exclusive.get(key, 0)
         if not any(
             x == y or (tolerance and levenshtein_distance(x, y) <= tolerance)

@@ -211,7 +211,12 @@ def _outcome(
         default=None,
     )
     customer = _customer(
-        recs, range(len(recs)), assigned, {0: top} if top else {}, settings
+        recs,
+        [r.key for r in recs],
+        range(len(recs)),
+        assigned,
+        {0: top} if top else {},
+        settings,
     )
     stored = {k: link for c in joined for k, link in c.links.items() if k != record.key}
     customer = replace(
@@ -248,7 +253,9 @@ def _rebuilt(
 ) -> Customer:
     """The former customer without the record that left: same ID, golden values again."""
     (assigned,) = assign([[r.key for r in rest]], {r.key: former.id for r in rest})
-    customer = _customer(list(rest), range(len(rest)), assigned, {}, settings)
+    customer = _customer(
+        list(rest), [r.key for r in rest], range(len(rest)), assigned, {}, settings
+    )
     return replace(
         customer,
         links=tuple(former.links.get(link.record, link) for link in customer.links),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import duckdb
+import numpy as np
 import pandas as pd
 from splink import DuckDBAPI
 
@@ -143,18 +144,27 @@ def resolve(
     clock = _Clock(progress)
     recs, quarantined = dedupe(records)
     clock.begin("normalise", len(recs))
-    index = {r.key: i for i, r in enumerate(recs)}
+    # Each record's key made once: evidence and links refer to it from many places.
+    keys = [r.key for r in recs]
+    index = {k: i for i, k in enumerate(keys)}
     # Row by row: what the guards and the blocking keys need is taken from each row while
-    # it exists, so the dicts (a kilobyte each) never all live at once.
+    # it exists, so the dicts (a kilobyte each) never all live at once. A person's records
+    # repeat most of their keys (the same email, names, country, blocking hashes): each
+    # distinct text is kept once, whichever record made it.
     people: list[Person] = []
     blocks: dict[Key, list[str]] = {}
     columns: dict[str, list[Any]] = {c: [] for c in frames.COLUMNS}
-    for r in recs:
-        row = frames.row(r)
+    texts: dict[str, str] = {}
+    share = texts.setdefault
+    for key, r in zip(keys, recs, strict=True):
+        row = {
+            k: share(v, v) if type(v) is str else v for k, v in frames.row(r).items()
+        }
         for name, values in columns.items():
             values.append(row[name])
         people.append(guard_person(row, settings))
-        blocks[r.key] = block_keys(row, settings)
+        blocks[key] = [share(k, k) for k in block_keys(row, settings)]
+    del share, texts
     table = frames.columns_table(columns)
     del columns
     clock.begin("rules", len(recs))
@@ -163,42 +173,38 @@ def resolve(
     found = rules.match(con, settings.identity_rules, settings.max_block)
     shared_pairs = rules.match(con, settings.household_rules, settings.max_block).pairs
     clock.begin("scoring", len(recs))
-    scored = _score(con, table, settings, model)
+    pairs, trained = _score(con, table, settings, model)
     con.close()  # DuckDB's tables and the frame it holds are not needed any more
     del table
     if model is None:
-        model = scored[1]
-    pairs = scored[0]
+        model = trained
     clock.begin("clustering", len(recs))
-    probability = {
-        (int(a), int(b)): float(p)
-        for a, b, p in zip(
-            pairs["uid_l"], pairs["uid_r"], pairs["match_probability"], strict=True
-        )
-    }
-    edges = _edges(found.pairs, pairs, probability, decisions, index, settings)
+    edges = _edges(found.pairs, pairs, decisions, index, settings)
     never = [
         (index[a], index[b]) for a, b in decisions.never if a in index and b in index
     ]
     guards = settings.guards
     edges, ambiguous = _hold_out_ambiguous(people, edges, settings)
     clustering = cluster(people, edges, never, guards)
+    del edges, people
     clock.begin("golden records", len(recs))
+    # The evidence first: then the scored pairs, the largest table, can go.
+    evidence = _evidence(keys, clustering, pairs) + [
+        PairEvidence(keys[e.a], keys[e.b], "review", e.rule, e.score, AMBIGUOUS)
+        for e in ambiguous
+    ]
+    del pairs
     groups = clustering.clusters()
-    assigned = assign([[recs[i].key for i in g] for g in groups], previous or {})
+    assigned = assign([[keys[i] for i in g] for g in groups], previous or {})
     best = _best_edges(clustering)
     customers = [
-        _customer(recs, g, a, best, settings)
+        _customer(recs, keys, g, a, best, settings)
         for g, a in zip(groups, assigned, strict=True)
     ]
     homes = _households(shared_pairs, settings, groups, customers)
     for h in homes:
         for m in h.members:
             customers[m] = replace(customers[m], household=h.id)
-    evidence = _evidence(recs, clustering, pairs, settings) + [
-        PairEvidence(recs[e.a].key, recs[e.b].key, "review", e.rule, e.score, AMBIGUOUS)
-        for e in ambiguous
-    ]
     clock.end()
     order = sorted(range(len(customers)), key=lambda i: customers[i].id)
     where = {old: new for new, old in enumerate(order)}
@@ -308,7 +314,6 @@ def _score(
 def _edges(
     rule_pairs: pd.DataFrame,
     scored: pd.DataFrame,
-    probability: Mapping[tuple[int, int], float],
     decisions: Decisions,
     index: Mapping[Key, int],
     settings: LinkageSettings,
@@ -318,10 +323,25 @@ def _edges(
         for a, b in decisions.merge
         if a in index and b in index
     ]
-    for a, b, rule, value in rule_pairs.itertuples(index=False):
-        edges.append(
-            Edge(int(a), int(b), RULE, str(rule), probability.get((a, b)), str(value))
-        )
+    # A rule pair's score, when Splink scored it too (looked up all at once, in numpy).
+    rows = _rows_of(
+        scored["uid_l"].to_numpy(np.int64),
+        scored["uid_r"].to_numpy(np.int64),
+        list(
+            zip(
+                rule_pairs.iloc[:, 0].tolist(),
+                rule_pairs.iloc[:, 1].tolist(),
+                strict=True,
+            )
+        ),
+        len(index),
+    )
+    probability = scored["match_probability"].to_numpy(float)
+    for (a, b, rule, value), i in zip(
+        rule_pairs.itertuples(index=False), rows.tolist(), strict=True
+    ):
+        score = float(probability[i]) if i >= 0 else None
+        edges.append(Edge(int(a), int(b), RULE, str(rule), score, str(value)))
     strong = scored[scored["match_probability"] >= settings.auto_match]
     for a, b, p in zip(
         strong["uid_l"], strong["uid_r"], strong["match_probability"], strict=True
@@ -332,6 +352,7 @@ def _edges(
 
 def _customer(
     recs: Sequence[SourceRecord],
+    keys: Sequence[Key],
     members: Sequence[int],
     assigned: Assigned,
     best: Mapping[int, Edge],
@@ -376,7 +397,7 @@ def _customer(
         emails=tuple(sorted({r.email_key for r in cluster_recs if r.email_key})),
         phones=tuple(sorted({r.phone_key for r in cluster_recs if r.phone_key})),
         records=tuple(sorted(cluster_recs, key=lambda r: r.key)),
-        links=_links(recs, members, best),
+        links=_links(keys, members, best),
         vehicles=tuple(vehicles[k] for k in sorted(vehicles)),
         clubs=tuple(clubs[k] for k in sorted(clubs)),
         golden=tuple(sorted(golden.items())),
@@ -400,18 +421,16 @@ def _best_edges(clustering: Clustering) -> dict[int, Edge]:
 
 
 def _links(
-    recs: Sequence[SourceRecord], members: Sequence[int], best: Mapping[int, Edge]
+    keys: Sequence[Key], members: Sequence[int], best: Mapping[int, Edge]
 ) -> tuple[Link, ...]:
     out = []
     for i in members:
         chosen = best.get(i)
         if chosen is None:
-            out.append(Link(recs[i].key, "seed"))
+            out.append(Link(keys[i], "seed"))
             continue
         other = chosen.b if chosen.a == i else chosen.a
-        out.append(
-            Link(recs[i].key, chosen.rule, recs[other].key, chosen.value, chosen.score)
-        )
+        out.append(Link(keys[i], chosen.rule, keys[other], chosen.value, chosen.score))
     return tuple(sorted(out, key=lambda link: link.record))
 
 
@@ -435,58 +454,80 @@ def _households(
 
 
 def _evidence(
-    recs: Sequence[SourceRecord],
-    clustering: Clustering,
-    scored: pd.DataFrame,
-    settings: LinkageSettings,
+    keys: Sequence[Key], clustering: Clustering, scored: pd.DataFrame
 ) -> list[PairEvidence]:
-    weights = [c for c in scored.columns if c.startswith("w_")]
-    names = [w.removeprefix("w_") for w in weights]
-    values = scored[weights].to_numpy(dtype=float).round(2).tolist()
-    row_of = {
-        pair: i
-        for i, pair in enumerate(
-            zip(scored["uid_l"].tolist(), scored["uid_r"].tolist(), strict=True)
-        )
-    }
-    # Rounded weights repeat across pairs: each (comparison, weight) is made once and
-    # shared, so the evidence of a large run costs a tuple of references per pair.
-    shared: dict[tuple[str, float], tuple[str, float]] = {}
+    """Linked, separated and review pairs, each with its per-comparison weights.
 
-    def features(a: int, b: int) -> tuple[tuple[str, float], ...]:
-        i = row_of.get((a, b))
-        if i is None:
-            return ()
-        return tuple(
-            shared.setdefault(item, item) for item in zip(names, values[i], strict=True)
-        )
-
-    def evidence(e: Edge, decision: str, reason: str | None = None) -> PairEvidence:
-        return PairEvidence(
-            recs[e.a].key,
-            recs[e.b].key,
-            decision,
-            e.rule,
-            e.score,
-            reason,
-            features(e.a, e.b),
-        )
-
-    out = [evidence(e, "linked") for e in clustering.tree]
+    Weights are looked up only for the pairs kept, all at once in numpy: a Python list of
+    every scored pair's weights was the largest object of a big run.
+    """
+    kept: list[tuple[Edge, str, str | None]] = [
+        (e, "linked", None) for e in clustering.tree
+    ]
     seen = {(e.a, e.b) for e in clustering.tree}
     for r in clustering.refused:
         if (r.edge.a, r.edge.b) not in seen:
             seen.add((r.edge.a, r.edge.b))
-            out.append(evidence(r.edge, "separated", r.reason))
-    labels = clustering.labels
+            kept.append((r.edge, "separated", r.reason))
     # Every scored pair left in two clusters (below auto_match, or kept apart by a guard).
-    for a, b, p in zip(
-        scored["uid_l"], scored["uid_r"], scored["match_probability"], strict=True
-    ):
-        a, b = int(a), int(b)
-        if labels[a] != labels[b] and (a, b) not in seen:
-            out.append(evidence(Edge(a, b, SCORED, "splink", float(p)), "review"))
+    left = scored["uid_l"].to_numpy(np.int64)
+    right = scored["uid_r"].to_numpy(np.int64)
+    labels = np.asarray(clustering.labels, dtype=np.int64)
+    apart = np.flatnonzero(labels[left] != labels[right])
+    probability = scored["match_probability"].to_numpy(float)
+    for i in apart.tolist():
+        a, b = int(left[i]), int(right[i])
+        if (a, b) not in seen:
+            kept.append(
+                (Edge(a, b, SCORED, "splink", float(probability[i])), "review", None)
+            )
+    weights = [c for c in scored.columns if c.startswith("w_")]
+    names = [w.removeprefix("w_") for w in weights]
+    rows = _rows_of(left, right, [(e.a, e.b) for e, _, _ in kept], len(keys))
+    values = scored[weights].to_numpy(dtype=float)
+    # Rounded weights repeat across pairs: each (comparison, weight) is made once and
+    # shared, so the evidence of a large run costs a tuple of references per pair.
+    shared: dict[tuple[str, float], tuple[str, float]] = {}
+    out = []
+    for (e, decision, reason), i in zip(kept, rows.tolist(), strict=True):
+        features = (
+            ()
+            if i < 0
+            else tuple(
+                shared.setdefault(item, item)
+                for item in zip(names, values[i].round(2).tolist(), strict=True)
+            )
+        )
+        out.append(
+            PairEvidence(
+                keys[e.a],
+                keys[e.b],
+                decision,
+                e.rule,
+                e.score,
+                reason,
+                features,
+            )
+        )
     return out
+
+
+def _rows_of(
+    left: np.ndarray[Any, Any],
+    right: np.ndarray[Any, Any],
+    pairs: Sequence[tuple[int, int]],
+    size: int,
+) -> np.ndarray[Any, Any]:
+    """The row of each (a, b) among the scored pairs (left, right), or -1 if not scored."""
+    if not pairs or not len(left):
+        return np.full(len(pairs), -1, dtype=np.int64)
+    keys = left * size + right
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    wanted = np.array(pairs, dtype=np.int64)
+    want = wanted[:, 0] * size + wanted[:, 1]
+    at = np.minimum(np.searchsorted(ordered, want), len(ordered) - 1)
+    return np.where(ordered[at] == want, order[at], -1)
 
 
 def _str(g: Golden | None) -> str | None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 
 import networkx as nx
 import pytest
@@ -116,6 +119,29 @@ def test_birth_dates_two_edits_apart_stay_apart() -> None:
     result = cluster(people, [edge(0, 1)], guards=GUARDS)
     assert result.clusters() == [[0], [1]]
     assert reasons(result) == [(0, 1, "different birth_date")]
+
+
+def test_a_union_refused_on_two_fields_gives_the_same_reason_in_every_process() -> None:
+    """The reason is what ``c360 why-not`` prints: it must not follow the hash order of a
+    set of strings, which changes with each process's PYTHONHASHSEED."""
+    script = (
+        "from linkage.cluster import Guards, Person, Edge, cluster\n"
+        "p = [Person(exclusive=(('birth_date', '1980-05-12'), ('app_account', 'A'))),\n"
+        "     Person(exclusive=(('birth_date', '1991-01-01'), ('app_account', 'B')))]\n"
+        "g = Guards(exclusive={'app_account': 0, 'birth_date': 1})\n"
+        "print(cluster(p, [Edge(0, 1, 1.0, 'r')], guards=g).refused[0].reason)\n"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in range(8)
+    }
+    assert seen == {"different app_account"}
 
 
 def test_exclusive_without_configured_tolerance_is_exact() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
 from pathlib import Path
@@ -306,3 +307,25 @@ def test_incremental_resolution_uses_co_attendance_too() -> None:
     outcome = resolve_one(about_dealer, candidates, SETTINGS, scorer)
     assert outcome.customer.id not in {at[danijel.key], at[germaine.key]}
     assert {p.decision for p in outcome.pairs} == {"review"}
+
+
+def test_each_scored_pair_carries_the_weights_that_make_its_score(
+    generated: Path,
+) -> None:
+    """Fellegi-Sunter: a pair's match weight is the prior's plus one per comparison. The
+    weights kept as a pair's evidence (what ``c360 why`` prints) must be that pair's own,
+    so with the prior they give back its probability."""
+    res = resolve(_records(generated / "sources.toml"), SETTINGS)
+    prior = float(res.model["probability_two_random_records_match"])
+    scored = [
+        p
+        for p in res.pairs
+        if p.rule == "splink" and p.score is not None and p.score < 1 - 1e-9
+    ]
+    assert {p.decision for p in scored} >= {"linked", "review"}
+    for p in scored:
+        assert p.features, p
+        weight = math.log2(prior / (1 - prior)) + sum(w for _, w in p.features)
+        assert weight == pytest.approx(
+            math.log2(p.score / (1 - p.score)), abs=0.01 * len(p.features) + 0.01
+        ), p
