@@ -327,13 +327,7 @@ def _edges(
     rows = _rows_of(
         scored["uid_l"].to_numpy(np.int64),
         scored["uid_r"].to_numpy(np.int64),
-        list(
-            zip(
-                rule_pairs.iloc[:, 0].tolist(),
-                rule_pairs.iloc[:, 1].tolist(),
-                strict=True,
-            )
-        ),
+        list(rule_pairs.iloc[:, :2].itertuples(index=False, name=None)),
         len(index),
     )
     probability = scored["match_probability"].to_numpy(float)
