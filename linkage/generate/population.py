@@ -174,6 +174,8 @@ class Population:
     seen_referred: int = 0
     names: list[tuple[str, Name, Name]] = field(default_factory=list)
     seats: dict[str, int] = field(default_factory=dict)
+    # The membership numbers each club has handed out: a number names one member.
+    member_numbers: dict[str, set[int]] = field(default_factory=dict)
     households: int = 0
     # Hashes of the mailboxes handed out: a mailbox belongs to one person (or one
     # household that shares it), so namesakes at the same provider get different ones.
@@ -598,9 +600,9 @@ class Population:
                     if rng.random() < 0.01
                     else ("board" if rng.random() < 0.05 else "member")
                 )
-                p.clubs.append(
-                    (club.code, str(rng.randint(1, 9999)), since, status, role)
-                )
+                taken = self.member_numbers.setdefault(club.code, set())
+                number = free_member_number(taken, rng.randint(1, 9999))
+                p.clubs.append((club.code, str(number), since, status, role))
                 p.touches.append(
                     Touch(
                         _at(since, rng),
@@ -725,6 +727,19 @@ class Population:
         if 0 < row[4] < self.config.identity.max_chain:
             self.seen_referred += 1
             _reservoir_add(self.referred_owners, row, self.seen_referred, rng)
+
+
+def free_member_number(taken: set[int], drawn: int) -> int:
+    """The drawn membership number, or the next free one above it, now marked taken.
+
+    Clubs print random-looking numbers, but two members never share one; a probe
+    (rather than a redraw) keeps the random stream, so data without a clash is unchanged.
+    """
+    number = drawn
+    while number in taken:
+        number += 1
+    taken.add(number)
+    return number
 
 
 def _reservoir_add(

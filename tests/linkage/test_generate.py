@@ -12,6 +12,7 @@ import pytest
 
 from linkage.generate.config import ConfigError, load_config
 from linkage.generate.extracts import FILE_NAMES, IDENTITY_SOURCES
+from linkage.generate.population import free_member_number
 from linkage.generate.run import generate
 from linkage.normalise.vins import normalise_vin
 from linkage.sources import ingest, load_sources
@@ -259,6 +260,29 @@ def test_a_custom_config_changes_the_output(tmp_path: Path) -> None:
         if t["source"] in IDENTITY_SOURCES
     )
     assert 0.4 < kinds["typo"] / records < 0.6
+
+
+def test_club_membership_numbers_are_unique_per_club(tmp_path: Path) -> None:
+    # Few large clubs: hundreds of members drawing from 1..9999 would clash (a
+    # birthday-paradox certainty), and two people would share one source record.
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        "[world]\nmin_dealers = 2\nmax_dealers = 2\nclubs_per_dealer = 0.5\n"
+        "[population]\nclub_member_of_owners = 1.0\n"
+    )
+    folder = generate(10000, 5, tmp_path / "out", config_path=cfg).folder
+    rows = _csv(folder / "club_registrations.csv")
+    per_club = Counter(r["club_code"] for r in rows)
+    assert max(per_club.values()) > 250
+    ids = Counter((r["club_code"], r["member_no"]) for r in rows)
+    assert ids.most_common(1)[0][1] == 1
+
+
+def test_free_member_number_probes_past_taken_numbers() -> None:
+    taken = {7, 8}
+    assert free_member_number(taken, 3) == 3
+    assert free_member_number(taken, 7) == 9
+    assert taken == {3, 7, 8, 9}
 
 
 def test_car_brand(tmp_path: Path) -> None:
