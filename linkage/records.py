@@ -89,6 +89,51 @@ class SourceRecord:
         return replace(self, attributes=tuple(sorted(values.items())))
 
 
+def to_plain(r: SourceRecord) -> tuple[Any, ...]:
+    """Built-in types only, for ``marshal``: how the ingest helper hands its records over."""
+    return (
+        r.source,
+        r.source_id,
+        r.updated_at,
+        r.first_name,
+        r.last_name,
+        r.email,
+        r.phone,
+        r.country,
+        r.preferred_dealer,
+        r.email_key,
+        r.phone_key,
+        r.app_account,
+        tuple((v.vin, v.model, v.certification, v.since, v.until) for v in r.vehicles),
+        tuple((c.club, c.member_no, c.since, c.status, c.role) for c in r.clubs),
+        r.attributes,
+        r.events,
+        tuple((c.channel, c.purpose, c.status, c.at, c.wording) for c in r.consents),
+    )
+
+
+def from_plain(p: tuple[Any, ...]) -> SourceRecord:
+    return SourceRecord(
+        source=p[0],
+        source_id=p[1],
+        updated_at=p[2],
+        first_name=p[3],
+        last_name=p[4],
+        email=p[5],
+        phone=p[6],
+        country=p[7],
+        preferred_dealer=p[8],
+        email_key=p[9],
+        phone_key=p[10],
+        app_account=p[11],
+        vehicles=tuple(VehicleClaim(*v) for v in p[12]),
+        clubs=tuple(ClubClaim(*c) for c in p[13]),
+        attributes=p[14],
+        events=p[15],
+        consents=tuple(ConsentClaim(*c) for c in p[16]),
+    )
+
+
 @dataclass(frozen=True)
 class Quarantined:
     """An input that was not loaded, and why: a whole row (``field`` None) or one field of it."""

@@ -31,19 +31,24 @@ import csv
 import datetime as dt
 import functools
 import json
+import os
+import pickle
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from linkage import batch_gc, tomlfile
 from linkage import consents as cs
+from linkage import records as rec
 from linkage import referrals as rf
-from linkage import tomlfile
 from linkage import touchpoints as tp
 from linkage.normalise.names import FAMILY_NAME_FIRST_COUNTRIES, split_full_name
 from linkage.records import Quarantined, SourceRecord, parse_record, text_or_none
-from linkage.spool import Spool
+from linkage.spool import HandOff, Spool
 from ontology.errors import C360Error
 from ontology.model import Ontology
 from ontology.model import default as default_ontology
@@ -254,19 +259,190 @@ def _known_property(prop: str) -> bool:
     return prop in SCALARS
 
 
-def ingest(sources: SourcesFile, progress: Progress | None = None) -> Ingested:
-    """Read every source of the file; each row is a record or a quarantine entry."""
+# Below this many bytes of source files one process reads them all: a helper is a fresh
+# interpreter that imports the normalisers first, about a second's work.
+PARALLEL_FROM_BYTES = 8 * 2**20
+
+
+def ingest(
+    sources: SourcesFile, progress: Progress | None = None, workers: int | None = None
+) -> Ingested:
+    """Read every source of the file; each row is a record or a quarantine entry.
+
+    ``workers`` processes share the sources, balanced by file size: this one and
+    ``workers - 1`` helpers. By default, one per core for inputs of ``PARALLEL_FROM_BYTES``
+    or more, else 1. The result is the same, in the same order, however many read it.
+    """
     out = Ingested()
     for kind, path in sources.reference.items():
         with path.open(encoding="utf-8", newline="") as fh:
             out.reference[kind] = list(csv.DictReader(fh))
-    for spec in sources.sources:
-        if progress:
-            progress(spec.name, 0, 0)
-        rows = _source(spec, out)
-        if progress:
-            progress(spec.name, rows, rows)
+    specs = sources.sources
+    shares = _shares(specs, _workers(specs, workers))
+    parts: dict[int, Ingested] = {}
+    helpers = [_start_helper([(i, specs[i]) for i in share]) for share in shares[1:]]
+    try:
+        for i in shares[0]:
+            parts[i] = _read_one(specs[i], progress)
+    except BaseException:
+        for helper in helpers:
+            _discard(helper)
+        raise
+    for helper in helpers:
+        for i, shipped in _collect(helper):
+            parts[i] = _received(specs[i].name, shipped)
+            if progress:
+                progress(specs[i].name, shipped.rows, shipped.rows)
+    for i in range(len(specs)):
+        _merge(out, parts[i])
     return out
+
+
+def _workers(specs: tuple[SourceSpec, ...], asked: int | None) -> int:
+    if asked is not None:
+        if asked < 1:
+            raise ValueError("workers must be at least 1")
+        return min(asked, max(len(specs), 1))
+    size = sum(_size(s) for s in specs)
+    cores = len(os.sched_getaffinity(0))
+    return min(cores, len(specs)) if size >= PARALLEL_FROM_BYTES else 1
+
+
+def _size(spec: SourceSpec) -> int:
+    try:
+        return spec.file.stat().st_size
+    except OSError:  # reading it reports the problem
+        return 0
+
+
+def _shares(specs: tuple[SourceSpec, ...], workers: int) -> list[list[int]]:
+    """Source positions per process, largest file first to the lightest share (LPT)."""
+    shares: list[list[int]] = [[] for _ in range(workers)]
+    load = [0] * workers
+    for i in sorted(range(len(specs)), key=lambda i: -_size(specs[i])):
+        w = load.index(min(load))
+        shares[w].append(i)
+        load[w] += _size(specs[i])
+    return [sorted(s) for s in shares if s] or [[]]
+
+
+def _read_one(spec: SourceSpec, progress: Progress | None) -> Ingested:
+    part = Ingested()
+    if progress:
+        progress(spec.name, 0, 0)
+    rows = _source(spec, part)
+    if progress:
+        progress(spec.name, rows, rows)
+    return part
+
+
+class _Shipped(NamedTuple):
+    """One source as a helper read it: the bulky parts wait in spool files."""
+
+    records: HandOff
+    touchpoints: HandOff
+    quarantined: list[Quarantined]
+    rows: int
+    touchpoint_rows: int
+    unmapped: set[str] | None
+    referrals: list[rf.Mention]
+
+
+def read_in_helper(specs: list[tuple[int, SourceSpec]]) -> list[tuple[int, _Shipped]]:
+    """In the helper process: read ``specs`` and hand each one's records over on disk."""
+    shipped: list[tuple[int, _Shipped]] = []
+    try:
+        with batch_gc.paused():
+            for i, spec in specs:
+                part = Ingested(touchpoints=tp.spool(named=True))
+                rows = _source(spec, part)
+                records: Spool[SourceRecord] = Spool(
+                    rec.to_plain, rec.from_plain, named=True
+                )
+                records.extend(part.records)
+                shipped.append(
+                    (
+                        i,
+                        _Shipped(
+                            records.hand_off(),
+                            part.touchpoints.hand_off(),
+                            part.quarantined,
+                            rows,
+                            part.touchpoint_rows[spec.name],
+                            part.unmapped.get(spec.name),
+                            part.referrals,
+                        ),
+                    )
+                )
+    except BaseException:
+        for _, s in shipped:
+            for path in (s.records.path, s.touchpoints.path):
+                Path(path).unlink(missing_ok=True)
+        raise
+    return shipped
+
+
+def _received(name: str, shipped: _Shipped) -> Ingested:
+    """A helper's source as if read here."""
+    records: Spool[SourceRecord] = Spool(rec.to_plain, rec.from_plain)
+    records.receive(shipped.records)
+    part = Ingested(records=list(records), quarantined=shipped.quarantined)
+    part.touchpoints.receive(shipped.touchpoints)
+    part.referrals = shipped.referrals
+    if shipped.rows:
+        part.rows[name] = shipped.rows
+    if shipped.touchpoint_rows:
+        part.touchpoint_rows[name] = shipped.touchpoint_rows
+    if shipped.unmapped is not None:
+        part.unmapped[name] = shipped.unmapped
+    return part
+
+
+def _start_helper(jobs: list[tuple[int, SourceSpec]]) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "linkage.ingest_helper"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdin is not None  # noqa: S101 - asked for above
+    proc.stdin.write(pickle.dumps(jobs, protocol=pickle.HIGHEST_PROTOCOL))
+    proc.stdin.close()
+    return proc
+
+
+def _collect(proc: subprocess.Popen[bytes]) -> list[tuple[int, _Shipped]]:
+    """The helper's sources, or its error raised here."""
+    assert proc.stdout is not None  # noqa: S101 - asked for in _start_helper
+    data = proc.stdout.read()
+    code = proc.wait()
+    if not data:
+        raise RuntimeError(f"the ingest helper process stopped (exit code {code})")
+    outcome, value = pickle.loads(data)  # noqa: S301 - our own child process wrote it
+    if outcome == "error":
+        raise value
+    shipped: list[tuple[int, _Shipped]] = value
+    return shipped
+
+
+def _discard(proc: subprocess.Popen[bytes]) -> None:
+    """Wait for a helper whose work is not wanted any more and delete its spool files."""
+    try:
+        result = _collect(proc)
+    except Exception:  # the error that stopped this process is the one to report
+        return
+    for _, s in result:
+        for path in (s.records.path, s.touchpoints.path):
+            Path(path).unlink(missing_ok=True)
+
+
+def _merge(out: Ingested, part: Ingested) -> None:
+    out.records += part.records
+    out.quarantined += part.quarantined
+    out.rows.update(part.rows)
+    out.touchpoint_rows.update(part.touchpoint_rows)
+    out.unmapped.update(part.unmapped)
+    out.touchpoints.adopt(part.touchpoints)
+    out.referrals += part.referrals
 
 
 def _source(spec: SourceSpec, out: Ingested) -> int:

@@ -127,9 +127,9 @@ def from_plain(p: Plain) -> Touchpoint:
     return Touchpoint(p[0], p[1], p[2], p[3], Owner(p[4], p[5]), p[6], p[7])
 
 
-def spool() -> Spool[Touchpoint]:
+def spool(named: bool = False) -> Spool[Touchpoint]:
     """Where ingest keeps touchpoints until the customers are resolved."""
-    return Spool(to_plain, from_plain)
+    return Spool(to_plain, from_plain, named=named)
 
 
 def parse_specs(
