@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/resolve.py [febrl4] [febrl3] [PEOPLE...]
      (default: febrl4 febrl3 100000)
 Generated data is written to a temporary folder outside the timed part; the timed part is
 ingest + validation + resolution (no Neo4j write). Quality is measured against the truth
-files after the run.
+files after the run. "RSS MB" is the resolving process's peak; "helper MB" the largest peak of
+its helper processes (they run while it ingests and makes keys, not while it scores).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from linkage.generate.run import generate
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from linkage import evaluate, febrl
+from linkage import evaluate, febrl, helper
 from linkage import settings as linkage_settings
 what = sys.argv[1]
 t0 = time.perf_counter()
@@ -47,7 +48,8 @@ print(json.dumps({"what": what, "records": records, "seconds": seconds, "stages"
     "false_merges": report.pairwise.false_positives, "cluster_f1": report.cluster.f1,
     "household_precision": h.precision if h else None,
     "name_only": None if what.startswith("febrl") else name_only,
-    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "helper_rss_mb": helper.peak_mb()}))
 """
 
 
@@ -59,7 +61,7 @@ def main() -> None:
     )
     print(
         f"{'data':>10} {'records':>9} {'seconds':>8} {'rec/s':>7} {'precision':>9} {'recall':>7}"
-        f" {'F1':>7} {'FP':>6} {'clusterF1':>9} {'hhP':>6} {'RSS MB':>7}  stages (s)"
+        f" {'F1':>7} {'FP':>6} {'clusterF1':>9} {'hhP':>6} {'RSS MB':>7} {'helper MB':>9}  stages (s)"
     )
     for target in targets:
         with tempfile.TemporaryDirectory() as tmp:
@@ -87,7 +89,7 @@ def main() -> None:
         print(
             f"{name:>10} {r['records']:>9,} {r['seconds']:>8.1f} {r['records'] / r['seconds']:>7,.0f}"
             f" {r['precision']:>9.4f} {r['recall']:>7.4f} {r['f1']:>7.4f} {r['false_merges']:>6}"
-            f" {r['cluster_f1']:>9.4f} {hh:>6} {r['peak_rss_mb']:>7.0f}  {stages}"
+            f" {r['cluster_f1']:>9.4f} {hh:>6} {r['peak_rss_mb']:>7.0f} {r['helper_rss_mb']:>9.0f}  {stages}"
         )
         if r.get("name_only") is not None:
             print(

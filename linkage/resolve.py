@@ -9,6 +9,7 @@ is kept as evidence.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,15 +20,18 @@ import numpy as np
 import pandas as pd
 from splink import DuckDBAPI
 
+from linkage import batch_gc, rules, score
 from linkage import frame as frames
-from linkage import rules, score
+from linkage import records as rec
 from linkage.blocks import block_keys
 from linkage.cluster import Clustering, Edge, Person, cluster, names_compatible
+from linkage.helper import Helper, cores
 from linkage.households import Household, Shared, households
 from linkage.ids import Assigned, Key, assign
 from linkage.normalise.names import display_name
 from linkage.records import ClubClaim, Quarantined, SourceRecord, VehicleClaim
 from linkage.settings import LinkageSettings
+from linkage.spool import HandOff, Spool
 from linkage.survivorship import Golden, pick
 
 Progress = Callable[[str, int, int], None]
@@ -139,32 +143,20 @@ def resolve(
     decisions: Decisions = NO_DECISIONS,
     model: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> Resolution:
-    """Resolve ``records``; ``previous`` (record -> customer ID) keeps IDs stable."""
+    """Resolve ``records``; ``previous`` (record -> customer ID) keeps IDs stable.
+
+    ``workers`` 2 makes the comparison keys in two processes (the default with two cores
+    or more, from ``PARALLEL_FROM_RECORDS`` records); the result is the same.
+    """
     clock = _Clock(progress)
     recs, quarantined = dedupe(records)
     clock.begin("normalise", len(recs))
     # Each record's key made once: evidence and links refer to it from many places.
     keys = [r.key for r in recs]
     index = {k: i for i, k in enumerate(keys)}
-    # Row by row: what the guards and the blocking keys need is taken from each row while
-    # it exists, so the dicts (a kilobyte each) never all live at once. A person's records
-    # repeat most of their keys (the same email, names, country, blocking hashes): each
-    # distinct text is kept once, whichever record made it.
-    people: list[Person] = []
-    blocks: dict[Key, list[str]] = {}
-    columns: dict[str, list[Any]] = {c: [] for c in frames.COLUMNS}
-    texts: dict[str, str] = {}
-    share = texts.setdefault
-    for key, r in zip(keys, recs, strict=True):
-        row = {
-            k: share(v, v) if type(v) is str else v for k, v in frames.row(r).items()
-        }
-        for name, values in columns.items():
-            values.append(row[name])
-        people.append(guard_person(row, settings))
-        blocks[key] = [share(k, k) for k in block_keys(row, settings)]
-    del share, texts
+    columns, people, blocks = _keys(recs, keys, settings, workers)
     table = frames.columns_table(columns)
     del columns
     clock.begin("rules", len(recs))
@@ -228,6 +220,125 @@ def resolve(
 AMBIGUOUS = (
     "ambiguous: a nameless record shares a contact point with differently named people"
 )
+
+
+def _keys(
+    recs: Sequence[SourceRecord],
+    keys: Sequence[Key],
+    settings: LinkageSettings,
+    workers: int | None,
+) -> tuple[dict[str, list[Any]], list[Person], dict[Key, list[str]]]:
+    """Each record's comparison keys (by column), guard facts and block keys.
+
+    Row by row: what the guards and the blocking keys need is taken from each row while
+    it exists, so the dicts (a kilobyte each) never all live at once. A person's records
+    repeat most of their keys (the same email, names, country, blocking hashes): each
+    distinct text is kept once, whichever record made it. With two cores a helper
+    process makes the keys of the last records meanwhile.
+    """
+    people: list[Person] = []
+    blocks: dict[Key, list[str]] = {}
+    columns: dict[str, list[Any]] = {c: [] for c in frames.COLUMNS}
+    share = cast("dict[str, str]", {}).setdefault
+    mine = _own_share(len(recs), workers)
+    helper = None
+    if mine < len(recs):
+        theirs: Spool[SourceRecord] = Spool(rec.to_plain, rec.from_plain, named=True)
+        theirs.extend(recs[mine:])
+        helper = Helper(keys_in_helper, theirs.hand_off(), settings)
+    try:
+        for key, r in zip(keys[:mine], recs[:mine], strict=True):
+            row = {
+                k: share(v, v) if type(v) is str else v
+                for k, v in frames.row(r).items()
+            }
+            for name, values in columns.items():
+                values.append(row[name])
+            people.append(guard_person(row, settings))
+            blocks[key] = [share(k, k) for k in block_keys(row, settings)]
+    except BaseException:
+        if helper is not None:
+            helper.discard(lambda h: os.unlink(h.path))
+        raise
+    if helper is None:
+        return columns, people, blocks
+    made: Spool[tuple[Any, ...]] = Spool(_same, _same)
+    made.receive(helper.result())
+    theirs_keys = iter(keys[mine:])
+    # Column by column, a batch at a time: a loop per value would undo what the helper saved.
+    for batch_columns, names, exclusive, once, events, hashes in made:
+        for values, batch in zip(columns.values(), batch_columns, strict=True):
+            values += [share(v, v) if type(v) is str else v for v in batch]
+        people += [
+            Person(
+                tuple((share(g, g), f and share(f, f)) for g, f in n),
+                tuple((c, share(v, v)) for c, v in x),
+                o,
+                e,
+            )
+            for n, x, o, e in zip(names, exclusive, once, events, strict=True)
+        ]
+        for key, h in zip(theirs_keys, hashes, strict=False):
+            blocks[key] = [share(k, k) for k in h]
+    return columns, people, blocks
+
+
+# Below this many records one process makes the keys: a helper takes a second to start.
+PARALLEL_FROM_RECORDS = 40_000
+
+
+def _own_share(records: int, workers: int | None) -> int:
+    """How many of the records (the first ones) this process makes the keys of."""
+    if workers is None:
+        workers = 2 if cores() >= 2 and records >= PARALLEL_FROM_RECORDS else 1
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    # A little over half: reading the helper's keys back is work for this process too.
+    return records if workers == 1 else records * 11 // 20
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def keys_in_helper(records: HandOff, settings: LinkageSettings) -> HandOff:
+    """In a helper process: the records' comparison keys, guard facts and block keys,
+    handed back in a spool file, one item per batch of ``_BATCH`` records, column by column
+    (``frame.COLUMNS`` order)."""
+    with batch_gc.paused():
+        given: Spool[SourceRecord] = Spool(rec.to_plain, rec.from_plain)
+        given.receive(records)
+        made: Spool[tuple[Any, ...]] = Spool(_same, _same, chunk=1, named=True)
+        batch: list[tuple[Any, ...]] = []
+        for r in given:
+            row = frames.row(r)
+            p = guard_person(row, settings)
+            batch.append(
+                (
+                    p.names,
+                    p.exclusive,
+                    p.once,
+                    p.events,
+                    block_keys(row, settings),
+                    *(row[c] for c in frames.COLUMNS),
+                )
+            )
+            if len(batch) == _BATCH:
+                made.append(_by_column(batch))
+                batch = []
+        if batch:
+            made.append(_by_column(batch))
+        return made.hand_off()
+
+
+_BATCH = 5_000
+
+
+def _by_column(batch: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    names, exclusive, once, events, hashes, *columns = map(
+        list, zip(*batch, strict=True)
+    )
+    return (tuple(columns), names, exclusive, once, events, hashes)
 
 
 def guard_person(row: Mapping[str, Any], settings: LinkageSettings) -> Person:

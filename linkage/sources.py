@@ -31,10 +31,6 @@ import csv
 import datetime as dt
 import functools
 import json
-import os
-import pickle
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -46,6 +42,7 @@ from linkage import consents as cs
 from linkage import records as rec
 from linkage import referrals as rf
 from linkage import touchpoints as tp
+from linkage.helper import Helper, cores
 from linkage.normalise.names import FAMILY_NAME_FIRST_COUNTRIES, split_full_name
 from linkage.records import Quarantined, SourceRecord, parse_record, text_or_none
 from linkage.spool import HandOff, Spool
@@ -280,16 +277,18 @@ def ingest(
     specs = sources.sources
     shares = _shares(specs, _workers(specs, workers))
     parts: dict[int, Ingested] = {}
-    helpers = [_start_helper([(i, specs[i]) for i in share]) for share in shares[1:]]
+    helpers = [
+        Helper(read_in_helper, [(i, specs[i]) for i in share]) for share in shares[1:]
+    ]
     try:
         for i in shares[0]:
             parts[i] = _read_one(specs[i], progress)
     except BaseException:
         for helper in helpers:
-            _discard(helper)
+            helper.discard(_discard)
         raise
     for helper in helpers:
-        for i, shipped in _collect(helper):
+        for i, shipped in helper.result():
             parts[i] = _received(specs[i].name, shipped)
             if progress:
                 progress(specs[i].name, shipped.rows, shipped.rows)
@@ -304,8 +303,7 @@ def _workers(specs: tuple[SourceSpec, ...], asked: int | None) -> int:
             raise ValueError("workers must be at least 1")
         return min(asked, max(len(specs), 1))
     size = sum(_size(s) for s in specs)
-    cores = len(os.sched_getaffinity(0))
-    return min(cores, len(specs)) if size >= PARALLEL_FROM_BYTES else 1
+    return min(cores(), len(specs)) if size >= PARALLEL_FROM_BYTES else 1
 
 
 def _size(spec: SourceSpec) -> int:
@@ -375,9 +373,7 @@ def read_in_helper(specs: list[tuple[int, SourceSpec]]) -> list[tuple[int, _Ship
                     )
                 )
     except BaseException:
-        for _, s in shipped:
-            for path in (s.records.path, s.touchpoints.path):
-                Path(path).unlink(missing_ok=True)
+        _discard(shipped)
         raise
     return shipped
 
@@ -398,39 +394,8 @@ def _received(name: str, shipped: _Shipped) -> Ingested:
     return part
 
 
-def _start_helper(jobs: list[tuple[int, SourceSpec]]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "linkage.ingest_helper"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
-    assert proc.stdin is not None  # noqa: S101 - asked for above
-    proc.stdin.write(pickle.dumps(jobs, protocol=pickle.HIGHEST_PROTOCOL))
-    proc.stdin.close()
-    return proc
-
-
-def _collect(proc: subprocess.Popen[bytes]) -> list[tuple[int, _Shipped]]:
-    """The helper's sources, or its error raised here."""
-    assert proc.stdout is not None  # noqa: S101 - asked for in _start_helper
-    data = proc.stdout.read()
-    code = proc.wait()
-    if not data:
-        raise RuntimeError(f"the ingest helper process stopped (exit code {code})")
-    outcome, value = pickle.loads(data)  # noqa: S301 - our own child process wrote it
-    if outcome == "error":
-        raise value
-    shipped: list[tuple[int, _Shipped]] = value
-    return shipped
-
-
-def _discard(proc: subprocess.Popen[bytes]) -> None:
-    """Wait for a helper whose work is not wanted any more and delete its spool files."""
-    try:
-        result = _collect(proc)
-    except Exception:  # the error that stopped this process is the one to report
-        return
-    for _, s in result:
+def _discard(shipped: list[tuple[int, _Shipped]]) -> None:
+    for _, s in shipped:
         for path in (s.records.path, s.touchpoints.path):
             Path(path).unlink(missing_ok=True)
 

@@ -1,5 +1,6 @@
-"""Ingest shared between processes reads exactly what one process reads, in the same order,
-and a failure in a helper reaches the caller and leaves no spool files behind."""
+"""Work shared with helper processes gives exactly what one process gives, in the same order:
+ingest and the resolver's comparison keys. A failure in a helper reaches the caller and
+leaves no spool files behind."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from linkage import helper
+from linkage import settings as linkage_settings
 from linkage.generate.run import generate
 from linkage.records import (
     ClubClaim,
@@ -17,6 +20,7 @@ from linkage.records import (
     from_plain,
     to_plain,
 )
+from linkage.resolve import _keys, dedupe, resolve
 from linkage.sources import _shares, ingest, load_sources
 
 
@@ -56,6 +60,7 @@ def test_helpers_read_what_one_process_reads(
     assert shared.unmapped == one.unmapped and shared.reference == one.reference
     # The helpers' files were unlinked once opened here: nothing is left on disk.
     assert _spools(spool_dir) == []
+    assert helper.peak_mb() > 10  # each helper said how much memory it took
 
 
 def test_a_helper_failure_is_raised_here_and_leaves_no_files(
@@ -72,6 +77,21 @@ def test_a_helper_failure_is_raised_here_and_leaves_no_files(
             ingest(sources, workers=2)
     finally:
         moved.rename(gone)
+    assert _spools(spool_dir) == []
+
+
+def test_keys_made_in_a_helper_are_the_same(folder: Path, spool_dir: Path) -> None:
+    records, _ = dedupe(ingest(load_sources(folder / "sources.toml")).records)
+    keys = [r.key for r in records]
+    settings = linkage_settings.default()
+    one = _keys(records, keys, settings, workers=1)
+    assert len(one[1]) == len(records) > 500
+    assert _keys(records, keys, settings, workers=2) == one
+    # The trained weights differ in the last bits from run to run (DuckDB adds in
+    # parallel), so the resolutions are compared by who is whom.
+    alone, helped = (resolve(records, settings, workers=w) for w in (1, 2))
+    assert helped.assignment() == alone.assignment()
+    assert helped.households == alone.households and helped.blocks == alone.blocks
     assert _spools(spool_dir) == []
 
 
