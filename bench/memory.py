@@ -5,7 +5,8 @@ Run: .venv/bin/python bench/memory.py [PEOPLE] [--data DIR] [--seed S]
 
 Prints the process's resident memory now and at its peak (VmRSS / VmHWM from
 /proc/self/status) after ingest, after validation and as each resolution stage begins, so a
-change to the record or frame layout can be judged against the target of 4 GB per 1M records.
+change to the record or frame layout can be judged against the target of 4 GB per 1M records;
+then the largest peak of the helper processes (ingest and keys run in them meanwhile).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from api.pipeline import Gate
+from linkage import helper
 from linkage.generate.run import generate
 from linkage.resolve import resolve
 from linkage.settings import default as default_settings
@@ -64,6 +66,9 @@ def main() -> None:
 
         resolve(records, default_settings(), progress=stage)
         print(f"{'resolution done':<28}{memory()}", flush=True)
+        print(
+            f"{'helper processes':<28}{helper.peak_mb():>6,.0f} MB peak (the largest)"
+        )
 
 
 if __name__ == "__main__":
