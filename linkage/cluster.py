@@ -36,7 +36,7 @@ class Refusal:
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)
 class _Side:
     members: list[int]
     exclusive: dict[str, set[str]] = field(default_factory=dict)
@@ -136,12 +136,19 @@ def cluster(
     """Union-find over ``edges`` in descending strength; deterministic for the same input."""
     n = len(people)
     parent = list(range(n))
+    # A cluster's guard facts, made when a union first needs them: most records join
+    # nothing or little, and one side per record was a gigabyte at 1M records.
     sides: dict[int, _Side] = {}
-    for i, p in enumerate(people):
-        sides[i] = _side([i], [p])
+
+    def side(root: int) -> _Side:
+        found = sides.get(root)
+        if found is None:  # a root never joined is its record alone
+            found = sides[root] = _side([root], [people[root]])
+        return found
+
     for x, y in never:
-        sides[x].forbidden.add(y)
-        sides[y].forbidden.add(x)
+        side(x).forbidden.add(y)
+        side(y).forbidden.add(x)
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -156,7 +163,7 @@ def cluster(
         ra, rb = find(e.a), find(e.b)
         if ra == rb:
             continue
-        a, b = sides[ra], sides[rb]
+        a, b = side(ra), side(rb)
         reason = _conflict(a, b, guards)
         if reason:
             refused.append(Refusal(e, reason))
