@@ -10,8 +10,10 @@ is kept as evidence.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
@@ -160,14 +162,13 @@ def resolve(
     table = frames.columns_table(columns)
     del columns
     clock.begin("rules", len(recs))
-    con = duckdb.connect()
-    con.register("frame", table)
-    found = rules.match(con, settings.identity_rules, settings.max_block)
-    shared_pairs = rules.match(con, settings.household_rules, settings.max_block).pairs
-    clock.begin("scoring", len(recs))
-    pairs, trained = _score(con, table, settings, model)
-    con.close()  # DuckDB's tables and the frame it holds are not needed any more
-    del table
+    with _duckdb(settings) as con:
+        con.register("frame", table)
+        found = rules.match(con, settings.identity_rules, settings.max_block)
+        shared = rules.match(con, settings.household_rules, settings.max_block).pairs
+        clock.begin("scoring", len(recs))
+        pairs, trained = _score(con, table, settings, model)
+    del table  # DuckDB's tables and the frame it held are not needed any more
     if model is None:
         model = trained
     clock.begin("clustering", len(recs))
@@ -193,7 +194,7 @@ def resolve(
         _customer(recs, keys, g, a, best, settings)
         for g, a in zip(groups, assigned, strict=True)
     ]
-    homes = _households(shared_pairs, settings, groups, customers)
+    homes = _households(shared, settings, groups, customers)
     for h in homes:
         for m in h.members:
             customers[m] = replace(customers[m], household=h.id)
@@ -408,6 +409,22 @@ def _hold_out_ambiguous(
         else:
             kept.append(e)
     return kept, held
+
+
+@contextmanager
+def _duckdb(settings: LinkageSettings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB held to ``model.memory_mb``, spilling to a folder of its own."""
+    with tempfile.TemporaryDirectory(prefix="c360-duckdb-") as spill:
+        con = duckdb.connect(
+            config={
+                "memory_limit": f"{settings.model.memory_mb}MB",
+                "temp_directory": spill,
+            }
+        )
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def _score(

@@ -74,6 +74,7 @@ class ModelSettings:
     u_pairs: int
     seed: int
     comparisons: tuple[Comparison, ...]
+    memory_mb: int = 800  # DuckDB's memory while scoring; beyond it, it spills to disk
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,10 @@ def _parse(
         u_pairs=int(num(m, "u_pairs", 1_000_000, "model")),
         seed=int(num(m, "seed", 360, "model")),
         comparisons=tuple(comparisons),
+        memory_mb=int(num(m, "memory_mb", 800, "model")),
     )
+    if model.memory_mb < 100:
+        problems.append("model: memory_mb must be at least 100")
     if not model.blocking or not model.comparisons:
         problems.append("model: blocking and at least one [[comparison]] are required")
     cl = data.get("cluster", {})
