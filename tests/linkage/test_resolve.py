@@ -16,7 +16,7 @@ from linkage.generate.run import generate
 from linkage.incremental import Candidate, resolve_one
 from linkage.pairscore import PairScorer
 from linkage.records import SourceRecord
-from linkage.resolve import Decisions, Resolution, resolve
+from linkage.resolve import Decisions, Resolution, _duckdb, resolve
 from linkage.sources import ingest, load_sources
 from ontology.model import default
 from ontology.validate import validators
@@ -329,3 +329,16 @@ def test_each_scored_pair_carries_the_weights_that_make_its_score(
         assert weight == pytest.approx(
             math.log2(p.score / (1 - p.score)), abs=0.01 * len(p.features) + 0.01
         ), p
+
+
+def test_scoring_duckdb_is_held_to_the_memory_setting() -> None:
+    settings = linkage_settings.default()
+    held = replace(settings, model=replace(settings.model, memory_mb=256))
+    with _duckdb(held) as con:
+        row = con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchone()
+    assert row is not None
+    limit, spill = row
+    assert limit == "256.0 MiB"
+    assert "c360-duckdb-" in spill and not Path(spill).exists()  # removed afterwards

@@ -214,6 +214,11 @@ def test_broken_file_reports_every_problem_in_one_error(tmp_path: Path) -> None:
             '{ null = "email", exact = "email" }',
             "comparison email: level",
         ),
+        (
+            'blocking = [["email"], ["given", "family"]]',
+            'memory_mb = 10\nblocking = [["email"], ["given", "family"]]',
+            "model: memory_mb must be at least 100",
+        ),
         ("app_account = 0", "app_acount = 0", "cluster.exclusive: unknown field"),
         (
             'name = ["source_priority"',
