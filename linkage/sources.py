@@ -349,14 +349,14 @@ class _Shipped(NamedTuple):
 def read_in_helper(specs: list[tuple[int, SourceSpec]]) -> list[tuple[int, _Shipped]]:
     """In the helper process: read ``specs`` and hand each one's records over on disk."""
     shipped: list[tuple[int, _Shipped]] = []
+    part = Ingested()
+    records: Spool[SourceRecord] = Spool(rec.to_plain, rec.from_plain)
     try:
         with batch_gc.paused():
             for i, spec in specs:
                 part = Ingested(touchpoints=tp.spool(named=True))
                 rows = _source(spec, part)
-                records: Spool[SourceRecord] = Spool(
-                    rec.to_plain, rec.from_plain, named=True
-                )
+                records = Spool(rec.to_plain, rec.from_plain, named=True)
                 records.extend(part.records)
                 shipped.append(
                     (
@@ -372,8 +372,10 @@ def read_in_helper(specs: list[tuple[int, SourceSpec]]) -> list[tuple[int, _Ship
                         ),
                     )
                 )
-    except BaseException:
+    except BaseException:  # the files of what was read, and of what was being read, go
         _discard(shipped)
+        part.touchpoints.discard()
+        records.discard()
         raise
     return shipped
 

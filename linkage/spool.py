@@ -128,6 +128,15 @@ class Spool(Generic[T]):
         for offset, length, items in handoff.chunks:
             self._add(_Chunk(fh, offset, length, items))
 
+    def discard(self) -> None:
+        """Forget every item; this spool's own file is closed (and a named one deleted)."""
+        if self._file is not None:
+            self._file.close()
+            if self._named:
+                os.unlink(self._path)
+        self._file, self._buffer = None, []
+        self._chunks, self._starts, self._written = [], [], 0
+
     def _add(self, chunk: _Chunk) -> None:
         self._chunks.append(chunk)
         self._starts.append(self._written)

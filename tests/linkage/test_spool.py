@@ -59,3 +59,33 @@ def test_the_collector_is_paused_in_the_block_and_restored_after() -> None:
         assert not gc.isenabled()  # it was off before: left off
     finally:
         gc.enable()
+
+
+def test_spools_move_between_spools_and_processes_without_copies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    first: Spool[int] = Spool(lambda i: i, int, chunk=3)
+    first.extend(range(4))
+    other: Spool[int] = Spool(lambda i: i, int, chunk=2)
+    other.extend(range(4, 9))
+    first.adopt(other)  # chunks of other sizes, and other's file, come along
+    assert list(first) == list(range(9)) and len(other) == 0
+    first.append(9)
+    assert list(first) == list(range(10))
+    sent: Spool[int] = Spool(lambda i: i, int, chunk=2, named=True)
+    sent.extend(range(10, 15))
+    handoff = sent.hand_off()
+    assert Path(handoff.path).exists() and len(sent) == 0
+    first.receive(handoff)
+    assert not Path(handoff.path).exists()  # unlinked once open: gone with the process
+    assert list(first) == list(range(15))
+    with pytest.raises(ValueError, match="named=True"):
+        first.hand_off()
+    dropped: Spool[int] = Spool(lambda i: i, int, chunk=1, named=True)
+    dropped.extend(range(3))
+    assert len(list(tmp_path.glob("c360-spool-*"))) == 1
+    dropped.discard()
+    assert list(tmp_path.glob("c360-spool-*")) == [] and list(dropped) == []
