@@ -340,5 +340,5 @@ def test_scoring_duckdb_is_held_to_the_memory_setting() -> None:
         ).fetchone()
     assert row is not None
     limit, spill = row
-    assert limit == "256.0 MiB"
+    assert limit == f"{256e6 / 2**20:.1f} MiB"  # DuckDB's MB are 10^6 bytes
     assert "c360-duckdb-" in spill and not Path(spill).exists()  # removed afterwards
