@@ -74,7 +74,8 @@ class ModelSettings:
     u_pairs: int
     seed: int
     comparisons: tuple[Comparison, ...]
-    memory_mb: int = 800  # DuckDB's memory while scoring (MB of 10^6 bytes); beyond it, it spills
+    # DuckDB's memory while scoring (MB of 10^6 bytes); beyond it, it spills to disk
+    memory_mb: int = 800
 
 
 @dataclass(frozen=True)
