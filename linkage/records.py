@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from operator import attrgetter
 from typing import Any
 
 from linkage.normalise.emails import normalise_email
@@ -89,21 +90,17 @@ class SourceRecord:
         return replace(self, attributes=tuple(sorted(values.items())))
 
 
+# The record's text fields, in declaration order: the head of its plain form; the claims
+# follow, one tuple each.
+_CLAIMS = ("vehicles", "clubs", "attributes", "events", "consents")
+_TEXTS = tuple(f.name for f in fields(SourceRecord) if f.name not in _CLAIMS)
+_texts_of = attrgetter(*_TEXTS)
+
+
 def to_plain(r: SourceRecord) -> tuple[Any, ...]:
-    """Built-in types only, for ``marshal``: how the ingest helper hands its records over."""
+    """Built-in types only, for ``marshal``: how a helper process hands records over."""
     return (
-        r.source,
-        r.source_id,
-        r.updated_at,
-        r.first_name,
-        r.last_name,
-        r.email,
-        r.phone,
-        r.country,
-        r.preferred_dealer,
-        r.email_key,
-        r.phone_key,
-        r.app_account,
+        _texts_of(r),
         tuple((v.vin, v.model, v.certification, v.since, v.until) for v in r.vehicles),
         tuple((c.club, c.member_no, c.since, c.status, c.role) for c in r.clubs),
         r.attributes,
@@ -113,24 +110,14 @@ def to_plain(r: SourceRecord) -> tuple[Any, ...]:
 
 
 def from_plain(p: tuple[Any, ...]) -> SourceRecord:
+    texts, vehicles, clubs, attributes, events, consents = p
     return SourceRecord(
-        source=p[0],
-        source_id=p[1],
-        updated_at=p[2],
-        first_name=p[3],
-        last_name=p[4],
-        email=p[5],
-        phone=p[6],
-        country=p[7],
-        preferred_dealer=p[8],
-        email_key=p[9],
-        phone_key=p[10],
-        app_account=p[11],
-        vehicles=tuple(VehicleClaim(*v) for v in p[12]),
-        clubs=tuple(ClubClaim(*c) for c in p[13]),
-        attributes=p[14],
-        events=p[15],
-        consents=tuple(ConsentClaim(*c) for c in p[16]),
+        **dict(zip(_TEXTS, texts, strict=True)),
+        vehicles=tuple(VehicleClaim(*v) for v in vehicles),
+        clubs=tuple(ClubClaim(*c) for c in clubs),
+        attributes=attributes,
+        events=events,
+        consents=tuple(ConsentClaim(*c) for c in consents),
     )
 
 
