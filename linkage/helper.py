@@ -42,9 +42,14 @@ def _own_peak_kb() -> int:
     return 0
 
 
-def cores() -> int:
-    """The cores this process may run on (its affinity, not the machine's count)."""
-    return len(os.sched_getaffinity(0))
+def processes(asked: int | None, work: int, worth_it_from: int) -> int:
+    """How many processes share a job: ``asked``, or by default one per core this process
+    may run on (its affinity) when ``work`` reaches ``worth_it_from``, else 1."""
+    if asked is None:
+        return len(os.sched_getaffinity(0)) if work >= worth_it_from else 1
+    if asked < 1:
+        raise ValueError("workers must be at least 1")
+    return asked
 
 
 class Helper(Generic[R]):

@@ -27,7 +27,7 @@ from linkage import frame as frames
 from linkage import records as rec
 from linkage.blocks import block_keys
 from linkage.cluster import Clustering, Edge, Person, cluster, names_compatible
-from linkage.helper import Helper, cores
+from linkage.helper import Helper, processes
 from linkage.households import Household, Shared, households
 from linkage.ids import Assigned, Key, assign
 from linkage.normalise.names import display_name
@@ -290,16 +290,14 @@ PARALLEL_FROM_RECORDS = 40_000
 
 def _own_share(records: int, workers: int | None) -> int:
     """How many of the records (the first ones) this process makes the keys of."""
-    if workers is None:
-        workers = 2 if cores() >= 2 and records >= PARALLEL_FROM_RECORDS else 1
-    if workers < 1:
-        raise ValueError("workers must be at least 1")
     # A little over half: reading the helper's keys back is work for this process too.
-    return records if workers == 1 else records * 11 // 20
+    if processes(workers, records, PARALLEL_FROM_RECORDS) == 1:
+        return records
+    return records * 11 // 20
 
 
 def _same(value: Any) -> Any:
-    return value
+    return value  # keys are built-in types already: the spool stores them as they are
 
 
 def keys_in_helper(records: HandOff, settings: LinkageSettings) -> HandOff:
@@ -310,26 +308,39 @@ def keys_in_helper(records: HandOff, settings: LinkageSettings) -> HandOff:
         given: Spool[SourceRecord] = Spool(rec.to_plain, rec.from_plain)
         given.receive(records)
         made: Spool[tuple[Any, ...]] = Spool(_same, _same, chunk=1, named=True)
-        batch: list[tuple[Any, ...]] = []
-        for r in given:
-            row = frames.row(r)
-            p = guard_person(row, settings)
-            batch.append(
-                (
-                    p.names,
-                    p.exclusive,
-                    p.once,
-                    p.events,
-                    block_keys(row, settings),
-                    *(row[c] for c in frames.COLUMNS),
-                )
+        try:
+            return _keys_into(made, given, settings)
+        except BaseException:
+            made.discard()  # its named file goes with it
+            raise
+
+
+def _keys_into(
+    made: Spool[tuple[Any, ...]],
+    given: Iterable[SourceRecord],
+    settings: LinkageSettings,
+) -> HandOff:
+    """Each record's keys into ``made``, one item per batch, then ``made`` handed off."""
+    batch: list[tuple[Any, ...]] = []
+    for r in given:
+        row = frames.row(r)
+        p = guard_person(row, settings)
+        batch.append(
+            (
+                p.names,
+                p.exclusive,
+                p.once,
+                p.events,
+                block_keys(row, settings),
+                *(row[c] for c in frames.COLUMNS),
             )
-            if len(batch) == _BATCH:
-                made.append(_by_column(batch))
-                batch = []
-        if batch:
+        )
+        if len(batch) == _BATCH:
             made.append(_by_column(batch))
-        return made.hand_off()
+            batch = []
+    if batch:
+        made.append(_by_column(batch))
+    return made.hand_off()
 
 
 _BATCH = 5_000

@@ -42,7 +42,7 @@ from linkage import consents as cs
 from linkage import records as rec
 from linkage import referrals as rf
 from linkage import touchpoints as tp
-from linkage.helper import Helper, cores
+from linkage.helper import Helper, processes
 from linkage.normalise.names import FAMILY_NAME_FIRST_COUNTRIES, split_full_name
 from linkage.records import Quarantined, SourceRecord, parse_record, text_or_none
 from linkage.spool import HandOff, Spool
@@ -298,12 +298,8 @@ def ingest(
 
 
 def _workers(specs: tuple[SourceSpec, ...], asked: int | None) -> int:
-    if asked is not None:
-        if asked < 1:
-            raise ValueError("workers must be at least 1")
-        return min(asked, max(len(specs), 1))
     size = sum(_size(s) for s in specs)
-    return min(cores(), len(specs)) if size >= PARALLEL_FROM_BYTES else 1
+    return min(processes(asked, size, PARALLEL_FROM_BYTES), max(len(specs), 1))
 
 
 def _size(spec: SourceSpec) -> int:
