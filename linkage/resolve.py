@@ -228,6 +228,7 @@ def _keys(
     keys: Sequence[Key],
     settings: LinkageSettings,
     workers: int | None,
+    batch: int | None = None,
 ) -> tuple[dict[str, list[Any]], list[Person], dict[Key, list[str]]]:
     """Each record's comparison keys (by column), guard facts and block keys.
 
@@ -246,7 +247,7 @@ def _keys(
     if mine < len(recs):
         theirs: Spool[SourceRecord] = Spool(rec.to_plain, rec.from_plain, named=True)
         theirs.extend(recs[mine:])
-        helper = Helper(keys_in_helper, theirs.hand_off(), settings)
+        helper = Helper(keys_in_helper, theirs.hand_off(), settings, batch or BATCH)
     try:
         for key, r in zip(keys[:mine], recs[:mine], strict=True):
             row = {
@@ -265,11 +266,11 @@ def _keys(
         return columns, people, blocks
     made: Spool[tuple[Any, ...]] = Spool(_same, _same)
     made.receive(helper.result())
-    theirs_keys = iter(keys[mine:])
+    at = mine  # the record the next batch of the helper's keys starts at
     # Column by column, a batch at a time: a loop per value would undo what the helper saved.
     for batch_columns, names, exclusive, once, events, hashes in made:
-        for values, batch in zip(columns.values(), batch_columns, strict=True):
-            values += [share(v, v) if type(v) is str else v for v in batch]
+        for values, column in zip(columns.values(), batch_columns, strict=True):
+            values += [share(v, v) if type(v) is str else v for v in column]
         people += [
             Person(
                 tuple((share(g, g), f and share(f, f)) for g, f in n),
@@ -279,13 +280,19 @@ def _keys(
             )
             for n, x, o, e in zip(names, exclusive, once, events, strict=True)
         ]
-        for key, h in zip(theirs_keys, hashes, strict=False):
+        for key, h in zip(keys[at : at + len(hashes)], hashes, strict=True):
             blocks[key] = [share(k, k) for k in h]
+        at += len(hashes)
+    if at != len(recs):
+        raise RuntimeError(
+            f"the helper made keys for {at - mine} of {len(recs) - mine} records"
+        )
     return columns, people, blocks
 
 
 # Below this many records one process makes the keys: a helper takes a second to start.
 PARALLEL_FROM_RECORDS = 40_000
+BATCH = 5_000  # records per item of the helper's keys spool
 
 
 def _own_share(records: int, workers: int | None) -> int:
@@ -300,16 +307,18 @@ def _same(value: Any) -> Any:
     return value  # keys are built-in types already: the spool stores them as they are
 
 
-def keys_in_helper(records: HandOff, settings: LinkageSettings) -> HandOff:
+def keys_in_helper(
+    records: HandOff, settings: LinkageSettings, batch: int = BATCH
+) -> HandOff:
     """In a helper process: the records' comparison keys, guard facts and block keys,
-    handed back in a spool file, one item per batch of ``_BATCH`` records, column by column
+    handed back in a spool file, one item per ``batch`` records, column by column
     (``frame.COLUMNS`` order)."""
     with batch_gc.paused():
         given: Spool[SourceRecord] = Spool(rec.to_plain, rec.from_plain)
         given.receive(records)
         made: Spool[tuple[Any, ...]] = Spool(_same, _same, chunk=1, named=True)
         try:
-            return _keys_into(made, given, settings)
+            return _keys_into(made, given, settings, batch)
         except BaseException:
             made.discard()  # its named file goes with it
             raise
@@ -319,8 +328,10 @@ def _keys_into(
     made: Spool[tuple[Any, ...]],
     given: Iterable[SourceRecord],
     settings: LinkageSettings,
+    size: int,
 ) -> HandOff:
-    """Each record's keys into ``made``, one item per batch, then ``made`` handed off."""
+    """Each record's keys into ``made``, one item per ``size`` records, then ``made``
+    handed off."""
     batch: list[tuple[Any, ...]] = []
     for r in given:
         row = frames.row(r)
@@ -335,15 +346,12 @@ def _keys_into(
                 *(row[c] for c in frames.COLUMNS),
             )
         )
-        if len(batch) == _BATCH:
+        if len(batch) == size:
             made.append(_by_column(batch))
             batch = []
     if batch:
         made.append(_by_column(batch))
     return made.hand_off()
-
-
-_BATCH = 5_000
 
 
 def _by_column(batch: list[tuple[Any, ...]]) -> tuple[Any, ...]:
