@@ -10,6 +10,7 @@ quarantined with it, so nothing half-valid reaches the graph and nothing is drop
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -19,6 +20,7 @@ import neo4j
 
 from api import touchpoint_load
 from graph import (
+    bulk,
     customer_value,
     influence,
     load,
@@ -42,6 +44,7 @@ from linkage.settings import default as default_linkage
 from linkage.sources import Ingested, ingest, load_sources
 from linkage.tombstones import NONE as NO_TOMBSTONES
 from linkage.tombstones import Tombstones
+from ontology.errors import C360Error
 from ontology.model import Ontology
 from ontology.model import default as default_ontology
 from ontology.validate import Validator, Violation, validators
@@ -69,6 +72,93 @@ class PipelineResult:
         return 1 - self.persons / self.records if self.records else 0.0
 
 
+class Writes:
+    """The rows of every write of a batch run (``graph.load`` shapes), validated by the gate
+    (what it refuses is quarantined), made one kind at a time in the order they are
+    written: a writer takes each kind, writes it and lets it go, so only one kind is in
+    memory at once. Each method is called once, in the order below."""
+
+    def __init__(
+        self,
+        data: Ingested,
+        gate: Gate,
+        records: list[SourceRecord],
+        resolution: Resolution,
+        stones: Tombstones,
+        at: str,
+        former: dict[str, list[str]],
+    ) -> None:
+        self._data, self._gate, self._records = data, gate, records
+        self._resolution, self._stones, self._at, self._former = (
+            resolution,
+            stones,
+            at,
+            former,
+        )
+        self._directory = tp.Directory(tp.views(resolution.customers))
+        self._first_leads: dict[str, str] | None = None
+        self.counts = {"records": 0, "touchpoints": 0, "referrals": 0}
+
+    def reference(self) -> dict[str, list[dict[str, Any]]]:
+        return self._gate.reference(self._data)
+
+    def records(self) -> list[dict[str, Any]]:
+        # The records resolution kept (one per key: the latest update of a duplicated one).
+        kept = {id(r) for c in self._resolution.customers for r in c.records}
+        blocks = self._resolution.blocks
+        rows = [
+            {**self._gate.record_row(r), "blocks": blocks[r.key]}
+            for r in self._records
+            if id(r) in kept
+        ]
+        self.counts["records"] = len(rows)
+        return rows
+
+    def persons(self) -> list[dict[str, Any]]:
+        return self._gate.person_rows(self._resolution, self._at, self._former)
+
+    def evidence(self) -> list[dict[str, Any]]:
+        return self._gate.evidence_rows(self._resolution)
+
+    def households(self) -> list[dict[str, Any]]:
+        return self._gate.household_rows(self._resolution)
+
+    def touchpoints(self) -> dict[str, list[dict[str, Any]]]:
+        journeys = touchpoint_load.rows(
+            self._stones.touchpoints(self._data.touchpoints, self._directory),
+            self._directory,
+            self._gate,
+        )
+        self._first_leads = touchpoint_load.first_leads(journeys)
+        self.counts["touchpoints"] = sum(len(rows) for rows in journeys.values())
+        return journeys
+
+    def referrals(self) -> list[dict[str, Any]]:
+        if self._first_leads is None:
+            raise RuntimeError(
+                "referrals need the touchpoints first (their first leads)"
+            )
+        rows = touchpoint_load.referral_rows(
+            self._stones.mentions(self._data.referrals, self._directory),
+            self._directory,
+            self._first_leads,
+            self._gate,
+        )
+        self.counts["referrals"] = len(rows)
+        return rows
+
+
+# A bulk import: given the rows, replaces the (empty) database with them and returns when
+# the server answers again (``bulk_import`` for the managed Neo4j).
+Importer = Callable[[Writes, Ontology, load.Progress | None], None]
+
+
+class NotEmptyError(C360Error):
+    """A bulk import replaces the database: it is only for a first load."""
+
+    exit_code = 2
+
+
 def run(
     driver: neo4j.Driver,
     sources_path: Path,
@@ -79,6 +169,7 @@ def run(
     retrain: bool = False,
     as_of: dt.datetime | None = None,
     segment_definitions: tuple[segment_compile.Segment, ...] | None = None,
+    importer: Importer | None = None,
 ) -> PipelineResult:
     """Ingest every source of ``sources_path``, resolve, validate, write the graph. Idempotent.
 
@@ -88,13 +179,20 @@ def run(
 
     The model stored for these settings is reused unless ``retrain``: re-training on every
     run would move borderline pairs, and with them customer IDs, for no new evidence.
+
+    ``importer`` writes a first load with the offline importer instead of the batch
+    write (``bulk_import``); the database must be empty. What follows the write (households
+    pruned, the model stored, influence, stages, values, segments) is the same either way.
     """
     model = model or default_ontology()
     settings = linkage_settings or default_linkage()
     if segment_definitions is None and "Segment" in model.nodes:
         segment_definitions = segment_compile.load(None, model)  # fail before any work
     as_of = (as_of or dt.datetime.now()).replace(microsecond=0)
-    schema.apply_schema(driver, model, database)
+    if importer is not None:
+        _require_empty(driver, database)
+    else:
+        schema.apply_schema(driver, model, database)
     stored = (
         None if retrain else resolution_graph.model(driver, database, settings.version)
     )
@@ -109,52 +207,16 @@ def run(
         linkage_model=stored,
         tombstones=stones,
     )
-    resolved = {r.key for c in resolution.customers for r in c.records}
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     former = resolution_graph.former_ids(driver, database)
-    # A batch run replaces all evidence.
-    resolution_graph.clear_evidence(driver, database)
-    writes: list[tuple[LiteralString, list[dict[str, Any]], str]] = [
-        (load.REFERENCE[kind], rows, kind)
-        for kind, rows in gate.reference(data).items()
-    ]
-    writes += [
-        (
-            load.RECORDS,
-            [
-                {**gate.record_row(r), "blocks": resolution.blocks[r.key]}
-                for r in records
-                if r.key in resolved
-            ],
-            "source records",
-        ),
-        (load.PERSONS, gate.person_rows(resolution, at, former), "persons"),
-        (resolution_graph.EVIDENCE, gate.evidence_rows(resolution), "match evidence"),
-        (resolution_graph.HOUSEHOLDS, gate.household_rows(resolution), "households"),
-    ]
-    for query, rows, what in writes:
-        load.load_rows(
-            driver, query, rows, what=what, progress=progress, database=database
-        )
-    directory = tp.Directory(tp.views(resolution.customers))
-    journeys = touchpoint_load.rows(
-        stones.touchpoints(data.touchpoints, directory), directory, gate
-    )
-    touchpoints = touchpoint_load.write(driver, model, journeys, progress, database)
-    referrals = touchpoint_load.referral_rows(
-        stones.mentions(data.referrals, directory), directory, journeys, gate
-    )
+    writes = Writes(data, gate, records, resolution, stones, at, former)
+    if importer is not None:
+        importer(writes, model, progress)
+        bulk.forget_bookmarks(driver, database)
+        schema.apply_schema(driver, model, database)
+    else:
+        _write(driver, writes, model, progress, database)
     gate.quarantined += stones.report()  # counts only: what was erased is not named
-    with driver.session(database=database) as session:
-        session.run(referral_cypher.CLEAR).consume()  # CALL IN TRANSACTIONS: implicit
-    load.load_rows(
-        driver,
-        referral_cypher.WRITE,
-        referrals,
-        what="referrals",
-        progress=progress,
-        database=database,
-    )
     resolution_graph.prune_households(driver, database)
     resolution_graph.save_model(
         driver, database, resolution.version, resolution.model, at
@@ -172,18 +234,71 @@ def run(
     )
     return PipelineResult(
         lines=data.lines,
-        records=len(resolved),
+        records=writes.counts["records"],
         persons=len(resolution.customers),
         quarantined=tuple(gate.quarantined),
         removed_persons=removed,
         unmapped=data.unmapped,
         touchpoint_rows=dict(data.touchpoint_rows),
-        touchpoints=touchpoints,
-        referrals=len(referrals),
+        touchpoints=writes.counts["touchpoints"],
+        referrals=writes.counts["referrals"],
         review=sum(1 for p in resolution.pairs if p.decision == "review"),
         households=len(resolution.households),
         trained=stored is None,
         refreshed_segments=tuple(refreshed),
+    )
+
+
+def _require_empty(driver: neo4j.Driver, database: str) -> None:
+    records, _, _ = driver.execute_query(
+        "MATCH (n) RETURN count(n) > 0 AS some LIMIT 1", database_=database
+    )
+    if records and records[0]["some"]:
+        raise NotEmptyError(
+            f"database {database} already holds a graph: a bulk import replaces the whole "
+            "database, so it is only for a first load (run without --bulk-import to update)"
+        )
+
+
+def _write(
+    driver: neo4j.Driver,
+    writes: Writes,
+    model: Ontology,
+    progress: load.Progress | None,
+    database: str,
+) -> None:
+    """The batch write: ``UNWIND ... MERGE`` in bounded transactions; a batch run replaces
+    all evidence and referrals."""
+    resolution_graph.clear_evidence(driver, database)
+    for kind, rows in writes.reference().items():
+        load.load_rows(
+            driver,
+            load.REFERENCE[kind],
+            rows,
+            what=kind,
+            progress=progress,
+            database=database,
+        )
+    steps: list[tuple[LiteralString, Callable[[], list[dict[str, Any]]], str]] = [
+        (load.RECORDS, writes.records, "source records"),
+        (load.PERSONS, writes.persons, "persons"),
+        (resolution_graph.EVIDENCE, writes.evidence, "match evidence"),
+        (resolution_graph.HOUSEHOLDS, writes.households, "households"),
+    ]
+    for query, rows_of, what in steps:
+        load.load_rows(
+            driver, query, rows_of(), what=what, progress=progress, database=database
+        )
+    touchpoint_load.write(driver, model, writes.touchpoints(), progress, database)
+    with driver.session(database=database) as session:
+        session.run(referral_cypher.CLEAR).consume()  # CALL IN TRANSACTIONS: implicit
+    load.load_rows(
+        driver,
+        referral_cypher.WRITE,
+        writes.referrals(),
+        what="referrals",
+        progress=progress,
+        database=database,
     )
 
 

@@ -68,19 +68,25 @@ def write(
 LEADS = frozenset({"TestRide", "Quotation", "Order"})  # the buying signals of a journey
 
 
-def referral_rows(
-    mentions: Sequence[rf.Mention],
-    directory: tp.Directory,
-    journeys: dict[str, list[dict[str, Any]]],
-    gate: Gate,
-) -> list[dict[str, Any]]:
-    """``REFERRED`` rows: each hop before the referee's first lead, one referrer per person."""
+def first_leads(journeys: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
+    """Each person's first buying signal (ISO time), from the touchpoint rows."""
     first_lead: dict[str, str] = {}
     for label in LEADS & journeys.keys():
         for row in journeys[label]:
             at = row["props"]["at"].isoformat()
             if at < first_lead.get(row["person"], "~"):
                 first_lead[row["person"]] = at
+    return first_lead
+
+
+def referral_rows(
+    mentions: Sequence[rf.Mention],
+    directory: tp.Directory,
+    first_lead: dict[str, str],
+    gate: Gate,
+) -> list[dict[str, Any]]:
+    """``REFERRED`` rows: each hop before the referee's first lead (``first_leads``), one
+    referrer per person."""
     linked = rf.link(mentions, directory, first_lead)
     gate.quarantined += linked.quarantined
     out = []

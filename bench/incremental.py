@@ -1,9 +1,11 @@
 """Incremental resolution: one record at a time against a resolved graph in Neo4j.
 
-Run: .venv/bin/python bench/incremental.py [PEOPLE]   (default 100000; needs the Neo4j jars
-     once: ./c360 neo4j start fetches them)
-Generates PEOPLE people (seed 7), holds out 1% of the identity rows (seed 5), loads the rest
-with a batch run into a fresh managed Neo4j (heap 2g), then resolves the held-out records one
+Run: .venv/bin/python bench/incremental.py [PEOPLE] [--data DIR] [--batch-write]
+     (default 100000; needs the Neo4j jars once: ./c360 neo4j start fetches them)
+Generates PEOPLE people (seed 7; or reuses DIR when it holds a generated set), holds out 1% of
+the identity rows (seed 5), loads the rest into a fresh managed Neo4j (heap 2g) with a bulk
+import (`c360 resolve --bulk-import`; `--batch-write` uses the batch write), then resolves
+the held-out records one
 by one (`c360 resolve --incremental`): half with a transaction per record (latency), half
 with 100 records per transaction (sustained rate). Prints the per-record latency of the
 resolution (candidate read + decision) and of a one-record transaction, the rates, and how
@@ -12,6 +14,7 @@ many customers the delta brought no evidence to kept their ID.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import sys
@@ -21,7 +24,8 @@ from pathlib import Path
 
 import neo4j
 
-from api import incremental, pipeline
+from api import bulk_load, incremental, pipeline
+from api.cli.output import ProgressPrinter
 from graph.connection import connect
 from graph.server import ManagedNeo4j, Memory
 from linkage import settings as linkage_settings
@@ -31,24 +35,41 @@ from ontology.model import default
 
 
 def main() -> None:
-    people = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("people", nargs="?", type=int, default=100_000)
+    parser.add_argument("--data", type=Path, help="a generated data set to reuse")
+    parser.add_argument(
+        "--batch-write",
+        action="store_true",
+        help="build the graph with the batch write",
+    )
+    args = parser.parse_args()
+    people = args.people
     print(
-        f"command: python bench/incremental.py {people} | {platform.node()} "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}"
+        f"command: python bench/incremental.py {' '.join(sys.argv[1:])} | "
+        f"{platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        generate(people, 7, root / "all")
-        held = holdout(root / "all", root / "batch", root / "delta", 0.01, 5)
+        source = args.data or root / "all"
+        if not (source / "sources.toml").exists():
+            generate(people, 7, source)
+        held = holdout(source, root / "batch", root / "delta", 0.01, 5)
         holdout(root / "delta", root / "one", root / "bulk", 0.5, 6)
         server = ManagedNeo4j(root / "neo4j", Memory("2g", "1g"))
         driver = connect(server.start(port=0))
         try:
             t0 = time.perf_counter()
-            first = pipeline.run(driver, root / "batch" / "sources.toml")
+            first = pipeline.run(
+                driver,
+                root / "batch" / "sources.toml",
+                progress=ProgressPrinter(interval=30),
+                importer=None if args.batch_write else bulk_load.importer(server),
+            )
+            how = "batch write" if args.batch_write else "bulk import"
             print(
                 f"batch: {first.records:,} records -> {first.persons:,} customers in "
-                f"{time.perf_counter() - t0:.0f} s (incl. the Neo4j write)"
+                f"{time.perf_counter() - t0:.0f} s (incl. the Neo4j {how})"
             )
             before = assignment(driver)
             runs = []

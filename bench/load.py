@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import tempfile
 import time
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from api import pipeline
+from api import bulk_load, pipeline
 from graph.checksum import checksum
 from graph.connection import connect
 from graph.server import ManagedNeo4j, Memory
@@ -43,8 +44,8 @@ from linkage.generate.run import generate
 class Stages:
     """Times every stage from its first progress report to its last, with Neo4j's CPU time."""
 
-    def __init__(self, server_pid: int) -> None:
-        self.pid = server_pid
+    def __init__(self, server: ManagedNeo4j) -> None:
+        self.server = server  # its pid changes when a bulk import restarts it
         self.spans: dict[str, list[float]] = {}
         self.cpu: dict[str, list[float]] = {}
         self.counts: dict[str, int] = {}
@@ -52,7 +53,7 @@ class Stages:
         self._shown: dict[str, float] = {}
 
     def __call__(self, what: str, done: int, total: int) -> None:
-        now, cpu = time.perf_counter(), server_cpu(self.pid)
+        now, cpu = time.perf_counter(), server_cpu(self.server)
         if what not in self.spans:
             self.spans[what] = [now, now]
             self.cpu[what] = [cpu, cpu]
@@ -73,6 +74,11 @@ def main() -> None:
         "--data", type=Path, help="generated data set to reuse or create"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--bulk-import",
+        action="store_true",
+        help="first run with neo4j-admin database import (c360 resolve --bulk-import)",
+    )
     parser.add_argument(
         "--dump",
         type=Path,
@@ -100,38 +106,46 @@ def main() -> None:
         server = ManagedNeo4j(root / "neo4j", Memory("2g", "1g"))
         print("starting Neo4j", flush=True)
         driver = connect(server.start(port=0))
-        state = server.state()
-        pid = int(state["pid"]) if state else 0  # type: ignore[call-overload]
         try:
             sums = []
             for n, run in enumerate(
                 ("first run (empty graph)", "re-run (unchanged input)")
             ):
                 print(f"{run}:", flush=True)
-                stages = Stages(pid)
-                t0, c0 = time.perf_counter(), server_cpu(pid)
-                result = pipeline.run(driver, data / "sources.toml", progress=stages)
-                end, c1 = time.perf_counter(), server_cpu(pid)
+                stages = Stages(server)
+                t0, c0 = time.perf_counter(), server_cpu(server)
+                bulk = args.bulk_import and n == 0
+                result = pipeline.run(
+                    driver,
+                    data / "sources.toml",
+                    progress=stages,
+                    importer=bulk_load.importer(server) if bulk else None,
+                )
+                end, c1 = time.perf_counter(), server_cpu(server)
                 report(stages, t0, end, c1)
                 print(
                     f"  {result.records:,} records -> {result.persons:,} persons, "
                     f"{result.touchpoints:,} touchpoints, run {end - t0:.1f} s "
-                    f"(Neo4j CPU {c1 - c0:.1f} s)",
+                    f"(Neo4j CPU {c1 - c0:.1f} s); this process's peak RSS so far "
+                    f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB",
                     flush=True,
                 )
                 dump = args.dump.with_suffix(f".{n + 1}") if args.dump else None
                 with timed("  checksum"):
                     sums.append(checksum(driver, dump))
                 show(sums[-1])
-            same = "same" if sums[0] == sums[1] else "DIFFERENT"
+            same = "same" if sums[0]["full"] == sums[1]["full"] else "DIFFERENT"
             print(f"re-run left the graph the {same} (full checksum)")
         finally:
             driver.close()
             server.stop()
 
 
-def server_cpu(pid: int) -> float:
-    """User + system CPU seconds of the Neo4j JVM so far (0 when it cannot be read)."""
+def server_cpu(server: ManagedNeo4j) -> float:
+    """User + system CPU seconds of the Neo4j JVM so far (0 when it cannot be read; a
+    bulk import restarts it, so its stages' Neo4j CPU is the new server's)."""
+    state = server.state()
+    pid = int(state["pid"]) if state else 0  # type: ignore[call-overload]
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -167,7 +181,11 @@ def report(stages: Stages, t0: float, end: float, cpu_end: float) -> None:
 
 def _reading(what: str, stages: Stages) -> bool:
     """Sources and resolution stages: everything before the first reference write."""
-    firsts = [w for w in stages.order if w in {"countries", "source records"}]
+    firsts = [
+        w
+        for w in stages.order
+        if w in {"countries", "source records"} or w.startswith("import files")
+    ]
     return bool(firsts) and stages.spans[what][0] < stages.spans[firsts[0]][0]
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph import runtime
+from graph import bulk, runtime
 from graph.connection import Neo4jSettings, connect
 from graph.errors import Neo4jSetupError
 
@@ -167,6 +167,8 @@ class ManagedNeo4j:
                     "port": port,
                     "uri": uri,
                     "version": runtime.neo4j_version(),
+                    "heap": self.memory.heap,
+                    "pagecache": self.memory.pagecache,
                 }
             )
         )
@@ -187,6 +189,33 @@ class ManagedNeo4j:
             return False
         self._terminate(int(state["pid"]), grace=timeout)  # type: ignore[call-overload]
         return True
+
+    def replace_database(
+        self,
+        import_args: list[str],
+        database: str = "neo4j",
+        say: Callable[[str], None] = lambda _: None,
+        progress: bulk.Progress | None = None,
+    ) -> Neo4jSettings:
+        """Stop the server, build ``database`` anew with ``neo4j-admin database import``
+        from the files ``import_args`` name (``graph.bulk.Files``), start it again on the
+        same port with the same memory, and return its settings."""
+        state = self.state()
+        port = int(state["port"]) if state else None  # type: ignore[call-overload]
+        if state and state.get("heap"):
+            self.memory = Memory(str(state["heap"]), str(state["pagecache"]))
+        say("stopping Neo4j for the import")
+        self.stop()
+        bulk.run_import(
+            find_java(),
+            runtime.ensure_jars(say),
+            self.home,
+            import_args,
+            self.memory.heap,
+            database,
+            progress,
+        )
+        return self.start(port=port, say=say)
 
     # -- internals -----------------------------------------------------------------------
     def _write_conf(self, port: int) -> Path:

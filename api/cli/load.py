@@ -7,13 +7,16 @@ from typing import Annotated
 
 import typer
 
+from api import bulk_load, pipeline
 from api import incremental as incremental_run
-from api import pipeline
 from api.cli.connect import neo4j_settings, open_driver
 from api.cli.linkage_cmd import SettingsOption
 from api.cli.ontology_check import OntologyOption
 from api.cli.output import ProgressPrinter, say
+from graph.connection import Neo4jSettings
+from graph.server import ManagedNeo4j
 from linkage import settings as linkage_settings
+from ontology.errors import C360Error
 from ontology.model import load as load_ontology
 
 
@@ -42,6 +45,14 @@ def load(
             "a batch over everything; needs the model a batch run stored",
         ),
     ] = False,
+    bulk_import: Annotated[
+        bool,
+        typer.Option(
+            "--bulk-import",
+            help="First load into an empty managed Neo4j with neo4j-admin database import "
+            "(stops and restarts the server; much faster than the batch write)",
+        ),
+    ] = False,
     per_transaction: Annotated[
         int,
         typer.Option(
@@ -52,10 +63,12 @@ def load(
     ] = 1,
 ) -> None:
     """Ingest the sources, resolve identities and write the graph (idempotent; IDs stay stable)."""
+    if incremental and bulk_import:
+        raise typer.BadParameter("--bulk-import is for a first load, not --incremental")
     if incremental:
         run_incremental(sources, ontology, settings, per_transaction)
     else:
-        run_load(sources, ontology, settings, retrain)
+        run_load(sources, ontology, settings, retrain, bulk_import)
 
 
 def run_incremental(
@@ -99,10 +112,19 @@ def run_load(
     ontology: Path | None = None,
     settings_path: Path | None = None,
     retrain: bool = False,
+    bulk_import: bool = False,
 ) -> pipeline.PipelineResult:
     """Validate against (and shape the graph by) ``ontology``, default ``$C360_ONTOLOGY`` or ours."""
     model = load_ontology(ontology)
     settings = neo4j_settings()
+    importer = None
+    if bulk_import:
+        if Neo4jSettings.from_env() is not None:
+            raise C360Error(
+                "--bulk-import rebuilds the managed Neo4j's store and cannot reach a server "
+                "at NEO4J_URI: for your own server, see README (Bulk import)"
+            )
+        importer = bulk_load.importer(ManagedNeo4j(), settings.database)
     driver = open_driver(settings)
     try:
         result = pipeline.run(
@@ -115,6 +137,7 @@ def run_load(
             if settings_path
             else None,
             retrain=retrain,
+            importer=importer,
         )
     finally:
         driver.close()
