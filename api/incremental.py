@@ -142,10 +142,16 @@ class Resolver:
     def write_all(
         self, tx: neo4j.ManagedTransaction, records: list[SourceRecord]
     ) -> list[tuple[str, float]]:
-        return [self.write(tx, r) for r in records]
+        """Each record read, decided and written in turn (so each sees the ones before
+        it); what depends only on the final state of the transaction's customers (their
+        stages, segments, households, evidence, and removing the absorbed) once at the end."""
+        after = _AfterWrites()
+        done = [self.write(tx, r, after) for r in records]
+        self._finish(tx, after)
+        return done
 
     def write(
-        self, tx: neo4j.ManagedTransaction, record: SourceRecord
+        self, tx: neo4j.ManagedTransaction, record: SourceRecord, after: _AfterWrites
     ) -> tuple[str, float]:
         """(what happened, seconds spent reading and deciding)."""
         started = time.perf_counter()
@@ -167,7 +173,7 @@ class Resolver:
             record, candidates, self.settings, self.scorer, self.never
         )
         decided = time.perf_counter() - started
-        self._write(tx, record, keys, outcome, former_ids, households)
+        self._write(tx, record, keys, outcome, former_ids, households, after)
         return _kind(outcome, record, candidates), decided
 
     def _write(
@@ -178,7 +184,9 @@ class Resolver:
         outcome: Outcome,
         former_ids: dict[str, list[str]],
         households: dict[str, list[dict[str, Any]]],
+        after: _AfterWrites,
     ) -> None:
+        """The record and its customer(s) now: the next record's candidates read them."""
         at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         customers = [outcome.customer] + ([outcome.left] if outcome.left else [])
         resolution = Resolution(
@@ -191,28 +199,44 @@ class Resolver:
         )
         tx.run(load.RECORDS, rows=[{**self.gate.record_row(record), "blocks": keys}])
         tx.run(load.PERSONS, rows=self.gate.person_rows(resolution, at, former_ids))
+        after.ids.update(c.id for c in customers)
+        after.gone.update(outcome.absorbed)
+        if outcome.emptied:
+            after.gone.add(outcome.emptied)
+        after.homes += [
+            {"id": h["id"], "members": [{"id": c.id, "props": h["props"]}]}
+            for c in customers
+            for h in households.get(c.id, [])
+        ]
+        after.evidence += self.gate.evidence_rows(resolution)
+
+    def _finish(self, tx: neo4j.ManagedTransaction, after: _AfterWrites) -> None:
+        if after.gone:
+            gone = sorted(after.gone)
+            tx.run(segment_cypher.DEPART, ids=gone)
+            tx.run(queries.REMOVE_PERSONS, ids=gone)
+        if after.homes:
+            tx.run(resolution_graph.HOUSEHOLDS, rows=after.homes)
+        if after.evidence:
+            tx.run(resolution_graph.EVIDENCE, rows=after.evidence)
+        ids = sorted(after.ids - after.gone)
         now = dt.datetime.now().replace(microsecond=0)
-        ids = [c.id for c in customers]
         tx.run(  # the person rows replace properties: derive the stage again
             lifecycle.STAGES_OF, ids=ids, asOf=now, sleeperDays=lifecycle.SLEEPER_DAYS
         )
         if self.segment_query is not None:  # then the segments, some of which read it
             query, params = self.segment_query
             tx.run(query, {**params, "ids": ids, "asOf": now})
-        gone = [*outcome.absorbed, *([outcome.emptied] if outcome.emptied else [])]
-        if gone:
-            tx.run(segment_cypher.DEPART, ids=gone)
-            tx.run(queries.REMOVE_PERSONS, ids=gone)
-        homes = [
-            {"id": h["id"], "members": [{"id": c.id, "props": h["props"]}]}
-            for c in customers
-            for h in households.get(c.id, [])
-        ]
-        if homes:
-            tx.run(resolution_graph.HOUSEHOLDS, rows=homes)
-        evidence = self.gate.evidence_rows(resolution)
-        if evidence:
-            tx.run(resolution_graph.EVIDENCE, rows=evidence)
+
+
+@dataclass
+class _AfterWrites:
+    """What a transaction's records leave to do once, at its end."""
+
+    ids: set[str] = field(default_factory=set)  # customers written
+    gone: set[str] = field(default_factory=set)  # absorbed or left without records
+    homes: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _candidate(row: neo4j.Record) -> Candidate:

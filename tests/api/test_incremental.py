@@ -47,10 +47,14 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     return root / "all", root / "batch", root / "delta"
 
 
+# 25 a transaction: stages, segments, households and evidence are written once at the end
+# of each transaction, for all its customers; the result must hold as with one per record.
+@pytest.mark.parametrize("per_transaction", [1, 25])
 def test_a_delta_resolves_record_by_record_and_leaves_the_rest_alone(
     clean_graph: neo4j.Driver,
     neo4j_settings: Neo4jSettings,
     split: tuple[Path, Path, Path],
+    per_transaction: int,
 ) -> None:
     db = neo4j_settings.database
     everything, batch, delta = split
@@ -59,7 +63,12 @@ def test_a_delta_resolves_record_by_record_and_leaves_the_rest_alone(
     before, golden_before = _assignment(clean_graph, db), _golden(clean_graph, db)
 
     result = incremental.run(
-        clean_graph, delta / "sources.toml", ontology, settings, db
+        clean_graph,
+        delta / "sources.toml",
+        ontology,
+        settings,
+        db,
+        per_transaction=per_transaction,
     )
     after, golden_after = _assignment(clean_graph, db), _golden(clean_graph, db)
     assert result.records > 50
@@ -95,7 +104,14 @@ def test_a_delta_resolves_record_by_record_and_leaves_the_rest_alone(
         "MATCH (s:SourceRecord) RETURN count { (s)-[:IN_BLOCK]->() } AS n", database_=db
     )
     assert sum(r["n"] for r in rows) > len(after)
-    again = incremental.run(clean_graph, delta / "sources.toml", ontology, settings, db)
+    again = incremental.run(
+        clean_graph,
+        delta / "sources.toml",
+        ontology,
+        settings,
+        db,
+        per_transaction=per_transaction,
+    )
     assert again.outcomes == {"updated": result.records}
     assert _assignment(clean_graph, db) == after
 
