@@ -442,6 +442,7 @@ def run_import(
         "--array-delimiter=U+001F",
         "--bad-tolerance=0",
         "--max-off-heap-memory=50%",
+        f"--report-file={home / 'logs' / 'import.report'}",  # not the working folder
         *args,
     ]
     env = {**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf")}
