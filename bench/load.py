@@ -134,8 +134,11 @@ def main() -> None:
                 with timed("  checksum"):
                     sums.append(checksum(driver, dump))
                 show(sums[-1])
-            same = "same" if sums[0]["full"] == sums[1]["full"] else "DIFFERENT"
-            print(f"re-run left the graph the {same} (full checksum)")
+            same = "same" if sums[0]["content"] == sums[1]["content"] else "DIFFERENT"
+            print(
+                f"re-run left the graph the {same} (content checksum: everything but the "
+                "times of the run itself, such as when segments were evaluated)"
+            )
         finally:
             driver.close()
             server.stop()
