@@ -215,7 +215,7 @@ def main() -> None:
         log: IO[bytes] | None = None
         try:
             if not reuse:
-                load_once(driver, data, home)
+                load_once(server, driver, data, home)
             env = {
                 **os.environ,
                 "NEO4J_URI": settings.uri,
