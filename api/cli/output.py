@@ -29,8 +29,11 @@ class ProgressPrinter:
         if done < total and now - self._last.get(what, 0.0) < self.interval:
             return
         self._last[what] = now
-        elapsed = max(now - start, 1e-6)
-        rate = done / elapsed
+        elapsed = now - start
         pct = 100 * done / total if total else 100
+        if elapsed < 0.01:  # done elsewhere (a helper process): no rate to tell
+            say(f"{what}: {done}/{total} ({pct:.0f}%)")
+            return
+        rate = done / elapsed
         eta = (total - done) / rate if rate and done < total else 0
         say(f"{what}: {done}/{total} ({pct:.0f}%) {rate:,.0f}/s ETA {eta:.0f}s")
