@@ -17,6 +17,7 @@ separator (U+001F), which no validated value contains.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import os
 import re
@@ -64,45 +65,56 @@ def _type(value: Any) -> str:
     raise BulkError(f"a value the importer cannot store: {value!r:.80}")
 
 
+def _kind(value: Any) -> Any:
+    """What decides a value's column type, cheaply: its class, or its header type where
+    the class does not say (a date-time with or without a zone, a list's elements)."""
+    cls = value.__class__
+    if cls is dt.datetime or cls is list or cls is tuple:
+        return _type(value)
+    return cls
+
+
 def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
+    cls = value.__class__
+    if cls is str:
+        return value  # type: ignore[no-any-return]
+    if cls is bool:
         return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, dt.date):  # datetimes too
+    if isinstance(value, int | float):
+        return str(value)  # a float's str is its shortest exact repr
+    if isinstance(value, dt.date):  # date-times too
         return value.isoformat()
-    return str(value)
+    raise BulkError(f"a value the importer cannot store: {value!r:.80}")
 
 
-def _field(value: Any) -> str:
-    if isinstance(value, list | tuple):
+def _cell(value: Any) -> Any:
+    """A value as the CSV writer gets it: strings are quoted, numbers are not."""
+    cls = value.__class__
+    if cls is str or cls is int or cls is float:
+        return value
+    if cls is list or cls is tuple:
         items = [_text(v) for v in value]
         if any(ARRAY in i for i in items):
             raise BulkError(f"a list element holds U+001F: {value!r:.80}")
-        text = ARRAY.join(items)
-    else:
-        text = _text(value)
-    if isinstance(value, str | list | tuple):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-_MULTILINE = re.compile(r"[\r\n]")
+        return ARRAY.join(items)
+    return _text(value)
 
 
 @dataclass
 class _File:
     handle: IO[str]
+    writer: Any  # csv.writer
     path: Path
-    columns: tuple[str, ...]
     multiline: bool = False
 
 
 @dataclass
 class Files:
-    """CSV files for ``neo4j-admin database import full``, written as rows arrive."""
+    """CSV files for ``neo4j-admin database import full``, written as rows arrive.
+
+    Strings (and so dates, booleans and joined lists) are quoted, numbers are not; an
+    empty cell is no property. A file whose strings hold a line break is named to the
+    importer as multi-line: only those are read the slower way."""
 
     folder: Path
     _files: dict[tuple[Any, ...], _File] = field(default_factory=dict)
@@ -143,20 +155,25 @@ class Files:
         props: Mapping[str, Any],
     ) -> None:
         present = [(k, v) for k, v in props.items() if v is not None]
-        signature = tuple(f"{k}:{_type(v)}" for k, v in present)
-        key = (kind, name, ids, signature)
+        key = (kind, name, ids, tuple([(k, _kind(v)) for k, v in present]))
         out = self._files.get(key)
         if out is None:
             path = self.folder / f"{kind}-{len(self._files):04d}.csv"
-            out = _File(path.open("w", encoding="utf-8", newline=""), path, signature)
-            out.handle.write(",".join((*ids, *signature)) + "\n")
-            self._files[key] = out
+            handle = path.open("w", encoding="utf-8", newline="")
+            writer = csv.writer(
+                handle, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n"
+            )
+            handle.write(
+                ",".join((*ids, *(f"{k}:{_type(v)}" for k, v in present))) + "\n"
+            )
+            out = self._files[key] = _File(handle, writer, path)
             self._groups.append((kind, name, path))
-        fields = [_field(i) for i in id_values] + [_field(v) for _, v in present]
-        line = ",".join(fields)
-        if not out.multiline and _MULTILINE.search(line):
+        cells = [*id_values, *[_cell(v) for _, v in present]]
+        if not out.multiline and any(
+            c.__class__ is str and ("\n" in c or "\r" in c) for c in cells
+        ):
             out.multiline = True
-        out.handle.write(line + "\n")
+        out.writer.writerow(cells)
 
     def close(self) -> list[str]:
         """Close every file; the importer's arguments that name them."""

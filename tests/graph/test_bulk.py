@@ -120,7 +120,7 @@ def test_the_files_keep_every_type_and_awkward_text(tmp_path: Path) -> None:
     assert header == (
         ":ID(Thing),n:long,x:double,b:boolean,d:date,t:datetime,s:string,l:string[]"
     )
-    assert row == '"a",1,1.5,false,2020-02-29,2020-01-02T03:04:05+00:00,' + (
+    assert row == '"a",1,1.5,"false","2020-02-29","2020-01-02T03:04:05+00:00",' + (
         '"say ""hi"", then\nleave","a;b\x1fc"\n'
     )
     assert any(a.startswith("--multiline-fields=") for a in args)
