@@ -9,15 +9,17 @@ managed Neo4j: the importer needs the server stopped and its store on this machi
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from api.pipeline import Importer, Writes
 from graph import bulk, load
 from graph.server import ManagedNeo4j
 from ontology.model import Ontology
+
+T = TypeVar("T")
 
 
 def importer(server: ManagedNeo4j, database: str = "neo4j") -> Importer:
@@ -37,31 +39,51 @@ def importer(server: ManagedNeo4j, database: str = "neo4j") -> Importer:
 def write_files(
     graph: bulk.Graph, writes: Writes, progress: load.Progress | None
 ) -> None:
-    """Every row of ``writes`` into ``graph``'s files, one kind at a time, in the batch
-    write's order."""
+    """Every row of ``writes`` into ``graph``'s files, one kind at a time and streamed,
+    in the batch write's order."""
     for kind, rows in writes.reference().items():
-        _step(kind, rows, partial(graph.reference, kind), progress)
-    _step("source records", writes.records(), graph.records, progress)
-    _step("persons", writes.persons(), graph.persons, progress)
-    _step("match evidence", writes.evidence(), graph.evidence, progress)
-    _step("households", writes.households(), graph.households, progress)
-    journeys = writes.touchpoints()
-    count = sum(len(rows) for rows in journeys.values())
-    _step("touchpoints", journeys, graph.touchpoints, progress, count)
-    del journeys
-    _step("referrals", writes.referrals(), graph.referrals, progress)
+        _step(kind, rows, partial(graph.reference, kind), progress, len(rows))
+    sizes = writes.sizes
+    _step("source records", writes.records(), graph.records, progress, sizes["records"])
+    _step("persons", writes.persons(), graph.persons, progress, sizes["persons"])
+    _step(
+        "match evidence", writes.evidence(), graph.evidence, progress, sizes["evidence"]
+    )
+    households = writes.households()
+    _step("households", households, graph.households, progress, len(households))
+    _step(
+        "touchpoints",
+        writes.touchpoints(),
+        graph.touchpoints,
+        progress,
+        sizes["touchpoints"],
+    )
+    referrals = writes.referrals()
+    _step("referrals", referrals, graph.referrals, progress, len(referrals))
 
 
 def _step(
     what: str,
-    rows: Any,
-    place: Callable[[Any], None],
+    rows: Iterable[T],
+    place: Callable[[Iterable[T]], None],
     progress: load.Progress | None,
-    count: int | None = None,
+    total: int,
 ) -> None:
-    count = len(rows) if count is None else count
-    if progress:
-        progress(f"import files: {what}", 0, count)
-    place(rows)
-    if progress:
-        progress(f"import files: {what}", count, count)
+    """``place`` the rows, reporting progress every 100,000 rows (rate and ETA)."""
+    if progress is None:
+        place(rows)
+        return
+    stage = f"import files: {what}"
+    progress(stage, 0, total)
+    done = 0
+
+    def counted() -> Iterator[T]:
+        nonlocal done
+        for row in rows:
+            done += 1
+            if done % 100_000 == 0:
+                progress(stage, done, max(total, done))
+            yield row
+
+    place(counted())
+    progress(stage, done, done)

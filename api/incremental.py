@@ -198,7 +198,9 @@ class Resolver:
             version=self.settings.version,
         )
         tx.run(load.RECORDS, rows=[{**self.gate.record_row(record), "blocks": keys}])
-        tx.run(load.PERSONS, rows=self.gate.person_rows(resolution, at, former_ids))
+        tx.run(
+            load.PERSONS, rows=list(self.gate.person_rows(resolution, at, former_ids))
+        )
         after.ids.update(c.id for c in customers)
         after.gone.update(outcome.absorbed)
         if outcome.emptied:

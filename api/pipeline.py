@@ -10,7 +10,7 @@ quarantined with it, so nothing half-valid reaches the graph and nothing is drop
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -75,8 +75,10 @@ class PipelineResult:
 class Writes:
     """The rows of every write of a batch run (``graph.load`` shapes), validated by the gate
     (what it refuses is quarantined), made one kind at a time in the order they are
-    written: a writer takes each kind, writes it and lets it go, so only one kind is in
-    memory at once. Each method is called once, in the order below."""
+    written, and streamed where there are millions (records, persons, evidence,
+    touchpoints): a writer takes each kind as it comes and lets it go. Each method is
+    called once, in the order below; ``sizes`` are the expected counts (for progress)
+    and ``counts`` what was made."""
 
     def __init__(
         self,
@@ -96,45 +98,56 @@ class Writes:
             former,
         )
         self._directory = tp.Directory(tp.views(resolution.customers))
-        self._first_leads: dict[str, str] | None = None
+        self._first_leads: dict[str, str] = {}
+        self._touchpoints_done = False
+        # The records resolution kept (one per key: the latest update of a duplicated one).
+        self._kept = {id(r) for c in resolution.customers for r in c.records}
+        self.sizes = {
+            "records": len(self._kept),
+            "persons": len(resolution.customers),
+            "evidence": len(resolution.pairs),
+            "touchpoints": len(data.touchpoints),
+        }
         self.counts = {"records": 0, "touchpoints": 0, "referrals": 0}
 
     def reference(self) -> dict[str, list[dict[str, Any]]]:
         return self._gate.reference(self._data)
 
-    def records(self) -> list[dict[str, Any]]:
-        # The records resolution kept (one per key: the latest update of a duplicated one).
-        kept = {id(r) for c in self._resolution.customers for r in c.records}
+    def records(self) -> Iterator[dict[str, Any]]:
         blocks = self._resolution.blocks
-        rows = [
-            {**self._gate.record_row(r), "blocks": blocks[r.key]}
-            for r in self._records
-            if id(r) in kept
-        ]
-        self.counts["records"] = len(rows)
-        return rows
+        for r in self._records:
+            if id(r) in self._kept:
+                self.counts["records"] += 1
+                yield {**self._gate.record_row(r), "blocks": blocks[r.key]}
 
-    def persons(self) -> list[dict[str, Any]]:
+    def persons(self) -> Iterator[dict[str, Any]]:
         return self._gate.person_rows(self._resolution, self._at, self._former)
 
-    def evidence(self) -> list[dict[str, Any]]:
-        return self._gate.evidence_rows(self._resolution)
+    def evidence(self) -> Iterator[dict[str, Any]]:
+        """Of a pair given twice (a guard's refusal and a review, say), the last: what
+        the batch write's MERGE ... SET would leave."""
+        last = {frozenset((e.a, e.b)): i for i, e in enumerate(self._resolution.pairs)}
+        keep = set(last.values())
+        del last
+        return self._gate.evidence_rows(self._resolution, keep)
 
     def households(self) -> list[dict[str, Any]]:
-        return self._gate.household_rows(self._resolution)
+        return list(self._gate.household_rows(self._resolution))
 
-    def touchpoints(self) -> dict[str, list[dict[str, Any]]]:
-        journeys = touchpoint_load.rows(
+    def touchpoints(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(class, row) of each touchpoint written, as they come."""
+        rows = touchpoint_load.rows(
             self._stones.touchpoints(self._data.touchpoints, self._directory),
             self._directory,
             self._gate,
         )
-        self._first_leads = touchpoint_load.first_leads(journeys)
-        self.counts["touchpoints"] = sum(len(rows) for rows in journeys.values())
-        return journeys
+        for label, row in touchpoint_load.first_leads(rows, self._first_leads):
+            self.counts["touchpoints"] += 1
+            yield label, row
+        self._touchpoints_done = True
 
     def referrals(self) -> list[dict[str, Any]]:
-        if self._first_leads is None:
+        if not self._touchpoints_done:
             raise RuntimeError(
                 "referrals need the touchpoints first (their first leads)"
             )
@@ -279,17 +292,35 @@ def _write(
             progress=progress,
             database=database,
         )
-    steps: list[tuple[LiteralString, Callable[[], list[dict[str, Any]]], str]] = [
-        (load.RECORDS, writes.records, "source records"),
-        (load.PERSONS, writes.persons, "persons"),
-        (resolution_graph.EVIDENCE, writes.evidence, "match evidence"),
-        (resolution_graph.HOUSEHOLDS, writes.households, "households"),
+    steps: list[
+        tuple[LiteralString, Callable[[], Iterable[dict[str, Any]]], str, int | None]
+    ] = [
+        (load.RECORDS, writes.records, "source records", writes.sizes["records"]),
+        (load.PERSONS, writes.persons, "persons", writes.sizes["persons"]),
+        (
+            resolution_graph.EVIDENCE,
+            writes.evidence,
+            "match evidence",
+            writes.sizes["evidence"],
+        ),
+        (resolution_graph.HOUSEHOLDS, writes.households, "households", None),
     ]
-    for query, rows_of, what in steps:
+    for query, made, what, total in steps:
         load.load_rows(
-            driver, query, rows_of(), what=what, progress=progress, database=database
+            driver,
+            query,
+            made(),
+            what=what,
+            progress=progress,
+            database=database,
+            total=total,
         )
-    touchpoint_load.write(driver, model, writes.touchpoints(), progress, database)
+    # One query per class: the classes' rows are gathered first.
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for label, row in writes.touchpoints():
+        by_label.setdefault(label, []).append(row)
+    touchpoint_load.write(driver, model, by_label, progress, database)
+    del by_label
     with driver.session(database=database) as session:
         session.run(referral_cypher.CLEAR).consume()  # CALL IN TRANSACTIONS: implicit
     load.load_rows(
@@ -542,8 +573,7 @@ class Gate:
 
     def person_rows(
         self, resolution: Resolution, at: str, former: dict[str, list[str]]
-    ) -> list[dict[str, Any]]:
-        rows = []
+    ) -> Iterator[dict[str, Any]]:
         for p in resolution.customers:
             names = {n for r in p.records for n in (r.first_name, r.last_name) if n}
             names |= {n for n in (p.given_name, p.family_name) if n}
@@ -575,7 +605,7 @@ class Gate:
             golden: dict[tuple[str, str], list[str]] = {}
             for name, g in p.golden:
                 golden.setdefault(g.record, []).append(name)
-            rows.append(
+            yield (
                 {
                     "id": p.id,
                     "props": props,
@@ -640,12 +670,15 @@ class Gate:
                     ),
                 }
             )
-        return rows
 
-    def evidence_rows(self, resolution: Resolution) -> list[dict[str, Any]]:
-        """Pairwise evidence as MATCHED relationships (first record = smaller key)."""
-        rows = []
-        for e in resolution.pairs:
+    def evidence_rows(
+        self, resolution: Resolution, only: set[int] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Pairwise evidence as MATCHED relationships (first record = smaller key); ``only``
+        these positions of ``resolution.pairs`` when given."""
+        for i, e in enumerate(resolution.pairs):
+            if only is not None and i not in only:
+                continue
             a, b = sorted((e.a, e.b))
             props = self.check(
                 "MATCHED",
@@ -660,8 +693,7 @@ class Gate:
                 },
             )
             if props is not None:
-                rows.append({"a": list(a), "b": list(b), "props": props})
-        return rows
+                yield {"a": list(a), "b": list(b), "props": props}
 
     def household_rows(self, resolution: Resolution) -> list[dict[str, Any]]:
         rows = []

@@ -2,13 +2,13 @@
 
 Runs after the persons are written (``HAD`` and ``REFERRED`` need them). Every touchpoint
 and referral read is either written or quarantined with the reason: no person found, a
-value the ontology's shapes refuse, or (referrals) a hop the rules of §5 do not allow.
+value the ontology's shapes refuse, a touchpoint id seen before, or (referrals) a hop the
+rules of §5 do not allow. Touchpoints stream through (millions at 1M people).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import neo4j
@@ -17,6 +17,7 @@ from graph import load
 from graph.cypher import touchpoints as cypher
 from linkage import referrals as rf
 from linkage import touchpoints as tp
+from linkage.records import Quarantined
 from ontology.model import Ontology
 
 if TYPE_CHECKING:
@@ -26,13 +27,24 @@ if TYPE_CHECKING:
 
 
 def rows(
-    touchpoints: Sequence[tp.Touchpoint], directory: tp.Directory, gate: Gate
-) -> dict[str, list[dict[str, Any]]]:
-    """Write rows by touchpoint class; what cannot be written goes to the gate's quarantine."""
-    attached = tp.attach(touchpoints, directory)
-    gate.quarantined += attached.quarantined
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for t, person in attached.rows:
+    touchpoints: Iterable[tp.Touchpoint], directory: tp.Directory, gate: Gate
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(class, write row) of each touchpoint, as they come; what cannot be written goes to
+    the gate's quarantine: no person, a value the shapes refuse, or a touchpoint id
+    already seen (the first row is kept, as a source's own duplicate ids are)."""
+    seen: set[tuple[str, str]] = set()
+    for t, person in tp.attach(touchpoints, directory, gate.quarantined):
+        key = (t.source, t.source_id)
+        if key in seen:
+            gate.quarantined.append(
+                Quarantined(
+                    f"{t.source}/{t.source_id}",
+                    f"{t.label}: duplicate touchpoint id; the first row was kept",
+                    t.at,
+                )
+            )
+            continue
+        seen.add(key)
         props = {"source": t.source, "sourceId": t.source_id, "at": t.at, **t.props}
         links = dict(t.links)
         if "aboutVehicle" in links:
@@ -40,8 +52,7 @@ def rows(
         clean = gate.check(t.label, f"{t.source}/{t.source_id}", props, links)
         if clean is None:
             continue
-        out[t.label].append({"props": clean, "links": links, "person": person})
-    return dict(out)
+        yield t.label, {"props": clean, "links": links, "person": person}
 
 
 def write(
@@ -68,15 +79,17 @@ def write(
 LEADS = frozenset({"TestRide", "Quotation", "Order"})  # the buying signals of a journey
 
 
-def first_leads(journeys: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
-    """Each person's first buying signal (ISO time), from the touchpoint rows."""
-    first_lead: dict[str, str] = {}
-    for label in LEADS & journeys.keys():
-        for row in journeys[label]:
+def first_leads(
+    rows: Iterable[tuple[str, dict[str, Any]]], first_lead: dict[str, str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``rows`` passed on, noting in ``first_lead`` each person's first buying signal
+    (ISO time), which ``referral_rows`` needs."""
+    for label, row in rows:
+        if label in LEADS:
             at = row["props"]["at"].isoformat()
             if at < first_lead.get(row["person"], "~"):
                 first_lead[row["person"]] = at
-    return first_lead
+        yield label, row
 
 
 def referral_rows(

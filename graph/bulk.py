@@ -332,16 +332,18 @@ class Graph:
                 )
 
     def evidence(self, rows: Iterable[Row]) -> None:
-        """``graph.cypher.resolution.EVIDENCE``: MATCHED between two written records."""
-        pairs: dict[tuple[str, str], Row] = {}
+        """``graph.cypher.resolution.EVIDENCE``: MATCHED between two written records
+        (a pair comes once: ``api.pipeline.Writes.evidence`` keeps its last row)."""
+        seen: set[tuple[str, str]] = set()
         for r in rows:
             a, b = _record_id(*r["a"]), _record_id(*r["b"])
+            if (a, b) in seen:
+                raise BulkError(f"the pair {a} {b} has two evidence rows")
+            seen.add((a, b))
             if self._exists("SourceRecord", a) and self._exists("SourceRecord", b):
-                pairs[(a, b)] = r["props"]
-        for (a, b), props in pairs.items():
-            self.files.relationship(
-                "MATCHED", ("SourceRecord", a), ("SourceRecord", b), props
-            )
+                self.files.relationship(
+                    "MATCHED", ("SourceRecord", a), ("SourceRecord", b), r["props"]
+                )
 
     def households(self, rows: Iterable[Row]) -> None:
         """``graph.cypher.resolution.HOUSEHOLDS``: the household and its members."""
@@ -356,53 +358,39 @@ class Graph:
                 "IN_HOUSEHOLD", ("Person", person), ("Household", home), props
             )
 
-    def touchpoints(self, by_label: Mapping[str, list[Row]]) -> None:
-        """``graph.cypher.touchpoints.write_query`` of each class, in its order (labels
-        sorted): a later row of the same touchpoint replaces the earlier one whole, so rows
-        are placed last first and an earlier duplicate keeps only the nodes it merged."""
+    def touchpoints(self, rows: Iterable[tuple[str, Row]]) -> None:
+        """``graph.cypher.touchpoints.write_query`` of each row's class: the touchpoint,
+        its context (reference data matched, anything else merged) and ``HAD``. Touchpoint
+        ids are unique by then (``api.touchpoint_load.rows`` quarantines a repeated one)."""
         key_names = self.model.node(TOUCHPOINT).key
-        seen: dict[str, str] = {}  # touchpoint -> its class
-        placed = 0
-        for label in sorted(by_label, reverse=True):
-            labels = ":".join(self.model.node(label).labels)
-            context = [  # (link name, type, target class, its key, matched or merged)
-                (
-                    rel.name,
-                    rel.type,
-                    target.name,
-                    target.key[0],
-                    target.name in REFERENCE,
+        classes: dict[str, tuple[str, list[tuple[str, str, str, str, bool]]]] = {}
+        for label, r in rows:
+            shape = classes.get(label)
+            if shape is None:
+                shape = classes[label] = (
+                    ":".join(self.model.node(label).labels),
+                    [  # (link name, type, target class, its key, matched or merged)
+                        (rel.name, rel.type, t.name, t.key[0], t.name in REFERENCE)
+                        for rel in self.model.outgoing(label)
+                        if rel.type != HAD
+                        for t in [self.model.node(rel.target)]
+                    ],
                 )
-                for rel in self.model.outgoing(label)
-                if rel.type != HAD
-                for target in [self.model.node(rel.target)]
-            ]
-            for r in reversed(by_label[label]):
-                node_id = "/".join(str(r["props"][k]) for k in key_names)
-                was = seen.setdefault(node_id, label)
-                if was != label:
-                    raise BulkError(f"touchpoint {node_id} is both {was} and {label}")
-                first = len(seen) > placed  # a new key: this is its last row
-                placed = len(seen)
-                rels = []
-                for name, rel_type, target, target_key, matched in context:
-                    value = r["links"].get(name)
-                    if value is None:
-                        continue
-                    if matched:
-                        if not self._exists(target, value):
-                            continue
-                    else:  # merged: it exists from now on, whichever row wins
-                        self._node(target, target, str(value), {target_key: value})
-                    rels.append((rel_type, target, str(value)))
-                if not first:
+            labels, context = shape
+            me = ("Touchpoint", "/".join(str(r["props"][k]) for k in key_names))
+            self.files.node(labels, *me, r["props"])
+            for name, rel_type, target, target_key, matched in context:
+                value = r["links"].get(name)
+                if value is None:
                     continue
-                me = ("Touchpoint", node_id)
-                self.files.node(labels, *me, r["props"])
-                for rel_type, target, target_id in dict.fromkeys(rels):
-                    self.files.relationship(rel_type, me, (target, target_id), {})
-                if self._exists("Person", r["person"]):
-                    self.files.relationship(HAD, ("Person", str(r["person"])), me, {})
+                if matched:
+                    if not self._exists(target, value):
+                        continue
+                else:
+                    self._node(target, target, str(value), {target_key: value})
+                self.files.relationship(rel_type, me, (target, str(value)), {})
+            if self._exists("Person", r["person"]):
+                self.files.relationship(HAD, ("Person", str(r["person"])), me, {})
 
     def referrals(self, rows: Iterable[Row]) -> None:
         """``graph.cypher.referrals.WRITE``: REFERRED between two written persons."""

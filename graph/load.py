@@ -7,7 +7,8 @@ and a person's derived relationships are replaced, not added to.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sized
+from itertools import islice
 from typing import Any, LiteralString
 
 import neo4j
@@ -178,23 +179,28 @@ CALL (b) { DELETE b } IN TRANSACTIONS OF 10000 ROWS
 def load_rows(
     driver: neo4j.Driver,
     query: LiteralString,
-    rows: Sequence[Row],
+    rows: Iterable[Row],
     *,
     what: str,
     progress: Progress | None = None,
     database: str = "neo4j",
     batch_size: int = BATCH_SIZE,
+    total: int | None = None,
 ) -> int:
-    """Run ``query`` over ``rows`` in batches, each its own retried transaction."""
+    """Run ``query`` over ``rows`` in batches, each its own retried transaction.
+
+    ``rows`` may be a stream; ``total`` (default ``len(rows)``) is for progress only."""
+    if total is None:
+        total = len(rows) if isinstance(rows, Sized) else 0
     done = 0
     if progress:
-        progress(what, 0, len(rows))
-    for start in range(0, len(rows), batch_size):
-        batch = list(rows[start : start + batch_size])
+        progress(what, 0, total)
+    it = iter(rows)
+    while batch := list(islice(it, batch_size)):
         driver.execute_query(query, rows=batch, database_=database)
         done += len(batch)
         if progress:
-            progress(what, done, len(rows))
+            progress(what, done, max(total, done))
     return done
 
 

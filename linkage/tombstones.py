@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -95,10 +95,13 @@ class Tombstones:
 
     def touchpoints(
         self, touchpoints: Iterable[Touchpoint], directory: Directory
-    ) -> list[Touchpoint]:
-        return self._keep(
-            touchpoints, lambda t: self.hides(t.owner, directory), "touchpoints"
-        )
+    ) -> Iterator[Touchpoint]:
+        """As they come (there are millions): those of an erased person are counted."""
+        for t in touchpoints:
+            if self.stones and self.hides(t.owner, directory):
+                self._skip("touchpoints")
+            else:
+                yield t
 
     def mentions(
         self, mentions: Iterable[Mention], directory: Directory

@@ -26,8 +26,8 @@ reason, so nothing is dropped silently; so is a touchpoint whose person cannot b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from linkage.normalise.emails import normalise_email
@@ -381,12 +381,6 @@ class PersonView:
     vehicles: tuple[tuple[str, str | None, str | None], ...]  # (vin, since, until)
 
 
-@dataclass
-class Attached:
-    rows: list[tuple[Touchpoint, str]] = field(default_factory=list)
-    quarantined: list[Quarantined] = field(default_factory=list)
-
-
 class Directory:
     """Finds the person a row names: by record, by contact point, or by vehicle and day."""
 
@@ -429,33 +423,38 @@ class Directory:
         return pid, "" if pid else "no known owner of this VIN"
 
 
-def attach(touchpoints: Iterable[Touchpoint], directory: Directory) -> Attached:
-    """Each touchpoint with the id of its person, or quarantined with why there is none.
+def attach(
+    touchpoints: Iterable[Touchpoint],
+    directory: Directory,
+    quarantined: list[Quarantined],
+) -> Iterator[tuple[Touchpoint, str]]:
+    """Each touchpoint with the id of its person, as they come; one with no person goes to
+    ``quarantined`` with why there is none.
 
     A VIN reaches its owner on the touchpoint's date (``owner_at``). Ownership comes from
     the records' vehicle claims and from the person's own touchpoints about that vehicle
-    (an order or a delivery starts it), so VIN-keyed touchpoints are attached last.
+    (an order or a delivery starts it), so VIN-keyed touchpoints wait until the others
+    have passed.
     """
-    out, by_vin = Attached(), []
+    by_vin = []
     for t in touchpoints:
         if t.owner.kind == "vin":
             by_vin.append(t)
             continue
         pid, reason = directory.find(t.owner, t.at[:10])
         if pid is None:
-            out.quarantined.append(_unattached(t, reason))
+            quarantined.append(_unattached(t, reason))
             continue
-        out.rows.append((t, pid))
+        yield t, pid
         about = t.links.get("aboutVehicle")
         if about:
             directory.owns_from(about, t.at[:10], pid)
     for t in by_vin:
         pid, reason = directory.find(t.owner, t.at[:10])
         if pid is None:
-            out.quarantined.append(_unattached(t, reason))
+            quarantined.append(_unattached(t, reason))
         else:
-            out.rows.append((t, pid))
-    return out
+            yield t, pid
 
 
 def owner_at(spans: Sequence[tuple[str, str | None, str]], day: str) -> str | None:

@@ -189,6 +189,7 @@ def test_attach_finds_each_person_or_says_why_not() -> None:
             links,
         )
 
+    quarantined: list[Quarantined] = []
     attached = tp.attach(
         [
             t("1", "record", "crm", "A-2"),
@@ -200,15 +201,16 @@ def test_attach_finds_each_person_or_says_why_not() -> None:
             t("7", "record", "crm", "A-3", aboutVehicle="vin2"),  # an order starts it
         ],
         tp.Directory(people),
+        quarantined,
     )
-    assert sorted((x.source_id, p) for x, p in attached.rows) == [
+    assert sorted((x.source_id, p) for x, p in attached) == [
         ("1", "P2"),
         ("2", "P1"),
         ("4", "P1"),
         ("6", "P3"),
         ("7", "P3"),
     ]
-    reasons = sorted((q.location, q.reason) for q in attached.quarantined)
+    reasons = sorted((q.location, q.reason) for q in quarantined)
     assert reasons == [
         ("s/3", "Quotation: contact point shared by 2 persons"),
         ("s/5", "Quotation: no resolved record crm/A-9"),
