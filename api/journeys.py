@@ -16,6 +16,7 @@ MAX_STAGES, MAX_DEALERS = 10, 1000
 NOT_STEPS = (
     "Communication",
     "SurveyResponse",
+    "Case",
 )  # they accompany a journey, not steps of it
 
 

@@ -65,6 +65,11 @@ async def nps_summary(
 QUOTATION_HORIZON_DAYS = 60  # domain brief §7: quotation -> order within 60 days
 SLEEPER_RECOVERY_DAYS = 365  # domain brief §6: sleeper -> order within 365 days
 APP_ADOPTION_DAYS = 90  # domain brief §6: app within 90 days of delivery
+DETRACTOR_SLA_HOURS = 24  # domain brief §7: detractors called back within 24 h
+DETRACTOR_RECOVERY_DAYS = (
+    365  # §7: or a later score >= 7 on the subject within 12 months
+)
+DETRACTOR_CASE_DAYS = 7  # an answer's care cases: opened within 7 days after it
 
 
 def _nps_rows(rows: list[dict[str, Any]]) -> list[NpsGroup]:
@@ -132,6 +137,27 @@ class DealerKpis:
         description="Share of new owners with the owner app within 90 days of their first "
         "delivery there; null without deliveries."
     )
+    detractors: int = strawberry.field(
+        description="Answers of 0-6 about the dealer in the window."
+    )
+    detractors_called_back: int = strawberry.field(
+        description="Of those, answers whose care case (the same person's case at the "
+        "dealer opened within 7 days after it) called the person back within 24 hours of "
+        "the answer."
+    )
+    detractor_sla: float | None = strawberry.field(
+        description="detractorsCalledBack / detractors; null without detractors. The "
+        "brand's benchmark: call-back within 24 h."
+    )
+    recovered_detractors: int = strawberry.field(
+        description="Of the detractor answers, those whose care case closed "
+        "'recovered', or whose person answered about the dealer again with 7-10 within "
+        "12 months."
+    )
+    detractor_recovery_rate: float | None = strawberry.field(
+        description="recoveredDetractors / detractors; null without detractors. The "
+        "brand's benchmark: above 80%."
+    )
     nps: list[NpsGroup] = strawberry.field(
         description="NPS of answers about the dealer, per checkpoint (pre-sales, "
         "purchase, service...)."
@@ -177,6 +203,9 @@ async def dealer_kpis(
         "horizon": QUOTATION_HORIZON_DAYS,
         "recovery": SLEEPER_RECOVERY_DAYS,
         "appDays": APP_ADOPTION_DAYS,
+        "caseDays": DETRACTOR_CASE_DAYS,
+        "slaHours": DETRACTOR_SLA_HOURS,
+        "recoveryDays": DETRACTOR_RECOVERY_DAYS,
         **_window(from_, until),
     }
     rows = await run_read(info, cypher.DEALER, params)
@@ -200,6 +229,11 @@ async def dealer_kpis(
         ],
         new_owners=r["newOwners"],
         app_adoption=_share(r["withApp"], r["newOwners"]),
+        detractors=r["detractors"],
+        detractors_called_back=r["calledBack"],
+        detractor_sla=_share(r["calledBack"], r["detractors"]),
+        recovered_detractors=r["recoveredDetractors"],
+        detractor_recovery_rate=_share(r["recoveredDetractors"], r["detractors"]),
         nps=_nps_rows(r["nps"]),
     )
 

@@ -134,11 +134,32 @@ CALL (d) {
   } THEN 1 END) AS withApp
 }
 CALL (d) {
+  // Detractor SLA and recovery (domain brief §7): answers of 0-6 about d in the window.
+  // The answer's care cases: the same person's cases at d opened within $caseDays days
+  // after it. Called back: one of them reached the person within $slaHours hours of the
+  // answer. Recovered: one of them closed 'recovered', or the person answered about d
+  // again with 7-10 within $recoveryDays days.
+  MATCH (p:Person)-[:HAD]->(s:SurveyResponse)-[:AT_DEALER]->(d)
+  WHERE s.score <= 6 AND ($from IS NULL OR s.at >= $from) AND ($to IS NULL OR s.at < $to)
+  WITH p, s, [(p)-[:HAD]->(c:Case)-[:AT_DEALER]->(d)
+              WHERE c.at >= s.at AND c.at < s.at + duration({days: $caseDays}) | c] AS cases
+  RETURN count(s) AS detractors,
+         count(CASE WHEN any(c IN cases
+                             WHERE c.calledBackAt < s.at + duration({hours: $slaHours}))
+               THEN 1 END) AS calledBack,
+         count(CASE WHEN any(c IN cases WHERE c.outcome = 'recovered') OR EXISTS {
+                 MATCH (p)-[:HAD]->(later:SurveyResponse)-[:AT_DEALER]->(d)
+                 WHERE later.at > s.at AND later.at < s.at + duration({days: $recoveryDays})
+                   AND later.score >= 7
+               } THEN 1 END) AS recoveredDetractors
+}
+CALL (d) {
   MATCH (s:SurveyResponse)-[:AT_DEALER]->(d)"""
     + _NPS_OF
     + """}
 RETURN d.code AS code, size(customers) AS customers, clubMembers, quoted, converted,
-       sleepers, recoveredSleepers, sleeperReasons, newOwners, withApp, nps
+       sleepers, recoveredSleepers, sleeperReasons, newOwners, withApp, detractors,
+       calledBack, recoveredDetractors, nps
 """
 )
 

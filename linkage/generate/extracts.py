@@ -106,6 +106,19 @@ CSV_FILES: dict[str, tuple[str, list[str]]] = {
             "answered_at",
         ],
     ),
+    "care_case": (
+        ",",
+        [
+            "case_id",
+            "dealer_code",
+            "response_id",
+            "case_type",
+            "opened_at",
+            "called_back_at",
+            "closed_at",
+            "outcome",
+        ],
+    ),
     "service_visit": (
         ",",
         [
@@ -126,6 +139,7 @@ FILE_NAMES = {
     "dealer_crm_orders": "dealer_crm_orders.csv",
     "club_registration": "club_registrations.csv",
     "survey": "nps_responses.csv",
+    "care_case": "care_cases.csv",
     "service_visit": "service_visits.csv",
     "owner_app": "owner_app_accounts.jsonl",
     "ticketing": "event_tickets.jsonl",
@@ -521,7 +535,7 @@ def write_person(
         )
         w.noise("web_form", sid, ident.kinds)
     for n, (day, checkpoint, subject, subject_id, score) in enumerate(p.surveys):
-        rid = f"R-{p.idx + 1:07d}-{n + 1}"
+        rid = response_id(p, n)
         reason = rng.choice(REASONS) if score < 7 else ""
         account = (
             f"u-{p.idx + 1:07x}" if p.app_installed and p.app_installed <= day else ""
@@ -554,7 +568,9 @@ def write_person(
     for n, (sent, campaign, channel, engaged) in enumerate(p.comms):
         mid = f"M-{p.idx + 1:07d}-{n + 1}"
         app = p.app_installed and p.app_installed <= sent.date()
-        if channel == "push" and not app:  # no app, no push: the plan falls back to email
+        if (
+            channel == "push" and not app
+        ):  # no app, no push: the plan falls back to email
             channel = "email"
         opened = (
             _iso(sent + dt.timedelta(hours=rng.randint(1, 60))) if engaged else None
@@ -622,6 +638,69 @@ def _one_year_after(day: dt.date) -> dt.date:
         return day.replace(year=day.year + 1)
     except ValueError:
         return day.replace(year=day.year + 1, day=28)
+
+
+def response_id(p: Person, n: int) -> str:
+    """The survey platform's id of the person's ``n``-th answer."""
+    return f"R-{p.idx + 1:07d}-{n + 1}"
+
+
+def write_cases(w: Writers, world: World, p: Person, rng: random.Random) -> None:
+    """Care cases of the person's detractor answers (0-6) about a dealer (domain brief J2).
+
+    The dealer opens a case for most of them within hours of the answer; care calls back
+    within 24 hours of the answer most of the time, later some of the time, or never; the
+    case is closed recovered or not recovered, or is still open. Nothing after the export
+    day is known. ``rng`` is this function's own (``{seed}:care:{person}``), so adding
+    cases changed no other row of a generated set.
+    """
+    as_of = dt.datetime.combine(world.as_of, dt.time())
+    for n, (day, _, subject, dealer, score) in enumerate(p.surveys):
+        if subject != "dealer" or score > 6 or rng.random() >= 0.9:
+            continue
+        answered = dt.datetime.combine(day, dt.time())
+        opened = answered + dt.timedelta(minutes=rng.randint(60, 600))
+        if opened >= as_of:
+            continue
+        draw = rng.random()
+        called: dt.datetime | None = None
+        if draw < 0.8:
+            called = answered + dt.timedelta(minutes=rng.randint(120, 1439))
+        elif draw < 0.95:
+            called = answered + dt.timedelta(minutes=rng.randint(1441, 5760))
+        if called is not None and called <= opened:
+            called = opened + dt.timedelta(minutes=rng.randint(10, 90))
+        draw = rng.random()
+        if called is not None:
+            outcome = (
+                "recovered" if draw < 0.65 else "not_recovered" if draw < 0.9 else None
+            )
+            closed = called + dt.timedelta(days=rng.randint(1, 20))
+        else:
+            outcome = "not_recovered" if draw < 0.5 else None
+            closed = opened + dt.timedelta(days=rng.randint(14, 30))
+        if called is not None and called >= as_of:
+            called, outcome = None, None
+        if outcome is None or closed >= as_of:
+            closed_text, outcome = "", None
+        else:
+            closed_text = _iso(closed)
+        cid = f"K-{p.idx + 1:07d}-{n + 1}"
+        w.row(
+            "care_case",
+            cid,
+            p,
+            [
+                cid,
+                dealer,
+                response_id(p, n),
+                "detractor_recovery",
+                _iso(opened),
+                _iso(called) if called else "",
+                closed_text,
+                outcome or "",
+            ],
+        )
 
 
 def _dmy(day: dt.date, sep: str = ".") -> str:

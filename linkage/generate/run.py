@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from linkage.generate.config import ConfigError, GeneratorConfig, load_config
-from linkage.generate.extracts import FILE_NAMES, Writers, write_person
+from linkage.generate.extracts import FILE_NAMES, Writers, write_cases, write_person
 from linkage.generate.population import Population
 from linkage.generate.rng import Rng
 from linkage.generate.sources_file import write_sources_file
@@ -105,6 +105,7 @@ def _write(
                 config.noise,
                 Rng(f"{seed}:render:{person.idx}"),
             )
+            write_cases(writers, world, person, Rng(f"{seed}:care:{person.idx}"))
             done += 1
             if progress and (done % 1000 == 0 or done == people):
                 progress("people", done, people)

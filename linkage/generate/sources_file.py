@@ -309,6 +309,30 @@ SOURCES: list[dict[str, Any]] = [
         ],
     },
     {
+        "name": "care_case",
+        "file": "care_cases.csv",
+        "format": "csv",
+        "delimiter": ",",
+        "kind": "touchpoint",
+        "id": ["case_id"],
+        "touchpoint": [
+            _tp(
+                "Case",
+                "opened_at",
+                {"record": "survey", "id": ["response_id"]},
+                None,
+                "phone",
+                {
+                    "dealer_code": "atDealer",
+                    "case_type": "caseType",
+                    "called_back_at": "calledBackAt",
+                    "closed_at": "closedAt",
+                    "outcome": "outcome",
+                },
+            ),
+        ],
+    },
+    {
         "name": "service_visit",
         "file": "service_visits.csv",
         "format": "csv",

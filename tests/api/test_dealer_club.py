@@ -282,3 +282,85 @@ def test_club_kpis_follow_the_definitions(
     assert (
         execute_graphql(neo4j_settings, CLUB, {"code": "nope"}).data["clubKpis"] is None
     )
+
+
+SLA = """
+query($code: String!) {
+  dealerKpis(code: $code) {
+    detractors detractorsCalledBack detractorSla recoveredDetractors detractorRecoveryRate
+  }
+}
+"""
+
+
+def test_detractor_sla_and_recovery_follow_the_definitions(
+    driver: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    data: Path,
+    loaded: pipeline.PipelineResult,
+) -> None:
+    """Recomputed from the survey and care-case extracts and who each record resolved to:
+    an answer of 0-6 about a dealer is called back when one of its person's cases there,
+    opened within 7 days after it, called back within 24 h of the answer; recovered when
+    one of them closed 'recovered' or the person answered about the dealer again with
+    7-10 within 365 days."""
+    db = neo4j_settings.database
+    person_of = customer_of(driver, db)
+    with (data / "nps_responses.csv").open(encoding="utf-8", newline="") as fh:
+        answers = [
+            (
+                r["subject_id"],
+                p,
+                dt.datetime.fromisoformat(r["answered_at"]),
+                int(r["score"]),
+            )
+            for r in csv.DictReader(fh)
+            if r["subject_type"] == "dealer"
+            and (p := person_of.get(f"survey/{r['response_id']}")) is not None
+        ]
+    with (data / "care_cases.csv").open(encoding="utf-8", newline="") as fh:
+        cases: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for r in csv.DictReader(fh):
+            p = person_of.get(f"survey/{r['response_id']}")
+            if p is not None:
+                cases[(r["dealer_code"], p)].append(r)
+    day = dt.timedelta(days=1)
+    detractors: Counter[str] = Counter()
+    called: Counter[str] = Counter()
+    recovered: Counter[str] = Counter()
+    for dealer, p, at, score in answers:
+        if score > 6:
+            continue
+        mine = [
+            c
+            for c in cases[(dealer, p)]
+            if at <= dt.datetime.fromisoformat(c["opened_at"]) < at + 7 * day
+        ]
+        detractors[dealer] += 1
+        called[dealer] += any(
+            c["called_back_at"]
+            and dt.datetime.fromisoformat(c["called_back_at"]) < at + day
+            for c in mine
+        )
+        recovered[dealer] += any(c["outcome"] == "recovered" for c in mine) or any(
+            d == dealer and q == p and at < later < at + 365 * day and s >= 7
+            for d, q, later, s in answers
+        )
+    assert 0 < sum(called.values()) < sum(detractors.values())
+    assert 0 < sum(recovered.values()) < sum(detractors.values())
+    for code in [d for d, _ in detractors.most_common(4)] + ["NO-SUCH"]:
+        result = execute_graphql(neo4j_settings, SLA, {"code": code})
+        assert result.errors is None, result.errors
+        got = result.data["dealerKpis"]
+        if code == "NO-SUCH":
+            assert got is None
+            continue
+        assert (got["detractors"], got["detractorsCalledBack"]) == (
+            detractors[code],
+            called[code],
+        )
+        assert got["recoveredDetractors"] == recovered[code]
+        assert got["detractorSla"] == round(called[code] / detractors[code], 4)
+        assert got["detractorRecoveryRate"] == round(
+            recovered[code] / detractors[code], 4
+        )

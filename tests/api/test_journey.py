@@ -394,6 +394,7 @@ def test_journey_paths_count_the_sequences_to_the_first_order(
             step = at <= min(ordered) and kind not in {
                 "Communication",
                 "SurveyResponse",
+                "Case",
             }
             if step and (not path or path[-1] != kind):
                 path.append(kind)

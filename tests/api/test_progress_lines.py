@@ -19,7 +19,11 @@ def test_a_stage_reports_its_rate_and_eta(capsys: pytest.CaptureFixture[str]) ->
     assert "/s ETA " in line
 
 
-def test_a_stage_finished_elsewhere_has_no_rate(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_stage_finished_elsewhere_has_no_rate(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     progress = ProgressPrinter()
-    progress("ticketing", 54195, 54195)  # read by a helper process: one report, complete
+    progress(
+        "ticketing", 54195, 54195
+    )  # read by a helper process: one report, complete
     assert capsys.readouterr().err.strip() == "c360: ticketing: 54195/54195 (100%)"
