@@ -26,12 +26,21 @@ def importer(server: ManagedNeo4j, database: str = "neo4j") -> Importer:
     """An ``api.pipeline.run`` importer that replaces ``server``'s ``database``."""
 
     def run(writes: Writes, model: Ontology, progress: load.Progress | None) -> None:
-        # Beside the store: the files are about the size of the graph they make.
-        with tempfile.TemporaryDirectory(prefix="c360-import-", dir=server.home) as tmp:
-            files = bulk.Files(Path(tmp))
-            write_files(bulk.Graph(files, model), writes, progress)
-            args = files.close()
-            server.replace_database(args, database, progress=progress)
+        # The import needs the server stopped; stopped now, its memory serves the rows.
+        port = server.pause()
+        try:
+            # Beside the store: the files are about the size of the graph they make.
+            with tempfile.TemporaryDirectory(
+                prefix="c360-import-", dir=server.home
+            ) as tmp:
+                files = bulk.Files(Path(tmp))
+                write_files(bulk.Graph(files, model), writes, progress)
+                args = files.close()
+                server.replace_database(args, port, database, progress=progress)
+        except BaseException:
+            if server.state() is None:  # leave it running, as it was found
+                server.start(port=port)
+            raise
 
     return run
 

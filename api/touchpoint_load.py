@@ -32,9 +32,9 @@ def rows(
     """(class, write row) of each touchpoint, as they come; what cannot be written goes to
     the gate's quarantine: no person, a value the shapes refuse, or a touchpoint id
     already seen (the first row is kept, as a source's own duplicate ids are)."""
-    seen: set[tuple[str, str]] = set()
+    seen: set[str] = set()
     for t, person in tp.attach(touchpoints, directory, gate.quarantined):
-        key = (t.source, t.source_id)
+        key = f"{t.source}/{t.source_id}"
         if key in seen:
             gate.quarantined.append(
                 Quarantined(

@@ -190,22 +190,35 @@ class ManagedNeo4j:
         self._terminate(int(state["pid"]), grace=timeout)  # type: ignore[call-overload]
         return True
 
+    def pause(self) -> int:
+        """Stop the running server, keeping its memory settings here; the port it had.
+        (A bulk import needs the server stopped, then ``replace_database``.)"""
+        state = self.state()
+        if state is None:
+            raise Neo4jSetupError(
+                f"the managed Neo4j is not running (home {self.home})"
+            )
+        if state.get("heap"):
+            self.memory = Memory(str(state["heap"]), str(state["pagecache"]))
+        self.stop()
+        port = state["port"]
+        if not isinstance(port, int):
+            raise Neo4jSetupError(f"no port in {self.state_path}")
+        return port
+
     def replace_database(
         self,
         import_args: list[str],
+        port: int,
         database: str = "neo4j",
         say: Callable[[str], None] = lambda _: None,
         progress: bulk.Progress | None = None,
     ) -> Neo4jSettings:
-        """Stop the server, build ``database`` anew with ``neo4j-admin database import``
-        from the files ``import_args`` name (``graph.bulk.Files``), start it again on the
-        same port with the same memory, and return its settings."""
-        state = self.state()
-        port = int(state["port"]) if state else None  # type: ignore[call-overload]
-        if state and state.get("heap"):
-            self.memory = Memory(str(state["heap"]), str(state["pagecache"]))
-        say("stopping Neo4j for the import")
-        self.stop()
+        """Build ``database`` of the paused server anew with ``neo4j-admin database
+        import`` from the files ``import_args`` name (``graph.bulk.Files``), then start it
+        again on ``port`` (``pause``'s) and return its settings."""
+        if self.state() is not None:
+            raise Neo4jSetupError("pause the server before replacing its database")
         bulk.run_import(
             find_java(),
             runtime.ensure_jars(say),

@@ -138,3 +138,26 @@ def test_the_cli_refuses_a_bulk_import_to_a_server_it_does_not_manage(
     assert done.returncode != 0
     (line,) = done.stderr.strip().splitlines()
     assert "cannot reach a server at NEO4J_URI" in line
+
+
+def test_a_failed_bulk_import_leaves_the_server_running(
+    data: Path, server: ManagedNeo4j, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: bulk.Graph, rows: object) -> None:
+        raise bulk.BulkError("a row the importer cannot store")
+
+    monkeypatch.setattr(bulk.Graph, "persons", refuse)
+    settings = server.settings()
+    assert settings is not None
+    own = connect(settings)
+    try:
+        with pytest.raises(bulk.BulkError, match="cannot store"):
+            pipeline.run(
+                own, data / "sources.toml", importer=bulk_load.importer(server)
+            )
+        assert server.settings() == settings  # started again, on its port
+        records, _, _ = own.execute_query("MATCH (n) RETURN count(n) AS n")
+        assert records[0]["n"] == 0
+    finally:
+        own.close()
+    assert not list(server.home.glob("c360-import-*"))  # the files are gone
