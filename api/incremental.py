@@ -142,30 +142,44 @@ class Resolver:
     def write_all(
         self, tx: neo4j.ManagedTransaction, records: list[SourceRecord]
     ) -> list[tuple[str, float]]:
-        """Each record read, decided and written in turn (so each sees the ones before
-        it); what depends only on the final state of the transaction's customers (their
-        stages, segments, households, evidence, and removing the absorbed) once at the end."""
+        """Each record read, decided and written in turn, so each sees the ones before it.
+        A record's write travels with the next record's candidate read (one round trip a
+        record); what depends only on the final state of the transaction's customers
+        (their stages, segments, households, evidence, and removing the absorbed) is
+        written once at the end."""
         after = _AfterWrites()
-        done = [self.write(tx, r, after) for r in records]
+        done = []
+        pending: dict[str, Any] | None = None  # the write of the record before
+        for record in records:
+            kind, decided, pending = self.decide(tx, record, after, pending)
+            done.append((kind, decided))
+        if pending is not None:
+            tx.run(load.RECORD_AND_PERSONS, pending).consume()
         self._finish(tx, after)
         return done
 
-    def write(
-        self, tx: neo4j.ManagedTransaction, record: SourceRecord, after: _AfterWrites
-    ) -> tuple[str, float]:
-        """(what happened, seconds spent reading and deciding)."""
+    def decide(
+        self,
+        tx: neo4j.ManagedTransaction,
+        record: SourceRecord,
+        after: _AfterWrites,
+        pending: dict[str, Any] | None = None,
+    ) -> tuple[str, float, dict[str, Any]]:
+        """(what happened, seconds spent reading and deciding, the record's write), after
+        running ``pending`` (the write of the record before) in the same query."""
         started = time.perf_counter()
         keys = block_keys(frames.row(record), self.settings)
-        rows = list(
-            tx.run(
-                queries.CANDIDATES,
-                keys=keys,
-                source=record.source,
-                sourceId=record.source_id,
-                maxBlock=self.settings.max_block,
-                maxCandidates=MAX_CANDIDATES,
-            )
-        )
+        read = {
+            "keys": keys,
+            "source": record.source,
+            "sourceId": record.source_id,
+            "maxBlock": self.settings.max_block,
+            "maxCandidates": MAX_CANDIDATES,
+        }
+        if pending is None:
+            rows = list(tx.run(queries.CANDIDATES, read))
+        else:
+            rows = list(tx.run(queries.WRITE_THEN_CANDIDATES, {**pending, **read}))
         candidates = [_candidate(r) for r in rows]
         former_ids = {r["id"]: list(r["formerIds"]) for r in rows}
         households = {r["id"]: r["households"] for r in rows}
@@ -173,20 +187,20 @@ class Resolver:
             record, candidates, self.settings, self.scorer, self.never
         )
         decided = time.perf_counter() - started
-        self._write(tx, record, keys, outcome, former_ids, households, after)
-        return _kind(outcome, record, candidates), decided
+        write = self._write(record, keys, outcome, former_ids, households, after)
+        return _kind(outcome, record, candidates), decided, write
 
     def _write(
         self,
-        tx: neo4j.ManagedTransaction,
         record: SourceRecord,
         keys: list[str],
         outcome: Outcome,
         former_ids: dict[str, list[str]],
         households: dict[str, list[dict[str, Any]]],
         after: _AfterWrites,
-    ) -> None:
-        """The record and its customer(s) now: the next record's candidates read them."""
+    ) -> dict[str, Any]:
+        """The parameters of ``load.RECORD_AND_PERSONS`` for the record and its
+        customer(s); what the transaction's end does for them goes to ``after``."""
         at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         customers = [outcome.customer] + ([outcome.left] if outcome.left else [])
         resolution = Resolution(
@@ -196,10 +210,6 @@ class Resolver:
             quarantined=[],
             model={},
             version=self.settings.version,
-        )
-        tx.run(load.RECORDS, rows=[{**self.gate.record_row(record), "blocks": keys}])
-        tx.run(
-            load.PERSONS, rows=list(self.gate.person_rows(resolution, at, former_ids))
         )
         after.ids.update(c.id for c in customers)
         after.gone.update(outcome.absorbed)
@@ -211,6 +221,10 @@ class Resolver:
             for h in households.get(c.id, [])
         ]
         after.evidence += self.gate.evidence_rows(resolution)
+        return {
+            "records": [{**self.gate.record_row(record), "blocks": keys}],
+            "persons": list(self.gate.person_rows(resolution, at, former_ids)),
+        }
 
     def _finish(self, tx: neo4j.ManagedTransaction, after: _AfterWrites) -> None:
         if after.gone:

@@ -58,8 +58,8 @@ REFERENCE: dict[str, LiteralString] = {
         }""",
 }
 
-RECORDS: LiteralString = """
-UNWIND $rows AS r
+_RECORDS: LiteralString = """
+UNWIND rows AS r
 MERGE (s:SourceRecord {source: r.source, sourceId: r.sourceId})
 SET s = r.props
 WITH s, r
@@ -113,8 +113,8 @@ CALL (s, r) {
 # The golden record replaces the person's properties, except those computed over the whole
 # graph after a batch (referral influence, RFM and CLV): an incremental update keeps them
 # until the next batch recomputes them. The lifecycle stage is derived again by the caller.
-PERSONS: LiteralString = """
-UNWIND $rows AS r
+_PERSONS: LiteralString = """
+UNWIND rows AS r
 MERGE (p:Person {id: r.id})
 WITH r, p, p {.referralDescendants, .referralConversions, .referralInfluence,
               .daysSincePurchase, .purchasesInWindow, .spendInWindow, .rfmRecency,
@@ -161,6 +161,17 @@ CALL (p, r) {
   MERGE (p)-[:PREFERS_DEALER]->(d)
 }
 """
+
+RECORDS: LiteralString = "WITH $rows AS rows" + _RECORDS
+PERSONS: LiteralString = "WITH $rows AS rows" + _PERSONS
+# Incremental resolution: a record ($records) and its customers ($persons) in one round trip.
+RECORD_AND_PERSONS: LiteralString = (
+    "CALL () {\nWITH $records AS rows"
+    + _RECORDS
+    + "}\nCALL () {\nWITH $persons AS rows"
+    + _PERSONS
+    + "}"
+)
 
 # A person whose records all moved to other persons is gone, not left empty.
 PRUNE_ORPHANS: LiteralString = """

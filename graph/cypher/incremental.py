@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import LiteralString
 
+from graph import load
+
 CANDIDATES: LiteralString = """
 CALL () {
   UNWIND $keys AS k
@@ -34,6 +36,12 @@ RETURN p.id AS id,
        [(p)-[m:IN_HOUSEHOLD]->(h:Household) | {id: h.id, props: properties(m)}] AS households,
        [(p)-[:HAD]->(:Touchpoint)-[:AT_EVENT]->(e:Event) | e.id] AS events
 """
+
+# The write of the record before ($records, $persons), then this record's candidates: one
+# round trip a record when several share a transaction.
+WRITE_THEN_CANDIDATES: LiteralString = (
+    "CALL () {\n" + load.RECORD_AND_PERSONS + "\n}\n" + CANDIDATES
+)
 
 # Persons merged into another, or left without records, are removed.
 REMOVE_PERSONS: LiteralString = """
