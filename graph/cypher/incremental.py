@@ -27,7 +27,9 @@ CALL () {
 WITH DISTINCT p LIMIT $maxCandidates
 RETURN p.id AS id,
        coalesce(p.formerIds, []) AS formerIds,
-       [(p)<-[r:RESOLVED_TO]-(s:SourceRecord) | {record: properties(s), link: properties(r)}]
+       [(p)<-[r:RESOLVED_TO]-(s:SourceRecord) |
+         {record: properties(s),
+          link: r {.rule, .matchedSource, .matchedSourceId, .matchedValue, .matchScore}}]
          AS records,
        [(p)-[o:OWNS]->(v:Vehicle) |
          {vin: v.vin, model: head([(v)-[:OF_MODEL]->(m:Model) | m.code]), props: properties(o)}]
