@@ -62,14 +62,17 @@ def test_a_delta_resolves_record_by_record_and_leaves_the_rest_alone(
     pipeline.run(clean_graph, batch / "sources.toml", database=db)
     before, golden_before = _assignment(clean_graph, db), _golden(clean_graph, db)
 
-    result = incremental.run(
-        clean_graph,
-        delta / "sources.toml",
-        ontology,
-        settings,
-        db,
-        per_transaction=per_transaction,
-    )
+    def resolve_delta() -> incremental.IncrementalResult:
+        return incremental.run(
+            clean_graph,
+            delta / "sources.toml",
+            ontology,
+            settings,
+            db,
+            per_transaction=per_transaction,
+        )
+
+    result = resolve_delta()
     after, golden_after = _assignment(clean_graph, db), _golden(clean_graph, db)
     assert result.records > 50
     assert sum(result.outcomes.values()) == result.records
@@ -104,14 +107,7 @@ def test_a_delta_resolves_record_by_record_and_leaves_the_rest_alone(
         "MATCH (s:SourceRecord) RETURN count { (s)-[:IN_BLOCK]->() } AS n", database_=db
     )
     assert sum(r["n"] for r in rows) > len(after)
-    again = incremental.run(
-        clean_graph,
-        delta / "sources.toml",
-        ontology,
-        settings,
-        db,
-        per_transaction=per_transaction,
-    )
+    again = resolve_delta()
     assert again.outcomes == {"updated": result.records}
     assert _assignment(clean_graph, db) == after
 
