@@ -268,11 +268,8 @@ class Graph:
                     self.files.relationship(
                         "HAS_CONTACT_POINT", me, (kind, value), r[use]
                     )
-            consents: dict[str, Row] = {}
-            for c in r[
-                "consents"
-            ]:  # MERGE on the key, then SET k = props: the last wins
-                consents[c["props"]["consentKey"]] = c
+            # MERGE on the key, then SET k = props: the record's last statement wins.
+            consents = {c["props"]["consentKey"]: c for c in r["consents"]}
             for consent_key, c in consents.items():
                 if not self._node("Consent", "Consent", consent_key, c["props"]):
                     raise BulkError(f"consent {consent_key} is stated by two records")
