@@ -38,7 +38,7 @@ from linkage import batch_gc, consents
 from linkage import touchpoints as tp
 from linkage.ids import Key
 from linkage.records import ConsentClaim, Quarantined, SourceRecord, parse_record
-from linkage.resolve import NO_DECISIONS, Decisions, Resolution, resolve
+from linkage.resolve import NO_DECISIONS, Decisions, Engine, Resolution, resolve
 from linkage.settings import LinkageSettings
 from linkage.settings import default as default_linkage
 from linkage.sources import Ingested, ingest, load_sources
@@ -183,6 +183,7 @@ def run(
     as_of: dt.datetime | None = None,
     segment_definitions: tuple[segment_compile.Segment, ...] | None = None,
     importer: Importer | None = None,
+    engine: Engine = Engine.DUCKDB,
 ) -> PipelineResult:
     """Ingest every source of ``sources_path``, resolve, validate, write the graph. Idempotent.
 
@@ -196,6 +197,7 @@ def run(
     ``importer`` writes a first load with the offline importer instead of the batch
     write (``bulk_import``); the database must be empty. What follows the write (households
     pruned, the model stored, influence, stages, values, segments) is the same either way.
+    ``engine``: where Splink trains and scores (``linkage.resolve.Engine``).
     """
     model = model or default_ontology()
     settings = linkage_settings or default_linkage()
@@ -219,6 +221,7 @@ def run(
         progress=progress,
         linkage_model=stored,
         tombstones=stones,
+        engine=engine,
     )
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     former = resolution_graph.former_ids(driver, database)
@@ -342,6 +345,7 @@ def resolve_sources(
     progress: load.Progress | None = None,
     linkage_model: dict[str, Any] | None = None,
     tombstones: Tombstones = NO_TOMBSTONES,
+    engine: Engine = Engine.DUCKDB,
 ) -> tuple[Ingested, Gate, list[SourceRecord], Resolution]:
     """Ingest, validate and resolve, writing nothing (``c360 linkage evaluate`` stops here).
 
@@ -358,6 +362,7 @@ def resolve_sources(
             decisions,
             model=linkage_model,
             progress=progress,
+            engine=engine,
         )
     gate.quarantined += resolution.quarantined
     return data, gate, records, resolution

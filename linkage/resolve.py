@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any, cast
 
 import duckdb
@@ -35,8 +36,18 @@ from linkage.records import ClubClaim, Quarantined, SourceRecord, VehicleClaim
 from linkage.settings import LinkageSettings
 from linkage.spool import HandOff, Spool
 from linkage.survivorship import Golden, pick
+from ontology.errors import C360Error
 
 Progress = Callable[[str, int, int], None]
+
+
+class Engine(StrEnum):
+    """Where Splink trains and scores: DuckDB in process, or Spark beyond one machine."""
+
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+
+
 MANUAL, RULE, SCORED = 3.0, 2.0, 1.0  # edge strengths: manual beats rules beats scores
 
 
@@ -146,11 +157,14 @@ def resolve(
     model: dict[str, Any] | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    engine: Engine = Engine.DUCKDB,
 ) -> Resolution:
     """Resolve ``records``; ``previous`` (record -> customer ID) keeps IDs stable.
 
     ``workers`` 2 makes the comparison keys in two processes (the default with two cores
     or more, from ``PARALLEL_FROM_RECORDS`` records); the result is the same.
+    ``engine`` runs Splink's training and scoring on DuckDB or on Spark; the rules,
+    clustering and golden records are the same code either way.
     """
     clock = _Clock(progress)
     recs, quarantined = dedupe(records)
@@ -167,7 +181,7 @@ def resolve(
         found = rules.match(con, settings.identity_rules, settings.max_block)
         shared = rules.match(con, settings.household_rules, settings.max_block).pairs
         clock.begin("scoring", len(recs))
-        pairs, trained = _score(con, table, settings, model)
+        pairs, trained = _score(con, table, settings, model, engine)
     del table  # DuckDB's tables and the frame it held are not needed any more
     if model is None:
         model = trained
@@ -451,11 +465,33 @@ def _score(
     table: pd.DataFrame,
     settings: LinkageSettings,
     model: dict[str, Any] | None,
+    engine: Engine,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Scored pairs at or above the review threshold, and the model that scored them, in
+    DuckDB's SQL whatever the engine (incremental resolution and ``why`` score on DuckDB)."""
+    if engine is Engine.SPARK:
+        return _score_on_spark(table, settings, model)
     linker = score.linker_for(table, DuckDBAPI(connection=con), settings, model)
     if model is None:
         score.train(linker, settings)
     return score.predict(linker, settings.review), score.model_json(linker, settings)
+
+
+def _score_on_spark(
+    table: pd.DataFrame, settings: LinkageSettings, model: dict[str, Any] | None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    try:
+        from linkage import spark
+    except ImportError as e:  # pyspark is an extra
+        raise C360Error(
+            f"the Spark engine needs pyspark ({e}): pip install -e '.[spark]'"
+        ) from None
+    session = spark.session()  # the running one (spark-submit's) if there is one
+    trained = model or spark.train_on_spark(table, settings, session)
+    pairs = spark.score_on_spark(table, settings, trained, session)
+    if trained.get("sql_dialect") != "duckdb":
+        trained = score.for_dialect(trained, "duckdb", settings)
+    return pairs, trained
 
 
 def _edges(

@@ -18,6 +18,7 @@ from api.cli.output import ProgressPrinter, say
 from linkage import evaluate as metrics
 from linkage import febrl
 from linkage import settings as linkage_settings
+from linkage.resolve import Engine
 from ontology.errors import C360Error
 from ontology.model import load as load_ontology
 
@@ -32,6 +33,14 @@ SettingsOption = Annotated[
         help="Linkage settings TOML (default: linkage/data/linkage.toml)",
         exists=True,
         dir_okay=False,
+    ),
+]
+EngineOption = Annotated[
+    Engine,
+    typer.Option(
+        help="Where Splink trains and scores: DuckDB in process, or Spark "
+        "(pip install -e '.[spark]', Java 17+; the active session under spark-submit)",
+        case_sensitive=False,
     ),
 ]
 
@@ -58,12 +67,15 @@ def evaluate(
     ] = 5,
     settings: SettingsOption = None,
     ontology: OntologyOption = None,
+    engine: EngineOption = Engine.DUCKDB,
 ) -> None:
     """Resolve a data set (nothing is written) and print precision, recall and F1."""
     started = time.perf_counter()
     if dataset is not None:
         if sources or truth:
             raise C360Error("give either --dataset or --sources with --truth, not both")
+        if engine is not Engine.DUCKDB:
+            raise C360Error("the FEBRL runs score on DuckDB: --engine is for --sources")
         result = febrl.run(dataset, progress=ProgressPrinter())
         lines = metrics.format_report(result.report)
         count = result.records
@@ -76,7 +88,11 @@ def evaluate(
             linkage_settings.load(settings) if settings else linkage_settings.default()
         )
         _, gate, records, resolution = pipeline.resolve_sources(
-            sources, load_ontology(ontology), chosen, progress=ProgressPrinter()
+            sources,
+            load_ontology(ontology),
+            chosen,
+            progress=ProgressPrinter(),
+            engine=engine,
         )
         report = metrics.evaluate(
             resolution.assignment(),

@@ -10,12 +10,13 @@ import typer
 from api import bulk_load, pipeline
 from api import incremental as incremental_run
 from api.cli.connect import neo4j_settings, open_driver
-from api.cli.linkage_cmd import SettingsOption
+from api.cli.linkage_cmd import EngineOption, SettingsOption
 from api.cli.ontology_check import OntologyOption
 from api.cli.output import ProgressPrinter, say
 from graph.connection import Neo4jSettings
 from graph.server import ManagedNeo4j
 from linkage import settings as linkage_settings
+from linkage.resolve import Engine
 from ontology.errors import C360Error
 from ontology.model import load as load_ontology
 
@@ -61,14 +62,19 @@ def load(
             help="With --incremental: records per transaction (1 = a commit per record)",
         ),
     ] = 1,
+    engine: EngineOption = Engine.DUCKDB,
 ) -> None:
     """Ingest the sources, resolve identities and write the graph (idempotent; IDs stay stable)."""
     if incremental and bulk_import:
         raise typer.BadParameter("--bulk-import is for a first load, not --incremental")
+    if incremental and engine is not Engine.DUCKDB:
+        raise typer.BadParameter(
+            "--incremental scores each record in process on DuckDB: --engine is for a batch"
+        )
     if incremental:
         run_incremental(sources, ontology, settings, per_transaction)
     else:
-        run_load(sources, ontology, settings, retrain, bulk_import)
+        run_load(sources, ontology, settings, retrain, bulk_import, engine)
 
 
 def run_incremental(
@@ -113,6 +119,7 @@ def run_load(
     settings_path: Path | None = None,
     retrain: bool = False,
     bulk_import: bool = False,
+    engine: Engine = Engine.DUCKDB,
 ) -> pipeline.PipelineResult:
     """Validate against (and shape the graph by) ``ontology``, default ``$C360_ONTOLOGY`` or ours."""
     model = load_ontology(ontology)
@@ -138,6 +145,7 @@ def run_load(
             else None,
             retrain=retrain,
             importer=importer,
+            engine=engine,
         )
     finally:
         driver.close()

@@ -129,3 +129,51 @@ def test_evaluate_prints_the_score_line_last(tmp_path) -> None:  # type: ignore[
     assert last.startswith("precision=") and " recall=" in last and " f1=" in last
     precision = float(last.split()[0].split("=")[1])
     assert precision >= 0.95
+
+
+def _assignment(driver: neo4j.Driver) -> dict[str, str]:
+    rows, _, _ = driver.execute_query(
+        "MATCH (r:SourceRecord)-[:RESOLVED_TO]->(p:Person) "
+        "RETURN r.source + '/' + r.sourceId AS record, p.id AS id"
+    )
+    return {r["record"]: r["id"] for r in rows}
+
+
+@pytest.mark.slow
+def test_resolve_on_spark_scores_with_the_stored_model(
+    clean_graph: neo4j.Driver, neo4j_settings: Neo4jSettings
+) -> None:
+    """``--engine spark`` with the model a DuckDB run stored: the same customers, and
+    ``why`` (which scores on DuckDB) still explains them."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed")
+    from linkage.spark import java_home
+
+    if java_home() is None:
+        pytest.skip("Spark needs Java 17+")
+    env = cli_env(neo4j_settings)
+    first = run_cli("resolve", "--sources", str(HANDMADE), env=env)
+    assert first.returncode == 0, first.stderr
+    before = _assignment(clean_graph)
+    on_spark = run_cli(
+        "resolve", "--sources", str(HANDMADE), "--engine", "spark", env=env
+    )
+    assert on_spark.returncode == 0, on_spark.stderr
+    assert "stored model reused" in on_spark.stderr
+    assert _assignment(clean_graph) == before
+    why = run_cli("why", BELLINI_APP, BELLINI_TICKET, env=env)
+    assert "model: match probability" in why.stdout
+
+
+def test_the_engine_is_refused_where_it_does_not_apply(
+    neo4j_settings: Neo4jSettings,
+) -> None:
+    env = cli_env(neo4j_settings)
+    for args in (
+        ("resolve", "--sources", str(HANDMADE), "--incremental", "--engine", "spark"),
+        ("linkage", "evaluate", "--dataset", "febrl4", "--engine", "spark"),
+        ("resolve", "--sources", str(HANDMADE), "--engine", "flink"),
+    ):
+        done = run_cli(*args, env=env)
+        assert done.returncode != 0, done.stderr
+        assert "Traceback" not in done.stderr
+        assert "engine" in done.stderr.strip().splitlines()[-1].lower()

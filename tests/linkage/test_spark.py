@@ -20,7 +20,8 @@ from linkage import febrl, score
 from linkage import frame as frames
 from linkage import settings as linkage_settings
 from linkage.generate.run import generate
-from linkage.resolve import dedupe
+from linkage.records import SourceRecord
+from linkage.resolve import Engine, Resolution, dedupe, resolve
 from linkage.settings import LinkageSettings
 from linkage.sources import ingest, load_sources
 from ontology.model import default
@@ -37,13 +38,19 @@ JARO_WINKLER = {"given_name", "family_name"}  # the comparisons with Jaro-Winkle
 
 
 @pytest.fixture(scope="module")
-def frame(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    """The comparison frame of 300 generated people (about 1,000 records)."""
+def records(tmp_path_factory: pytest.TempPathFactory) -> list[SourceRecord]:
+    """The valid source records of 300 generated people (about 1,000)."""
     folder: Path = tmp_path_factory.mktemp("spark") / "data"
     generate(300, 11, folder)
     data = ingest(load_sources(folder / "sources.toml"))
     valid = Gate(validators(default()), list(data.quarantined)).records(data.records)
-    return frames.build(dedupe(valid)[0])
+    return dedupe(valid)[0]
+
+
+@pytest.fixture(scope="module")
+def frame(records: list[SourceRecord]) -> pd.DataFrame:
+    """Their comparison frame."""
+    return frames.build(records)
 
 
 def _train_on_duckdb(frame: pd.DataFrame, settings: LinkageSettings) -> dict[str, Any]:
@@ -312,3 +319,53 @@ def test_a_model_trained_on_spark_scores_on_both_engines(
     expected = reference.match_probability >= settings.auto_match
     assert links.sum() > 100
     assert (links & expected).sum() >= 0.95 * (links | expected).sum()
+
+
+@pytest.mark.slow
+def test_resolve_on_spark_gives_the_customers_duckdb_gives(
+    spark: SparkSession, records: list[SourceRecord], model: dict[str, Any]
+) -> None:
+    """``c360 resolve --engine spark``: the same stored model, the same customers and
+    evidence, and the model kept in DuckDB's SQL for incremental runs and ``why``."""
+    from linkage.spark import VIEW
+
+    duck = resolve(records, SETTINGS, model=model, workers=1)
+    spark.catalog.dropTempView(VIEW)
+    on_spark = resolve(records, SETTINGS, model=model, workers=1, engine=Engine.SPARK)
+    assert spark.catalog.tableExists(VIEW)  # the frame went to Spark
+    assert on_spark.model == model
+    assert on_spark.assignment() == duck.assignment()
+    assert len(duck.customers) < 0.8 * len(records)  # it did merge
+
+    def decided(r: Resolution) -> dict[tuple[Any, ...], float | None]:
+        return {(p.a, p.b, p.decision, p.rule, p.reason): p.score for p in r.pairs}
+
+    spark_pairs, duck_pairs = decided(on_spark), decided(duck)
+    assert spark_pairs.keys() == duck_pairs.keys()
+    for pair, value in duck_pairs.items():  # the engines sum in another order
+        assert spark_pairs[pair] == pytest.approx(value, abs=1e-6)
+
+
+@pytest.mark.slow
+def test_resolve_trains_on_spark_and_stores_the_model_in_duckdb_sql(
+    spark: SparkSession, records: list[SourceRecord]
+) -> None:
+    from linkage.spark import VIEW
+
+    keep = {"given_name", "family_name", "email", "birth_date"}
+    model_settings = replace(
+        SETTINGS.model,
+        comparisons=tuple(c for c in SETTINGS.model.comparisons if c.name in keep),
+        training=(("email",),),
+        prior_rules=(("email", "given_canon"),),
+        u_pairs=200_000,
+    )
+    settings = replace(SETTINGS, model=model_settings)
+    spark.catalog.dropTempView(VIEW)
+    trained = resolve(records, settings, workers=1, engine=Engine.SPARK)
+    assert spark.catalog.tableExists(VIEW)
+    assert trained.model["sql_dialect"] == "duckdb"
+    assert 0 < trained.model["probability_two_random_records_match"] < 1
+    # Rescored in process with the stored model, the customers are the same.
+    again = resolve(records, settings, model=trained.model, workers=1)
+    assert again.assignment() == trained.assignment()
