@@ -36,4 +36,6 @@ class ProgressPrinter:
             return
         rate = done / elapsed
         eta = (total - done) / rate if rate and done < total else 0
-        say(f"{what}: {done}/{total} ({pct:.0f}%) {rate:,.0f}/s ETA {eta:.0f}s")
+        # Under one a second the units are coarse (percent, from neo4j-admin): the ETA tells.
+        speed = f"{rate:,.0f}/s " if rate >= 1 else ""
+        say(f"{what}: {done}/{total} ({pct:.0f}%) {speed}ETA {eta:.0f}s")

@@ -27,3 +27,15 @@ def test_a_stage_finished_elsewhere_has_no_rate(
         "ticketing", 54195, 54195
     )  # read by a helper process: one report, complete
     assert capsys.readouterr().err.strip() == "c360: ticketing: 54195/54195 (100%)"
+
+
+def test_a_slow_stage_in_coarse_units_gives_its_eta_without_a_rate(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    progress = ProgressPrinter(interval=0)
+    progress("import (2/4)", 0, 100)
+    time.sleep(1.1)
+    progress("import (2/4)", 1, 100)  # percent: under one a second
+    line = capsys.readouterr().err.strip()
+    assert line.startswith("c360: import (2/4): 1/100 (1%) ETA ")
+    assert "/s" not in line
