@@ -1,13 +1,13 @@
 """Incremental resolution: one record at a time against a resolved graph in Neo4j.
 
-Run: .venv/bin/python bench/incremental.py [PEOPLE] [--data DIR] [--batch-write]
+Run: .venv/bin/python bench/incremental.py [PEOPLE] [--data DIR] [--batch-write] [--pagecache 1g]
      (default 100000; needs the Neo4j jars once: ./c360 neo4j start fetches them)
-Generates PEOPLE people (seed 7; or reuses DIR when it holds a generated set), holds out 1% of
-the identity rows (seed 5), loads the rest into a fresh managed Neo4j (heap 2g) with a bulk
-import (`c360 resolve --bulk-import`; `--batch-write` uses the batch write), then resolves
-the held-out records one
-by one (`c360 resolve --incremental`): half with a transaction per record (latency), half
-with 100 records per transaction (sustained rate). Prints the per-record latency of the
+Generates PEOPLE people (seed 7; or reuses DIR when it holds a generated set), holds out 1%
+of the identity rows (seed 5), loads the rest into a fresh managed Neo4j (heap 2g, page
+cache 1g unless told) with a bulk import (`c360 resolve --bulk-import`; `--batch-write`
+uses the batch write), then resolves the held-out records one by one
+(`c360 resolve --incremental`): half with a transaction per record (latency), half with 100
+records per transaction (sustained rate). Prints the per-record latency of the
 resolution (candidate read + decision) and of a one-record transaction, the rates, and how
 many customers the delta brought no evidence to kept their ID.
 """
@@ -43,6 +43,11 @@ def main() -> None:
         action="store_true",
         help="build the graph with the batch write",
     )
+    parser.add_argument(
+        "--pagecache",
+        default="1g",
+        help="Neo4j's page cache (default 1g; the store of 1M people is about 9 GB)",
+    )
     args = parser.parse_args()
     people = args.people
     print(
@@ -56,7 +61,7 @@ def main() -> None:
             generate(people, 7, source)
         held = holdout(source, root / "batch", root / "delta", 0.01, 5)
         holdout(root / "delta", root / "one", root / "bulk", 0.5, 6)
-        server = ManagedNeo4j(root / "neo4j", Memory("2g", "1g"))
+        server = ManagedNeo4j(root / "neo4j", Memory("2g", args.pagecache))
         driver = connect(server.start(port=0))
         try:
             t0 = time.perf_counter()
