@@ -47,8 +47,6 @@ def nps_query(by: str) -> LiteralString:
 # Dealer and club KPIs (domain brief §7). A customer of dealer d has an open ownership of a
 # vehicle ordered at d, or prefers d. Club penetration: active members of the club (for a
 # dealer: of any club affiliated with it) who are customers of d, over the customers of d.
-# Quotation -> order: people with a quotation at d in the window who ordered at d within
-# $horizon days of their first one there.
 _CUSTOMERS: LiteralString = """
 CALL (d) {
   CALL (d) {
@@ -75,16 +73,83 @@ _NPS_OF: LiteralString = """
                   detractors: detractors}) AS nps
 """
 
-# Sleeper leads at d (domain brief §6): quotations in the window that no order at d followed
-# within $horizon days; a person's lead is recovered by an order at d after that and within
-# $recovery days of their first such quotation.
-_SLEEPER_QUOTES: LiteralString = """
-  MATCH (p:Person)-[:HAD]->(q:Quotation)-[:AT_DEALER]->(d)
-  WHERE ($from IS NULL OR q.at >= $from) AND ($to IS NULL OR q.at < $to)
-    AND NOT EXISTS {
-      MATCH (p)-[:HAD]->(o:Order)-[:AT_DEALER]->(d)
-      WHERE o.at >= q.at AND o.at < q.at + duration({days: $horizon})
-    }"""
+# One pass over what happened at d, grouped by person: each KPI is then read from the
+# person's own lists (orders, quotations, deliveries, answers, cases at d) instead of
+# walking d's touchpoints once per KPI and each person's whole history per lead.
+# Quotation -> order: people with a quotation at d in the window who ordered at d within
+# $horizon days of their first one there. Sleeper leads (domain brief §6): quotations in the
+# window that no order at d followed within $horizon days; a person's lead is recovered by
+# an order at d after that and within $recovery days of their first such quotation. App
+# adoption among new owners: people with a delivery at d in the window who have the app
+# within $appDays days of their first one. Detractor SLA and recovery (domain brief §7):
+# answers of 0-6 about d in the window; an answer's care cases are the same person's cases
+# at d opened within $caseDays days after it; called back: one of them reached the person
+# within $slaHours hours of the answer; recovered: one of them closed 'recovered', or the
+# person answered about d again with 7-10 within $recoveryDays days. NPS: every answer
+# about d in the window, per checkpoint.
+_AT_DEALER: LiteralString = """
+CALL (d) {
+  MATCH (t)-[:AT_DEALER]->(d)
+  WHERE t:Quotation OR t:Order OR t:Delivery OR t:SurveyResponse OR t:Case
+  OPTIONAL MATCH (p:Person)-[:HAD]->(t)
+  WITH p, collect(t) AS ts
+  WITH p, [t IN ts WHERE t:SurveyResponse] AS answers,
+       [t IN ts WHERE p IS NOT NULL AND t:Order | t.at] AS orders,
+       [t IN ts WHERE p IS NOT NULL AND t:Case] AS cases,
+       [t IN ts WHERE p IS NOT NULL AND t:Quotation
+                  AND ($from IS NULL OR t.at >= $from) AND ($to IS NULL OR t.at < $to)] AS quotes,
+       [t IN ts WHERE p IS NOT NULL AND t:Delivery
+                  AND ($from IS NULL OR t.at >= $from) AND ($to IS NULL OR t.at < $to)
+                | t.at] AS deliveries
+  WITH p, answers, orders, cases, quotes, deliveries,
+       [q IN quotes WHERE NOT any(o IN orders
+                                 WHERE o >= q.at AND o < q.at + duration({days: $horizon}))
+       ] AS sleeping
+  WITH p, answers, orders, cases, sleeping,
+       reduce(m = null, q IN quotes | CASE WHEN m IS NULL OR q.at < m THEN q.at ELSE m END)
+         AS firstQuote,
+       reduce(m = null, q IN sleeping | CASE WHEN m IS NULL OR q.at < m THEN q.at ELSE m END)
+         AS firstSleeper,
+       reduce(m = null, v IN deliveries | CASE WHEN m IS NULL OR v < m THEN v ELSE m END)
+         AS delivered,
+       [s IN answers WHERE p IS NOT NULL AND s.score <= 6
+                     AND ($from IS NULL OR s.at >= $from) AND ($to IS NULL OR s.at < $to)
+         | {s: s, cases: [c IN cases WHERE c.at >= s.at
+                                       AND c.at < s.at + duration({days: $caseDays})]}
+       ] AS detractions
+  RETURN
+    count(firstQuote) AS quoted,
+    count(CASE WHEN any(o IN orders WHERE o >= firstQuote
+                        AND o < firstQuote + duration({days: $horizon})) THEN 1 END)
+      AS converted,
+    count(firstSleeper) AS sleepers,
+    count(CASE WHEN any(o IN orders WHERE o >= firstSleeper + duration({days: $horizon})
+                        AND o < firstSleeper + duration({days: $recovery})) THEN 1 END)
+      AS recoveredSleepers,
+    count(delivered) AS newOwners,
+    count(CASE WHEN delivered IS NULL THEN null
+               WHEN EXISTS { MATCH (p)-[:HAD]->(a:AppInstall)
+                             WHERE a.at < delivered + duration({days: $appDays}) }
+               THEN 1 END) AS withApp,
+    sum(size(detractions)) AS detractors,
+    sum(size([x IN detractions WHERE any(c IN x.cases
+             WHERE c.calledBackAt < x.s.at + duration({hours: $slaHours}))])) AS calledBack,
+    sum(size([x IN detractions WHERE any(c IN x.cases WHERE c.outcome = 'recovered')
+             OR any(l IN answers WHERE l.at > x.s.at
+                    AND l.at < x.s.at + duration({days: $recoveryDays}) AND l.score >= 7)
+             ])) AS recoveredDetractors,
+    collect(sleeping) AS sleeping, collect(answers) AS answers
+}
+CALL (sleeping) {
+  UNWIND sleeping AS theirs
+  UNWIND theirs AS q
+  WITH coalesce(q.reason, 'none given') AS key, count(*) AS leads
+  ORDER BY leads DESC, key
+  RETURN collect({reason: key, count: leads}) AS sleeperReasons
+}
+CALL (answers) {
+  UNWIND answers AS theirs
+  UNWIND theirs AS s"""
 
 DEALER: LiteralString = (
     "MATCH (d:Dealer {code: $code})"
@@ -94,67 +159,8 @@ DEALER: LiteralString = (
   MATCH (p)-[m:MEMBER_OF]->(:Club)-[:AFFILIATED_WITH]->(d)
   WHERE m.membershipStatus = 'active'
   RETURN count(DISTINCT p) AS clubMembers
-}
-CALL (d) {
-  MATCH (p:Person)-[:HAD]->(q:Quotation)-[:AT_DEALER]->(d)
-  WHERE ($from IS NULL OR q.at >= $from) AND ($to IS NULL OR q.at < $to)
-  WITH p, min(q.at) AS first
-  WITH p, EXISTS {
-    MATCH (p)-[:HAD]->(o:Order)-[:AT_DEALER]->(d)
-    WHERE o.at >= first AND o.at < first + duration({days: $horizon})
-  } AS ordered
-  RETURN count(p) AS quoted, count(CASE WHEN ordered THEN 1 END) AS converted
-}
-CALL (d) {"""
-    + _SLEEPER_QUOTES
-    + """
-  WITH p, min(q.at) AS first
-  WITH p, EXISTS {
-    MATCH (p)-[:HAD]->(o:Order)-[:AT_DEALER]->(d)
-    WHERE o.at >= first + duration({days: $horizon})
-      AND o.at < first + duration({days: $recovery})
-  } AS recovered
-  RETURN count(p) AS sleepers, count(CASE WHEN recovered THEN 1 END) AS recoveredSleepers
-}
-CALL (d) {"""
-    + _SLEEPER_QUOTES
-    + """
-  WITH coalesce(q.reason, 'none given') AS key, count(*) AS leads
-  ORDER BY leads DESC, key
-  RETURN collect({reason: key, count: leads}) AS sleeperReasons
-}
-CALL (d) {
-  // App adoption among new owners: people with a delivery at d in the window who have the
-  // app within $appDays days of their first one.
-  MATCH (p:Person)-[:HAD]->(v:Delivery)-[:AT_DEALER]->(d)
-  WHERE ($from IS NULL OR v.at >= $from) AND ($to IS NULL OR v.at < $to)
-  WITH p, min(v.at) AS delivered
-  RETURN count(p) AS newOwners, count(CASE WHEN EXISTS {
-    MATCH (p)-[:HAD]->(a:AppInstall) WHERE a.at < delivered + duration({days: $appDays})
-  } THEN 1 END) AS withApp
-}
-CALL (d) {
-  // Detractor SLA and recovery (domain brief §7): answers of 0-6 about d in the window.
-  // The answer's care cases: the same person's cases at d opened within $caseDays days
-  // after it. Called back: one of them reached the person within $slaHours hours of the
-  // answer. Recovered: one of them closed 'recovered', or the person answered about d
-  // again with 7-10 within $recoveryDays days.
-  MATCH (p:Person)-[:HAD]->(s:SurveyResponse)-[:AT_DEALER]->(d)
-  WHERE s.score <= 6 AND ($from IS NULL OR s.at >= $from) AND ($to IS NULL OR s.at < $to)
-  WITH p, s, [(p)-[:HAD]->(c:Case)-[:AT_DEALER]->(d)
-              WHERE c.at >= s.at AND c.at < s.at + duration({days: $caseDays}) | c] AS cases
-  RETURN count(s) AS detractors,
-         count(CASE WHEN any(c IN cases
-                             WHERE c.calledBackAt < s.at + duration({hours: $slaHours}))
-               THEN 1 END) AS calledBack,
-         count(CASE WHEN any(c IN cases WHERE c.outcome = 'recovered') OR EXISTS {
-                 MATCH (p)-[:HAD]->(later:SurveyResponse)-[:AT_DEALER]->(d)
-                 WHERE later.at > s.at AND later.at < s.at + duration({days: $recoveryDays})
-                   AND later.score >= 7
-               } THEN 1 END) AS recoveredDetractors
-}
-CALL (d) {
-  MATCH (s:SurveyResponse)-[:AT_DEALER]->(d)"""
+}"""
+    + _AT_DEALER
     + _NPS_OF
     + """}
 RETURN d.code AS code, size(customers) AS customers, clubMembers, quoted, converted,

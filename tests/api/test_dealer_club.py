@@ -27,6 +27,13 @@ query($code: String!) {
   }
 }
 """
+WINDOWED = """
+query($code: String!, $from: DateTime, $until: DateTime) {
+  dealerKpis(code: $code, from: $from, until: $until) {
+    quoted ordered sleeperLeads recoveredSleeperLeads sleeperReasons { reason count }
+  }
+}
+"""
 CLUB = """
 query($code: String!) {
   clubKpis(code: $code) {
@@ -153,32 +160,7 @@ def test_dealer_kpis_follow_the_definitions(
     for o in orders:
         if (p := person(o)) is not None:
             ordered_on[(o["DEALER_CODE"], p)].append(midnight(o["ORDER_DATE"]))
-    day60, day365 = dt.timedelta(days=60), dt.timedelta(days=365)
-    first_quote: dict[tuple[str, str], dt.datetime] = {}
-    sleeper_first: dict[tuple[str, str], dt.datetime] = {}
-    reasons: dict[str, Counter[str]] = defaultdict(Counter)
-    for dealer, p, at, reason in quotes:
-        key = (dealer, p)
-        first_quote[key] = min(at, first_quote.get(key, at))
-        # A sleeper lead: no order at the dealer followed within 60 days.
-        if not any(at <= o < at + day60 for o in ordered_on[key]):
-            sleeper_first[key] = min(at, sleeper_first.get(key, at))
-            reasons[dealer][reason or "none given"] += 1
-    quoted: Counter[str] = Counter()
-    converted: Counter[str] = Counter()
-    for (dealer, p), first in first_quote.items():
-        quoted[dealer] += 1
-        converted[dealer] += any(
-            first <= o < first + day60 for o in ordered_on[(dealer, p)]
-        )
-    # Recovered: an order there after that, within 365 days of the first such quotation.
-    sleepers: Counter[str] = Counter()
-    recovered: Counter[str] = Counter()
-    for (dealer, p), first in sleeper_first.items():
-        sleepers[dealer] += 1
-        recovered[dealer] += any(
-            first + day60 <= o < first + day365 for o in ordered_on[(dealer, p)]
-        )
+    quoted, converted, sleepers, recovered, reasons = _quote_kpis(quotes, ordered_on)
     customers = _customers(facts)
     in_club: dict[str, set[str]] = defaultdict(set)
     for m in facts["members"]:
@@ -220,6 +202,75 @@ def test_dealer_kpis_follow_the_definitions(
     assert 0 < sum(recovered.values()) < sum(sleepers.values())
     unknown = execute_graphql(neo4j_settings, DEALER, {"code": "NO-SUCH' OR 1=1 //"})
     assert unknown.errors is None and unknown.data["dealerKpis"] is None
+
+    # In a window only its quotations count; the orders that convert them need not be in it.
+    since, until = dt.datetime(2024, 1, 1, 12), dt.datetime(2025, 7, 1, 12)
+    w_quoted, w_converted, w_sleepers, w_recovered, w_reasons = _quote_kpis(
+        quotes, ordered_on, since, until
+    )
+    for code in dealers:
+        result = execute_graphql(
+            neo4j_settings,
+            WINDOWED,
+            {"code": code, "from": since.isoformat(), "until": until.isoformat()},
+        )
+        assert result.errors is None, result.errors
+        got = result.data["dealerKpis"]
+        assert (got["quoted"], got["ordered"]) == (w_quoted[code], w_converted[code])
+        assert 0 < got["quoted"] < quoted[code]
+        assert (got["sleeperLeads"], got["recoveredSleeperLeads"]) == (
+            w_sleepers[code],
+            w_recovered[code],
+        )
+        assert {x["reason"]: x["count"] for x in got["sleeperReasons"]} == w_reasons[
+            code
+        ]
+
+
+Quote = tuple[
+    str, str, dt.datetime, str | None
+]  # dealer, customer, at, rejection reason
+
+
+def _quote_kpis(
+    quotes: list[Quote],
+    ordered_on: dict[tuple[str, str], list[dt.datetime]],
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> tuple[
+    Counter[str], Counter[str], Counter[str], Counter[str], dict[str, Counter[str]]
+]:
+    """Per dealer, from the quotations in [since, until): people quoted and converted,
+    sleeper leads and recovered ones, and the sleeper quotations' reasons."""
+    day60, day365 = dt.timedelta(days=60), dt.timedelta(days=365)
+    first_quote: dict[tuple[str, str], dt.datetime] = {}
+    sleeper_first: dict[tuple[str, str], dt.datetime] = {}
+    reasons: dict[str, Counter[str]] = defaultdict(Counter)
+    for dealer, p, at, reason in quotes:
+        if (since and at < since) or (until and at >= until):
+            continue
+        key = (dealer, p)
+        first_quote[key] = min(at, first_quote.get(key, at))
+        # A sleeper lead: no order at the dealer followed within 60 days.
+        if not any(at <= o < at + day60 for o in ordered_on[key]):
+            sleeper_first[key] = min(at, sleeper_first.get(key, at))
+            reasons[dealer][reason or "none given"] += 1
+    quoted: Counter[str] = Counter()
+    converted: Counter[str] = Counter()
+    for (dealer, p), first in first_quote.items():
+        quoted[dealer] += 1
+        converted[dealer] += any(
+            first <= o < first + day60 for o in ordered_on[(dealer, p)]
+        )
+    # Recovered: an order there after that, within 365 days of the first such quotation.
+    sleepers: Counter[str] = Counter()
+    recovered: Counter[str] = Counter()
+    for (dealer, p), first in sleeper_first.items():
+        sleepers[dealer] += 1
+        recovered[dealer] += any(
+            first + day60 <= o < first + day365 for o in ordered_on[(dealer, p)]
+        )
+    return quoted, converted, sleepers, recovered, reasons
 
 
 def test_dealer_nps_per_checkpoint_matches_the_survey_extract(
