@@ -90,17 +90,21 @@ _NPS_OF: LiteralString = """
 _AT_DEALER: LiteralString = """
 CALL (d) {
   MATCH (t)-[:AT_DEALER]->(d)
-  WHERE t:Quotation OR t:Order OR t:Delivery OR t:SurveyResponse OR t:Case
+  WITH t, CASE WHEN t:Quotation THEN 'Quotation' WHEN t:Order THEN 'Order'
+               WHEN t:Delivery THEN 'Delivery' WHEN t:SurveyResponse THEN 'SurveyResponse'
+               WHEN t:Case THEN 'Case' END AS kind
+  WHERE kind IS NOT NULL
   OPTIONAL MATCH (p:Person)-[:HAD]->(t)
-  WITH p, collect(t) AS ts
-  WITH p, [t IN ts WHERE t:SurveyResponse] AS answers,
-       [t IN ts WHERE p IS NOT NULL AND t:Order | t.at] AS orders,
-       [t IN ts WHERE p IS NOT NULL AND t:Case] AS cases,
-       [t IN ts WHERE p IS NOT NULL AND t:Quotation
-                  AND ($from IS NULL OR t.at >= $from) AND ($to IS NULL OR t.at < $to)] AS quotes,
-       [t IN ts WHERE p IS NOT NULL AND t:Delivery
-                  AND ($from IS NULL OR t.at >= $from) AND ($to IS NULL OR t.at < $to)
-                | t.at] AS deliveries
+  WITH p, collect({t: t, kind: kind}) AS ts
+  WITH p, [x IN ts WHERE x.kind = 'SurveyResponse' | x.t] AS answers,
+       [x IN ts WHERE p IS NOT NULL AND x.kind = 'Order' | x.t.at] AS orders,
+       [x IN ts WHERE p IS NOT NULL AND x.kind = 'Case' | x.t] AS cases,
+       [x IN ts WHERE p IS NOT NULL AND x.kind = 'Quotation'
+                  AND ($from IS NULL OR x.t.at >= $from) AND ($to IS NULL OR x.t.at < $to)
+                | x.t] AS quotes,
+       [x IN ts WHERE p IS NOT NULL AND x.kind = 'Delivery'
+                  AND ($from IS NULL OR x.t.at >= $from) AND ($to IS NULL OR x.t.at < $to)
+                | x.t.at] AS deliveries
   WITH p, answers, orders, cases, quotes, deliveries,
        [q IN quotes WHERE NOT any(o IN orders
                                  WHERE o >= q.at AND o < q.at + duration({days: $horizon}))
@@ -155,9 +159,9 @@ DEALER: LiteralString = (
     "MATCH (d:Dealer {code: $code})"
     + _CUSTOMERS
     + """CALL (d, customers) {
-  UNWIND customers AS p
-  MATCH (p)-[m:MEMBER_OF]->(:Club)-[:AFFILIATED_WITH]->(d)
-  WHERE m.membershipStatus = 'active'
+  // From the dealer's few clubs to their members: a customer's own relationships are many.
+  MATCH (d)<-[:AFFILIATED_WITH]-(:Club)<-[m:MEMBER_OF]-(p:Person)
+  WHERE m.membershipStatus = 'active' AND p IN customers
   RETURN count(DISTINCT p) AS clubMembers
 }"""
     + _AT_DEALER
