@@ -287,14 +287,8 @@ def test_jaro_winkler_on_spark_against_duckdb(
     assert (above & (both.jw_spark < 0.80)).sum() <= 0.05 * above.sum()
 
 
-@pytest.mark.slow
-def test_a_model_trained_on_spark_scores_on_both_engines(
-    spark: SparkSession, frame: pd.DataFrame
-) -> None:
-    """Four comparisons and one EM block keep the test short: every training step runs,
-    and each Spark job costs about a second of scheduling on two cores."""
-    from linkage.spark import train_on_spark
-
+def _few_comparisons() -> LinkageSettings:
+    """Four comparisons and one EM block: every training step runs, in few Spark jobs."""
     keep = {"given_name", "family_name", "email", "birth_date"}
     model_settings = replace(
         SETTINGS.model,
@@ -303,7 +297,18 @@ def test_a_model_trained_on_spark_scores_on_both_engines(
         prior_rules=(("email", "given_canon"),),
         u_pairs=200_000,
     )
-    settings = replace(SETTINGS, model=model_settings)
+    return replace(SETTINGS, model=model_settings)
+
+
+@pytest.mark.slow
+def test_a_model_trained_on_spark_scores_on_both_engines(
+    spark: SparkSession, frame: pd.DataFrame
+) -> None:
+    """Few comparisons keep the test short: each Spark job costs about a second of
+    scheduling on two cores."""
+    from linkage.spark import train_on_spark
+
+    settings = _few_comparisons()
     trained = train_on_spark(frame, settings, spark)
     assert trained["sql_dialect"] == "spark"
     assert 0 < trained["probability_two_random_records_match"] < 1
@@ -352,15 +357,7 @@ def test_resolve_trains_on_spark_and_stores_the_model_in_duckdb_sql(
 ) -> None:
     from linkage.spark import VIEW
 
-    keep = {"given_name", "family_name", "email", "birth_date"}
-    model_settings = replace(
-        SETTINGS.model,
-        comparisons=tuple(c for c in SETTINGS.model.comparisons if c.name in keep),
-        training=(("email",),),
-        prior_rules=(("email", "given_canon"),),
-        u_pairs=200_000,
-    )
-    settings = replace(SETTINGS, model=model_settings)
+    settings = _few_comparisons()
     spark.catalog.dropTempView(VIEW)
     trained = resolve(records, settings, workers=1, engine=Engine.SPARK)
     assert spark.catalog.tableExists(VIEW)
