@@ -307,7 +307,7 @@ def main() -> None:
                         + (f" e.g. {errors[0]}" if errors else ""),
                         flush=True,
                     )
-            mixed(url, list(kinds.values()), args.seed)
+            mixed(url, list(kinds.values()), args.seed, api_pid=proc.pid)
         finally:
             if proc is not None:
                 proc.terminate()
@@ -320,10 +320,14 @@ def mixed(
     seed: int,
     clients: int = 8,
     seconds: float = 20,
+    api_pid: int | None = None,
 ) -> dict[str, Any]:
     """``clients`` clients, each on its own keep-alive connection, sending random kinds for
     ``seconds``; prints and returns throughput, p50, p99 and errors of the answered
     requests, and the number shed (503; the client then waits as Retry-After says).
+    With ``api_pid`` it also prints the CPU spent per answered request by the machine,
+    the API's processes, these clients and the rest (Neo4j, on a quiet machine): on 2
+    cores the throughput is bounded by that sum, so it says what to make cheaper.
 
     The clients are coroutines in one asyncio loop speaking HTTP/1.1 through h11: on the
     same 2 cores as the API and Neo4j, a thread per client with httpx took 15% of a core
@@ -368,7 +372,9 @@ def mixed(
         await asyncio.gather(*(client(n, stop) for n in range(clients)))
         return time.perf_counter() - t0
 
+    cpu = _CpuMeter(api_pid)
     wall = asyncio.run(run())
+    spent = cpu.read()
     out = {
         "clients": clients,
         "rate": len(done) / wall,
@@ -385,7 +391,64 @@ def mixed(
         + (f", answered in p99 {pct(shed, 99):.1f} ms" if len(shed) > 1 else ""),
         flush=True,
     )
+    if api_pid is not None and done:
+        per = {k: v / len(done) * 1000 for k, v in spent.items()}
+        print(
+            f"  CPU per request: {per['machine']:.1f} ms = API {per['api']:.1f} + "
+            f"clients {per['clients']:.1f} + rest (Neo4j) {per['rest']:.1f}",
+            flush=True,
+        )
     return out
+
+
+class _CpuMeter:
+    """CPU seconds used since creation by the whole machine (/proc/stat), by ``pid`` with
+    its descendants, and by this process. Linux only, like the managed Neo4j."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.pid = pid
+        self.start = self._now()
+
+    def read(self) -> dict[str, float]:
+        now = self._now()
+        used = {k: now[k] - self.start[k] for k in now}
+        used["rest"] = used["machine"] - used["api"] - used["clients"]
+        return used
+
+    def _now(self) -> dict[str, float]:
+        tick = os.sysconf("SC_CLK_TCK")
+        # user nice system idle iowait irq softirq steal (guest time is inside user)
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+        busy = (
+            sum(map(int, fields)) - int(fields[3]) - int(fields[4])
+        )  # minus idle, iowait
+        mine = os.times()
+        return {
+            "machine": busy / tick,
+            "api": _tree_cpu(self.pid) / tick if self.pid else 0.0,
+            "clients": mine.user + mine.system,
+        }
+
+
+def _tree_cpu(root: int) -> int:
+    """utime + stime, in clock ticks, of ``root`` and every live descendant."""
+    stats: dict[int, tuple[int, int]] = {}  # pid -> (parent, ticks)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # the command name may hold spaces: the fields after it are fixed
+            rest = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        stats[int(entry.name)] = (int(rest[1]), int(rest[11]) + int(rest[12]))
+    tree, total = {root}, 0
+    for pid in sorted(stats):  # children have larger pids, except after pid wrap-around
+        parent, ticks = stats[pid]
+        if pid == root or parent in tree:
+            tree.add(pid)
+            total += ticks
+    return total
 
 
 async def _post(

@@ -60,7 +60,14 @@ def main() -> None:
             )  # warm-up, not reported
             print("--- levels")
             for clients in levels:
-                mixed(url, kinds, args.seed, clients=clients, seconds=args.seconds)
+                mixed(
+                    url,
+                    kinds,
+                    args.seed,
+                    clients=clients,
+                    seconds=args.seconds,
+                    api_pid=proc.pid,
+                )
         finally:
             if proc is not None:
                 proc.terminate()
