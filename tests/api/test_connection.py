@@ -1,7 +1,12 @@
-"""``connection(a, b, maxHops)`` against networkx on the same relationships of the graph."""
+"""``connection(a, b, maxHops)`` against networkx on the same relationships of the graph.
+
+The query finds paths through 0, 1 and 2 dealers separately (graph/cypher/connections.py);
+networkx searches every link at once, so agreeing on many pairs, with answers of each
+kind, checks the split."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Any
 
@@ -22,7 +27,7 @@ EDGES = """
 MATCH (x)-[r:REFERRED|MEMBER_OF|PREFERS_DEALER|HAD|AT_EVENT]->(y)
 WHERE (x:Person OR x:EventAttendance) AND (y:Person OR y:Club OR y:Dealer
        OR y:EventAttendance OR y:Event)
-RETURN elementId(x) AS x, elementId(y) AS y, x.id AS xid, y.id AS yid,
+RETURN coalesce(x.id, x.sourceId) AS x, coalesce(y.id, y.code, y.sourceId) AS y,
        x:Person AS xp, y:Person AS yp
 """
 
@@ -33,16 +38,18 @@ def graph(
     neo4j_settings: Neo4jSettings,
     loaded: pipeline.PipelineResult,
 ) -> tuple[nx.Graph, dict[str, str]]:
-    """The same relationships as an undirected networkx graph; customer ID -> node."""
+    """The same relationships as an undirected networkx graph of node keys (customer ID,
+    club or dealer code, event ID, attendance source ID: unique across kinds here);
+    customer ID -> node."""
     rows, _, _ = driver.execute_query(EDGES, database_=neo4j_settings.database)
     g: nx.Graph = nx.Graph()
     people: dict[str, str] = {}
     for r in rows:
         g.add_edge(r["x"], r["y"])
         if r["xp"]:
-            people[r["xid"]] = r["x"]
+            people[r["x"]] = r["x"]
         if r["yp"]:
-            people[r["yid"]] = r["y"]
+            people[r["y"]] = r["y"]
     return g, people
 
 
@@ -56,8 +63,8 @@ def test_connection_is_a_shortest_path_as_networkx_finds_it(
     g, people = graph
     rng = random.Random(5)
     ids = sorted(people)
-    pairs = [tuple(rng.sample(ids, 2)) for _ in range(25)]
-    lengths = []
+    pairs = [tuple(rng.sample(ids, 2)) for _ in range(150)]
+    lengths, dealers = [], set()
     for a, b in pairs:
         try:
             expected: int | None = nx.shortest_path_length(g, people[a], people[b])
@@ -74,6 +81,10 @@ def test_connection_is_a_shortest_path_as_networkx_finds_it(
             nodes = got["nodes"]
             assert (nodes[0]["key"], nodes[-1]["key"]) == (a, b)
             assert len(nodes) == len(got["relationships"]) + 1 == got["hops"] + 1
+            keys = [n["key"] for n in nodes]
+            assert len(set(keys)) == len(keys)  # a path, no node twice
+            assert all(g.has_edge(x, y) for x, y in itertools.pairwise(keys))
+            dealers.add(sum(n["kind"] == "Dealer" for n in nodes))
             # A shorter limit than the path is no answer.
             if got["hops"] > 1:
                 short = _ask(neo4j_settings, a, b, got["hops"] - 1)
@@ -81,6 +92,7 @@ def test_connection_is_a_shortest_path_as_networkx_finds_it(
     assert (
         len({n for n in lengths if n is not None}) >= 2
     )  # varied, not one trivial case
+    assert dealers == {0, 1, 2}  # each kind of path the query searches apart
 
 
 def test_a_referral_is_one_hop(
