@@ -39,6 +39,7 @@ from linkage.survivorship import Golden, pick
 from ontology.errors import C360Error
 
 Progress = Callable[[str, int, int], None]
+MANUAL, RULE, SCORED = 3.0, 2.0, 1.0  # edge strengths: manual beats rules beats scores
 
 
 class Engine(StrEnum):
@@ -46,9 +47,6 @@ class Engine(StrEnum):
 
     DUCKDB = "duckdb"
     SPARK = "spark"
-
-
-MANUAL, RULE, SCORED = 3.0, 2.0, 1.0  # edge strengths: manual beats rules beats scores
 
 
 @dataclass(frozen=True, slots=True)
