@@ -13,7 +13,7 @@ import datetime as dt
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, LiteralString
@@ -59,9 +59,16 @@ class IncrementalResult:
     total_ms: list[float] = field(
         default_factory=list
     )  # including the write and commit
+    # Where a record's time goes: the round trip to Neo4j (its candidate read, with the
+    # write of the record before when they share a transaction), the decision in Python,
+    # and how many candidate customers it read; per transaction, the writes at its end.
+    query_ms: list[float] = field(default_factory=list)
+    decide_ms: list[float] = field(default_factory=list)
+    candidates: list[int] = field(default_factory=list)
+    finish_ms: list[float] = field(default_factory=list)
 
 
-def percentile(values: list[float], q: int) -> float:
+def percentile(values: Sequence[float], q: int) -> float:
     """The ``q``-th percentile of ``values`` (0 when empty)."""
     if len(values) < 2:
         return values[0] if values else 0.0
@@ -111,11 +118,15 @@ def run(
         for start in range(0, len(records), step):
             chunk = records[start : start + step]
             started = time.perf_counter()
-            done = session.execute_write(resolver.write_all, chunk)
+            done, finish = session.execute_write(resolver.write_all, chunk)
             result.total_ms.append((time.perf_counter() - started) * 1000)
-            for kind, decided in done:
-                result.resolve_ms.append(decided * 1000)
-                result.outcomes[kind] += 1
+            result.finish_ms.append(finish * 1000)
+            for d in done:
+                result.resolve_ms.append((d.query + d.decide) * 1000)
+                result.query_ms.append(d.query * 1000)
+                result.decide_ms.append(d.decide * 1000)
+                result.candidates.append(d.candidates)
+                result.outcomes[d.kind] += 1
             result.records += len(chunk)
             if progress:
                 progress("incremental", result.records, len(records))
@@ -141,22 +152,24 @@ class Resolver:
 
     def write_all(
         self, tx: neo4j.ManagedTransaction, records: list[SourceRecord]
-    ) -> list[tuple[str, float]]:
+    ) -> tuple[list[Decided], float]:
         """Each record read, decided and written in turn, so each sees the ones before it.
         A record's write travels with the next record's candidate read (one round trip a
         record); what depends only on the final state of the transaction's customers
         (their stages, segments, households, evidence, and removing the absorbed) is
-        written once at the end."""
+        written once at the end. Returns each record's decision and the seconds the end
+        took (the last record's write included)."""
         after = _AfterWrites()
         done = []
         pending: dict[str, Any] | None = None  # the write of the record before
         for record in records:
-            kind, decided, pending = self.decide(tx, record, after, pending)
-            done.append((kind, decided))
+            decided, pending = self.decide(tx, record, after, pending)
+            done.append(decided)
+        started = time.perf_counter()
         if pending is not None:
             tx.run(load.RECORD_AND_PERSONS, pending).consume()
         self._finish(tx, after)
-        return done
+        return done, time.perf_counter() - started
 
     def decide(
         self,
@@ -164,9 +177,9 @@ class Resolver:
         record: SourceRecord,
         after: _AfterWrites,
         pending: dict[str, Any] | None = None,
-    ) -> tuple[str, float, dict[str, Any]]:
-        """(what happened, seconds spent reading and deciding, the record's write), after
-        running ``pending`` (the write of the record before) in the same query."""
+    ) -> tuple[Decided, dict[str, Any]]:
+        """What happened and how long it took, and the record's write, after running
+        ``pending`` (the write of the record before) in the same query."""
         started = time.perf_counter()
         keys = block_keys(frames.row(record), self.settings)
         read = {
@@ -176,19 +189,27 @@ class Resolver:
             "maxBlock": self.settings.max_block,
             "maxCandidates": MAX_CANDIDATES,
         }
+        asked = time.perf_counter()
         if pending is None:
             rows = list(tx.run(queries.CANDIDATES, read))
         else:
             rows = list(tx.run(queries.WRITE_THEN_CANDIDATES, {**pending, **read}))
+        queried = time.perf_counter()
         candidates = [_candidate(r) for r in rows]
         former_ids = {r["id"]: list(r["formerIds"]) for r in rows}
         households = {r["id"]: r["households"] for r in rows}
         outcome = resolve_one(
             record, candidates, self.settings, self.scorer, self.never
         )
-        decided = time.perf_counter() - started
-        write = self._write(record, keys, outcome, former_ids, households, after)
-        return _kind(outcome, record, candidates), decided, write
+        decided = Decided(
+            _kind(outcome, record, candidates),
+            queried - asked,
+            time.perf_counter() - queried + asked - started,
+            len(candidates),
+        )
+        return decided, self._write(
+            record, keys, outcome, former_ids, households, after
+        )
 
     def _write(
         self,
@@ -243,6 +264,17 @@ class Resolver:
         if self.segment_query is not None:  # then the segments, some of which read it
             query, params = self.segment_query
             tx.run(query, {**params, "ids": ids, "asOf": now})
+
+
+@dataclass(frozen=True)
+class Decided:
+    """One record's outcome (new, joined, merged...) and its time in seconds: the round
+    trip that read its candidates, and the decision."""
+
+    kind: str
+    query: float
+    decide: float
+    candidates: int
 
 
 @dataclass

@@ -113,6 +113,25 @@ def main() -> None:
             f"p95 {p(result.resolve_ms, 95):.1f} ms; transaction incl. write and commit: "
             f"p50 {p(result.total_ms, 50):.1f} ms, p95 {p(result.total_ms, 95):.1f} ms"
         )
+        n = len(result.total_ms)
+        spent = {
+            "Neo4j round trips": sum(result.query_ms),
+            "deciding": sum(result.decide_ms),
+            "end of transaction": sum(result.finish_ms),
+        }
+        spent["commit and the rest"] = sum(result.total_ms) - sum(spent.values())
+        print(
+            f"  per record: round trip p50 {p(result.query_ms, 50):.1f} ms (the candidate "
+            f"read{', with the record before' if per_transaction > 1 else ''}), deciding "
+            f"p50 {p(result.decide_ms, 50):.1f} ms; candidates p50 "
+            f"{p(result.candidates, 50):.0f}, p90 {p(result.candidates, 90):.0f}, max "
+            f"{max(result.candidates, default=0)}; per transaction: the writes at its end "
+            f"p50 {p(result.finish_ms, 50):.1f} ms; of {n:,} transactions' time: "
+            + ", ".join(
+                f"{k} {v / max(sum(result.total_ms), 1e-9):.0%}"
+                for k, v in spent.items()
+            )
+        )
     print(
         f"  IDs: {kept:,} of {len(untouched):,} customers the delta brought nothing to kept "
         f"their ID and records ({kept / max(len(untouched), 1):.3%})"
