@@ -35,6 +35,23 @@ _STEP: LiteralString = (
     "(()-[:REFERRED|MEMBER_OF|HAD|AT_EVENT]-(:Person|Club|EventAttendance|Event))"
 )
 
+
+def _to_dealers(end: LiteralString, name: LiteralString) -> LiteralString:
+    """``name``: for each dealer within reach of ``end``, the shortest dealer-free way from
+    ``end`` to one of its customers, and on to the dealer."""
+    return (
+        "CALL ("
+        + end
+        + ") {\n  MATCH p = ANY SHORTEST ("
+        + end
+        + ")"
+        + _STEP
+        + "{0,4}(:Person)-[:PREFERS_DEALER]->(d:Dealer)\n"
+        "  WHERE length(p) < $maxHops\n"
+        "  RETURN collect({d: d, p: p}) AS " + name + "\n}\n"
+    )
+
+
 CONNECTION: LiteralString = (
     """
 MATCH (a:Person {id: $a}), (b:Person {id: $b})
@@ -46,21 +63,10 @@ CALL (a, b) {
   WHERE length(p) <= $maxHops
   RETURN collect({nodes: nodes(p), rels: relationships(p)}) AS none
 }
-CALL (a) {
-  MATCH p = ANY SHORTEST (a)"""
-    + _STEP
-    + """{0,4}(:Person)-[:PREFERS_DEALER]->(d:Dealer)
-  WHERE length(p) < $maxHops
-  RETURN collect({d: d, p: p}) AS fromA
-}
-CALL (b) {
-  MATCH p = ANY SHORTEST (b)"""
-    + _STEP
-    + """{0,4}(:Person)-[:PREFERS_DEALER]->(d:Dealer)
-  WHERE length(p) < $maxHops
-  RETURN collect({d: d, p: p}) AS fromB
-}
-CALL (fromA, fromB) {
+"""
+    + _to_dealers("a", "fromA")
+    + _to_dealers("b", "fromB")
+    + """CALL (fromA, fromB) {
   UNWIND fromA AS x
   UNWIND fromB AS y
   WITH x, y WHERE x.d = y.d AND length(x.p) + length(y.p) <= $maxHops
