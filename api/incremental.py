@@ -55,10 +55,9 @@ class IncrementalResult:
         default_factory=Counter
     )  # new | joined | merged | ...
     quarantined: list[Any] = field(default_factory=list)
-    resolve_ms: list[float] = field(default_factory=list)  # read + decide, per record
     total_ms: list[float] = field(
         default_factory=list
-    )  # including the write and commit
+    )  # per transaction, including the write and commit
     # Where a record's time goes: the round trip to Neo4j (its candidate read, with the
     # write of the record before when they share a transaction), the decision in Python,
     # and how many candidate customers it read; per transaction, the writes at its end.
@@ -66,6 +65,11 @@ class IncrementalResult:
     decide_ms: list[float] = field(default_factory=list)
     candidates: list[int] = field(default_factory=list)
     finish_ms: list[float] = field(default_factory=list)
+
+    @property
+    def resolve_ms(self) -> list[float]:
+        """Per record: reading the candidates and deciding."""
+        return [q + d for q, d in zip(self.query_ms, self.decide_ms, strict=True)]
 
 
 def percentile(values: Sequence[float], q: int) -> float:
@@ -122,7 +126,6 @@ def run(
             result.total_ms.append((time.perf_counter() - started) * 1000)
             result.finish_ms.append(finish * 1000)
             for d in done:
-                result.resolve_ms.append((d.query + d.decide) * 1000)
                 result.query_ms.append(d.query * 1000)
                 result.decide_ms.append(d.decide * 1000)
                 result.candidates.append(d.candidates)
