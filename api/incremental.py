@@ -13,12 +13,13 @@ import datetime as dt
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, LiteralString
 
 import neo4j
+import neo4j.time
 
 from api.pipeline import Gate, decisions_from, record_from_props
 from graph import load, privacy, segment_compile, segments
@@ -29,10 +30,10 @@ from graph.cypher import segments as segment_cypher
 from linkage import frame as frames
 from linkage.blocks import block_keys
 from linkage.ids import Key
-from linkage.incremental import Candidate, Outcome, resolve_one
+from linkage.incremental import Candidate, Outcome, Overlay, resolve_one
 from linkage.pairscore import PairScorer
 from linkage.records import ClubClaim, SourceRecord, VehicleClaim
-from linkage.resolve import Link, Resolution, dedupe
+from linkage.resolve import Customer, Link, PairEvidence, Resolution, dedupe
 from linkage.settings import LinkageSettings
 from linkage.sources import ingest, load_sources
 from ontology.errors import C360Error
@@ -55,21 +56,25 @@ class IncrementalResult:
         default_factory=Counter
     )  # new | joined | merged | ...
     quarantined: list[Any] = field(default_factory=list)
-    total_ms: list[float] = field(
-        default_factory=list
-    )  # per transaction, including the write and commit
-    # Where a record's time goes: the round trip to Neo4j (its candidate read, with the
-    # write of the record before when they share a transaction), the decision in Python,
-    # and how many candidate customers it read; per transaction, the writes at its end.
-    query_ms: list[float] = field(default_factory=list)
+    # Where the time goes. Per transaction: all of it (with the commit), the one read of
+    # its records' candidates, and the writes; per record: the decision in Python and how
+    # many candidate customers it had.
+    total_ms: list[float] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)  # records per transaction
+    read_ms: list[float] = field(default_factory=list)
+    write_ms: list[float] = field(default_factory=list)
     decide_ms: list[float] = field(default_factory=list)
     candidates: list[int] = field(default_factory=list)
-    finish_ms: list[float] = field(default_factory=list)
 
     @property
     def resolve_ms(self) -> list[float]:
-        """Per record: reading the candidates and deciding."""
-        return [q + d for q, d in zip(self.query_ms, self.decide_ms, strict=True)]
+        """Per transaction: reading the candidates and deciding (per record, when each
+        record has its own transaction)."""
+        out, at = [], 0
+        for read, size in zip(self.read_ms, self.sizes, strict=True):
+            out.append(read + sum(self.decide_ms[at : at + size]))
+            at += size
+        return out
 
 
 def percentile(values: Sequence[float], q: int) -> float:
@@ -122,11 +127,12 @@ def run(
         for start in range(0, len(records), step):
             chunk = records[start : start + step]
             started = time.perf_counter()
-            done, finish = session.execute_write(resolver.write_all, chunk)
+            done = session.execute_write(resolver.write_all, chunk)
             result.total_ms.append((time.perf_counter() - started) * 1000)
-            result.finish_ms.append(finish * 1000)
-            for d in done:
-                result.query_ms.append(d.query * 1000)
+            result.sizes.append(len(chunk))
+            result.read_ms.append(done.read * 1000)
+            result.write_ms.append(done.write * 1000)
+            for d in done.records:
                 result.decide_ms.append(d.decide * 1000)
                 result.candidates.append(d.candidates)
                 result.outcomes[d.kind] += 1
@@ -155,86 +161,66 @@ class Resolver:
 
     def write_all(
         self, tx: neo4j.ManagedTransaction, records: list[SourceRecord]
-    ) -> tuple[list[Decided], float]:
-        """Each record read, decided and written in turn, so each sees the ones before it.
-        A record's write travels with the next record's candidate read (one round trip a
-        record); what depends only on the final state of the transaction's customers
-        (their stages, segments, households, evidence, and removing the absorbed) is
-        written once at the end. Returns each record's decision and the seconds the end
-        took (the last record's write included)."""
+    ) -> Done:
+        """Each record decided in turn, seeing the ones before it: one read of all their
+        candidates first, then the decisions over it (``Overlay``), then one write of the
+        records and of each customer's final state, and what depends on the final state
+        of the transaction's customers (their stages, segments, households, evidence, and
+        removing the absorbed)."""
+        started = time.perf_counter()
+        keys = [block_keys(frames.row(r), self.settings) for r in records]
+        reads = [
+            {"keys": k, "source": r.source, "sourceId": r.source_id}
+            for r, k in zip(records, keys, strict=True)
+        ]
+        row = tx.run(
+            queries.CANDIDATES,
+            reads=reads,
+            keys=sorted({k for ks in keys for k in ks}),
+            maxBlock=self.settings.max_block,
+            maxCandidates=MAX_CANDIDATES,
+        ).single(strict=True)
+        read: dict[str, Candidate] = {}
+        asked: list[list[str]] = [[] for _ in records]
+        former: dict[str, list[str]] = {}
+        homes: dict[str, list[dict[str, Any]]] = {}
+        for person in row["persons"]:
+            read[person["id"]] = _candidate(person)
+            former[person["id"]] = list(person["formerIds"])
+            homes[person["id"]] = person["households"]
+            for i in person["wanted"]:
+                asked[i].append(person["id"])
+        done = Done(time.perf_counter() - started)
+        overlay = Overlay(read, row["junk"])
         after = _AfterWrites()
-        done = []
-        pending: dict[str, Any] | None = None  # the write of the record before
-        for record in records:
-            decided, pending = self.decide(tx, record, after, pending)
-            done.append(decided)
-        started = time.perf_counter()
-        if pending is not None:
-            tx.run(load.RECORD_AND_PERSONS, pending).consume()
-        self._finish(tx, after)
-        return done, time.perf_counter() - started
+        for record, ks, ids in zip(records, keys, asked, strict=True):
+            began = time.perf_counter()
+            candidates = overlay.candidates(ids, ks)
+            outcome = resolve_one(
+                record, candidates, self.settings, self.scorer, self.never
+            )
+            overlay.apply(record, ks, outcome)
+            self._note(outcome, homes, after)
+            done.records.append(
+                Decided(
+                    _kind(outcome, record, candidates),
+                    time.perf_counter() - began,
+                    len(candidates),
+                )
+            )
+        began = time.perf_counter()
+        self._write(tx, records, keys, overlay.written(), former, after)
+        done.write = time.perf_counter() - began
+        return done
 
-    def decide(
+    def _note(
         self,
-        tx: neo4j.ManagedTransaction,
-        record: SourceRecord,
-        after: _AfterWrites,
-        pending: dict[str, Any] | None = None,
-    ) -> tuple[Decided, dict[str, Any]]:
-        """What happened and how long it took, and the record's write, after running
-        ``pending`` (the write of the record before) in the same query."""
-        started = time.perf_counter()
-        keys = block_keys(frames.row(record), self.settings)
-        read = {
-            "keys": keys,
-            "source": record.source,
-            "sourceId": record.source_id,
-            "maxBlock": self.settings.max_block,
-            "maxCandidates": MAX_CANDIDATES,
-        }
-        asked = time.perf_counter()
-        if pending is None:
-            rows = list(tx.run(queries.CANDIDATES, read))
-        else:
-            rows = list(tx.run(queries.WRITE_THEN_CANDIDATES, {**pending, **read}))
-        queried = time.perf_counter()
-        candidates = [_candidate(r) for r in rows]
-        former_ids = {r["id"]: list(r["formerIds"]) for r in rows}
-        households = {r["id"]: r["households"] for r in rows}
-        outcome = resolve_one(
-            record, candidates, self.settings, self.scorer, self.never
-        )
-        decided = Decided(
-            _kind(outcome, record, candidates),
-            queried - asked,
-            time.perf_counter() - queried + asked - started,
-            len(candidates),
-        )
-        return decided, self._write(
-            record, keys, outcome, former_ids, households, after
-        )
-
-    def _write(
-        self,
-        record: SourceRecord,
-        keys: list[str],
         outcome: Outcome,
-        former_ids: dict[str, list[str]],
-        households: dict[str, list[dict[str, Any]]],
+        homes: dict[str, list[dict[str, Any]]],
         after: _AfterWrites,
-    ) -> dict[str, Any]:
-        """The parameters of ``load.RECORD_AND_PERSONS`` for the record and its
-        customer(s); what the transaction's end does for them goes to ``after``."""
-        at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    ) -> None:
+        """What the transaction's end does for a record's customers."""
         customers = [outcome.customer] + ([outcome.left] if outcome.left else [])
-        resolution = Resolution(
-            customers=customers,
-            households=[],
-            pairs=list(outcome.pairs),
-            quarantined=[],
-            model={},
-            version=self.settings.version,
-        )
         after.ids.update(c.id for c in customers)
         after.gone.update(outcome.absorbed)
         if outcome.emptied:
@@ -242,15 +228,44 @@ class Resolver:
         after.homes += [
             {"id": h["id"], "members": [{"id": c.id, "props": h["props"]}]}
             for c in customers
-            for h in households.get(c.id, [])
+            for h in homes.get(c.id, [])
         ]
-        after.evidence += self.gate.evidence_rows(resolution)
-        return {
-            "records": [{**self.gate.record_row(record), "blocks": keys}],
-            "persons": list(self.gate.person_rows(resolution, at, former_ids)),
-        }
+        after.evidence += self.gate.evidence_rows(self._resolution([], outcome.pairs))
 
-    def _finish(self, tx: neo4j.ManagedTransaction, after: _AfterWrites) -> None:
+    def _resolution(
+        self, customers: list[Customer], pairs: Sequence[PairEvidence] = ()
+    ) -> Resolution:
+        return Resolution(
+            customers=customers,
+            households=[],
+            pairs=list(pairs),
+            quarantined=[],
+            model={},
+            version=self.settings.version,
+        )
+
+    def _write(
+        self,
+        tx: neo4j.ManagedTransaction,
+        records: list[SourceRecord],
+        keys: list[list[str]],
+        customers: list[Customer],
+        former: dict[str, list[str]],
+        after: _AfterWrites,
+    ) -> None:
+        """The records, then their customers as the transaction leaves them, then the
+        rest."""
+        at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        tx.run(
+            load.RECORD_AND_PERSONS,
+            records=[
+                {**self.gate.record_row(r), "blocks": k}
+                for r, k in zip(records, keys, strict=True)
+            ],
+            persons=list(
+                self.gate.person_rows(self._resolution(customers), at, former)
+            ),
+        ).consume()
         if after.gone:
             gone = sorted(after.gone)
             tx.run(segment_cypher.DEPART, ids=gone)
@@ -269,13 +284,21 @@ class Resolver:
             tx.run(query, {**params, "ids": ids, "asOf": now})
 
 
+@dataclass
+class Done:
+    """A transaction's decisions, and its seconds reading and writing."""
+
+    read: float
+    records: list[Decided] = field(default_factory=list)
+    write: float = 0.0
+
+
 @dataclass(frozen=True)
 class Decided:
-    """One record's outcome (new, joined, merged...) and its time in seconds: the round
-    trip that read its candidates, and the decision."""
+    """One record's outcome (new, joined, merged...), the seconds deciding it took, and
+    how many candidate customers it had."""
 
     kind: str
-    query: float
     decide: float
     candidates: int
 
@@ -290,7 +313,7 @@ class _AfterWrites:
     evidence: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _candidate(row: neo4j.Record) -> Candidate:
+def _candidate(row: Mapping[str, Any]) -> Candidate:
     records: list[SourceRecord] = []
     links: dict[Key, Link] = {}
     for item in row["records"]:
@@ -316,8 +339,8 @@ def _candidate(row: neo4j.Record) -> Candidate:
             v["vin"],
             v["model"],
             v["props"].get("certificationStatus"),
-            v["props"].get("ownedFrom"),
-            v["props"].get("ownedThrough"),
+            _iso(v["props"].get("ownedFrom")),
+            _iso(v["props"].get("ownedThrough")),
         )
         for v in row["vehicles"]
     )
@@ -325,7 +348,7 @@ def _candidate(row: neo4j.Record) -> Candidate:
         ClubClaim(
             c["club"],
             c["props"].get("membershipNumber"),
-            c["props"].get("since"),
+            _iso(c["props"].get("since")),
             c["props"].get("membershipStatus"),
         )
         for c in row["clubs"]
@@ -338,6 +361,14 @@ def _candidate(row: neo4j.Record) -> Candidate:
         clubs,
         frozenset(row["events"]),
     )
+
+
+def _iso(value: Any) -> str | None:
+    """A stored date as the text a source gives it: the driver's ``neo4j.time.Date``
+    would fail validation when the customer is written back, losing the vehicle."""
+    if isinstance(value, neo4j.time.Date | neo4j.time.DateTime):
+        return str(value.iso_format())
+    return None if value is None else str(value)
 
 
 def _kind(outcome: Outcome, record: SourceRecord, candidates: list[Candidate]) -> str:

@@ -9,11 +9,15 @@ then joins the candidate customers in order of evidence strength while the clust
 guards allow (``cluster.refusal``): none (a new customer), one (it grows) or several (they
 merge, keeping the ID with most records and recording the others as absorbed). Customers
 the record does not join are left exactly as they are; this is what keeps IDs stable.
+
+Several records can share a transaction: their candidates are read at once, before any is
+written, and an ``Overlay`` gives each record the customers as the records before it left
+them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -262,3 +266,89 @@ def _rebuilt(
         vehicles=former.vehicles,
         clubs=former.clubs,
     )
+
+
+class Overlay:
+    """The customers as a transaction's records have left them so far, over what was read
+    at its start.
+
+    A transaction's records are decided one after another, each seeing the ones before,
+    but their candidates were read in one query before any was written. This holds what
+    that read cannot show: customers grown, merged, left or made by the records before,
+    and those records' blocking keys, so a record also finds a customer made earlier in
+    the same transaction. A record gets the candidates a fresh read after writing the
+    records before it would give (tests/api/test_incremental.py compares the two).
+    """
+
+    def __init__(self, read: Mapping[str, Candidate], junk: Collection[str]) -> None:
+        self._read = read  # as the transaction's read found them
+        self._junk = frozenset(junk)  # keys too common to be evidence
+        self._now: dict[str, Candidate | None] = {}  # touched customers; None: gone
+        self._into: dict[str, str] = {}  # absorbed customer -> the one it went into
+        self._owner: dict[Key, str] = {}  # records of touched customers -> customer
+        self._blocks: dict[str, list[Key]] = {}  # key -> this transaction's records
+        self._absorbed: dict[str, frozenset[str]] = {}  # all a customer took in
+        self._last: dict[str, Customer] = {}  # each touched customer's latest state
+
+    def candidates(self, ids: Sequence[str], keys: Sequence[str]) -> list[Candidate]:
+        """The customers a record whose read found ``ids`` and whose blocking keys are
+        ``keys`` could join, as they are now."""
+        found = [self._current(cid) for cid in ids]
+        found += [
+            self._owner[r]
+            for k in keys
+            if k not in self._junk
+            for r in self._blocks.get(k, ())
+        ]
+        out = []
+        for cid in dict.fromkeys(found):
+            cand = self._now[cid] if cid in self._now else self._read.get(cid)
+            if cand is not None:
+                out.append(cand)
+        return out
+
+    def apply(
+        self, record: SourceRecord, keys: Sequence[str], outcome: Outcome
+    ) -> None:
+        """What deciding ``record`` did to the customers."""
+        for k in keys:
+            self._blocks.setdefault(k, []).append(record.key)
+        survivor = outcome.customer.id
+        taken = set(outcome.absorbed) | set(self._absorbed.get(survivor, ()))
+        for gone in outcome.absorbed:
+            taken |= self._absorbed.pop(gone, frozenset())
+            self._into[gone] = survivor
+            self._now[gone] = None
+            self._last.pop(gone, None)
+        if outcome.emptied:
+            self._now[outcome.emptied] = None
+            self._last.pop(outcome.emptied, None)
+        self._absorbed[survivor] = frozenset(taken)
+        for customer in (outcome.customer, outcome.left):
+            if customer is None:
+                continue
+            before = self._read.get(customer.id)
+            self._now[customer.id] = Candidate(
+                customer.id,
+                customer.records,
+                {link.record: link for link in customer.links},
+                customer.vehicles,
+                customer.clubs,
+                before.events if before else frozenset(),  # touchpoints stay put
+            )
+            self._last[customer.id] = customer
+            for r in customer.records:
+                self._owner[r.key] = customer.id
+
+    def written(self) -> list[Customer]:
+        """Each customer the transaction touched and kept, as it ends, with every
+        customer it absorbed on the way (their IDs become its former IDs)."""
+        return [
+            replace(c, absorbed=tuple(sorted(self._absorbed.get(cid, ()))))
+            for cid, c in sorted(self._last.items())
+        ]
+
+    def _current(self, cid: str) -> str:
+        while cid in self._into:
+            cid = self._into[cid]
+        return cid

@@ -1,49 +1,60 @@
-"""Cypher of incremental resolution: a record's candidate customers, read by index.
+"""Cypher of incremental resolution: the candidate customers of a transaction's records,
+read by index in one query.
 
-Candidates are the persons of the records that share a blocking key with the new record
-(``BlockingKey`` nodes, unique-indexed), plus the record's own person when it is a changed
-record. A key shared by more than ``maxBlock`` records is junk (the batch skips it too), and
-at most ``maxCandidates`` persons are read, so one record never reads a large part of the
-graph.
+A record's candidates are the persons of the records that share a blocking key with it
+(``BlockingKey`` nodes, unique-indexed), plus its own person when it is a changed record.
+A key shared by more than ``maxBlock`` records is junk (the batch skips it too), and at
+most ``maxCandidates`` persons are read a record, so one record never reads a large part of
+the graph. Each person comes back once, with the records (by index in ``$reads``) that
+asked for it, and the junk keys come back too: the records of the same transaction find
+each other in Python (``linkage.incremental.Overlay``), through the keys that are not junk.
 """
 
 from __future__ import annotations
 
 from typing import LiteralString
 
-from graph import load
-
 CANDIDATES: LiteralString = """
 CALL () {
   UNWIND $keys AS k
   MATCH (b:BlockingKey {blockKey: k})
-  WHERE COUNT { (b)<-[:IN_BLOCK]-() } <= $maxBlock
-  MATCH (b)<-[:IN_BLOCK]-(:SourceRecord)-[:RESOLVED_TO]->(p:Person)
-  RETURN p
-  UNION
-  MATCH (:SourceRecord {source: $source, sourceId: $sourceId})-[:RESOLVED_TO]->(p:Person)
-  RETURN p
+  WHERE COUNT { (b)<-[:IN_BLOCK]-() } > $maxBlock
+  RETURN collect(k) AS junk
 }
-WITH DISTINCT p LIMIT $maxCandidates
-RETURN p.id AS id,
-       coalesce(p.formerIds, []) AS formerIds,
-       [(p)<-[r:RESOLVED_TO]-(s:SourceRecord) |
-         {record: properties(s),
-          link: r {.rule, .matchedSource, .matchedSourceId, .matchedValue, .matchScore}}]
-         AS records,
-       [(p)-[o:OWNS]->(v:Vehicle) |
-         {vin: v.vin, model: head([(v)-[:OF_MODEL]->(m:Model) | m.code]), props: properties(o)}]
-         AS vehicles,
-       [(p)-[m:MEMBER_OF]->(c:Club) | {club: c.code, props: properties(m)}] AS clubs,
-       [(p)-[m:IN_HOUSEHOLD]->(h:Household) | {id: h.id, props: properties(m)}] AS households,
-       [(p)-[:HAD]->(:Touchpoint)-[:AT_EVENT]->(e:Event) | e.id] AS events
+CALL () {
+  UNWIND range(0, size($reads) - 1) AS i
+  CALL (i) {
+    WITH $reads[i] AS r
+    CALL (r) {
+      UNWIND r.keys AS k
+      MATCH (b:BlockingKey {blockKey: k})
+      WHERE COUNT { (b)<-[:IN_BLOCK]-() } <= $maxBlock
+      MATCH (b)<-[:IN_BLOCK]-(:SourceRecord)-[:RESOLVED_TO]->(p:Person)
+      RETURN p
+      UNION
+      MATCH (:SourceRecord {source: r.source, sourceId: r.sourceId})-[:RESOLVED_TO]->(p:Person)
+      RETURN p
+    }
+    WITH DISTINCT p LIMIT $maxCandidates
+    RETURN p
+  }
+  WITH p, collect(i) AS wanted
+  RETURN collect({
+    wanted: wanted,
+    id: p.id,
+    formerIds: coalesce(p.formerIds, []),
+    records: [(p)<-[r:RESOLVED_TO]-(s:SourceRecord) |
+      {record: properties(s),
+       link: r {.rule, .matchedSource, .matchedSourceId, .matchedValue, .matchScore}}],
+    vehicles: [(p)-[o:OWNS]->(v:Vehicle) |
+      {vin: v.vin, model: head([(v)-[:OF_MODEL]->(m:Model) | m.code]), props: properties(o)}],
+    clubs: [(p)-[m:MEMBER_OF]->(c:Club) | {club: c.code, props: properties(m)}],
+    households: [(p)-[m:IN_HOUSEHOLD]->(h:Household) | {id: h.id, props: properties(m)}],
+    events: [(p)-[:HAD]->(:Touchpoint)-[:AT_EVENT]->(e:Event) | e.id]
+  }) AS persons
+}
+RETURN junk, persons
 """
-
-# The write of the record before ($records, $persons), then this record's candidates: one
-# round trip a record when several share a transaction.
-WRITE_THEN_CANDIDATES: LiteralString = (
-    "CALL () {\n" + load.RECORD_AND_PERSONS + "\n}\n" + CANDIDATES
-)
 
 # Persons merged into another, or left without records, are removed.
 REMOVE_PERSONS: LiteralString = """

@@ -32,6 +32,16 @@ def _assignment(driver: neo4j.Driver, db: str) -> dict[tuple[str, str], str]:
     return {(r["source"], r["id"]): r["person"] for r in rows}
 
 
+def _owned(driver: neo4j.Driver, db: str) -> set[tuple[str, str]]:
+    """Every vehicle and club membership, by the records of the person who holds it."""
+    rows, _, _ = driver.execute_query(
+        "MATCH (s:SourceRecord)-[:RESOLVED_TO]->(p:Person)-[:OWNS|MEMBER_OF]->(x) "
+        "RETURN s.sourceId AS record, coalesce(x.vin, x.code) AS held",
+        database_=db,
+    )
+    return {(r["record"], r["held"]) for r in rows}
+
+
 def _golden(driver: neo4j.Driver, db: str) -> dict[str, dict[str, object]]:
     rows, _, _ = driver.execute_query(
         "MATCH (p:Person) RETURN p.id AS id, properties(p) AS props", database_=db
@@ -61,6 +71,7 @@ def test_a_delta_resolves_record_by_record_and_leaves_the_rest_alone(
     settings, ontology = default_settings(), default_ontology()
     pipeline.run(clean_graph, batch / "sources.toml", database=db)
     before, golden_before = _assignment(clean_graph, db), _golden(clean_graph, db)
+    owned_before = _owned(clean_graph, db)
 
     def resolve_delta() -> incremental.IncrementalResult:
         return incremental.run(
@@ -80,6 +91,8 @@ def test_a_delta_resolves_record_by_record_and_leaves_the_rest_alone(
     # Every held-out record is resolved now; no batch record was lost.
     assert len(after) == len(before) + result.records
     assert set(before) <= set(after)
+    # Customers written again keep their vehicles and club memberships (with dates).
+    assert _owned(clean_graph, db) >= owned_before
 
     # Customers the delta brought nothing to keep their ID and their golden record
     # (a customer merged into one the delta touched got evidence: its ID is a former ID).
@@ -123,6 +136,65 @@ def test_a_delta_resolves_record_by_record_and_leaves_the_rest_alone(
         clean_graph, segment_compile.load(None, ontology), dt.datetime.now(), db
     )
     assert [r for r in refreshed if r.entered or r.exited] == []
+
+
+def _graph_state(driver: neo4j.Driver, db: str) -> dict[str, object]:
+    """What resolution decided, without the times it was written at."""
+    persons, _, _ = driver.execute_query(
+        "MATCH (p:Person) RETURN p.id AS id, properties(p) AS props, "
+        "[(p)-[m:IN_HOUSEHOLD]->(h) | h.id] AS homes, "
+        "[(p)-[:OWNS]->(v) | v.vin] AS vins, "
+        "[(p)<-[r:RESOLVED_TO]-(s) | [s.source, s.sourceId, r.rule, r.matchedSourceId, "
+        "r.matchScore]] AS links",
+        database_=db,
+    )
+    evidence, _, _ = driver.execute_query(
+        "MATCH (a:SourceRecord)-[m:MATCHED]->(b) "
+        "RETURN a.sourceId AS a, b.sourceId AS b, m.decision AS d, m.rule AS r",
+        database_=db,
+    )
+    stamps = {"valueScoredAt", "stageAsOf"}
+    return {
+        "persons": {
+            r["id"]: (
+                {k: v for k, v in r["props"].items() if k not in stamps},
+                sorted(r["homes"]),
+                sorted(r["vins"]),
+                sorted(r["links"], key=str),
+            )
+            for r in persons
+        },
+        "evidence": sorted(tuple(r.values()) for r in evidence),
+    }
+
+
+def test_records_sharing_a_transaction_resolve_as_they_would_one_by_one(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+) -> None:
+    """A transaction reads all its records' candidates at once, before writing any; the
+    records decided after one that grew, merged or made a customer must still see it."""
+    db = neo4j_settings.database
+    _, batch, delta = split
+
+    def resolved(per_transaction: int) -> tuple[object, dict[str, object]]:
+        clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
+        pipeline.run(clean_graph, batch / "sources.toml", database=db)
+        result = incremental.run(
+            clean_graph,
+            delta / "sources.toml",
+            default_ontology(),
+            default_settings(),
+            db,
+            per_transaction=per_transaction,
+        )
+        return result.outcomes, _graph_state(clean_graph, db)
+
+    one_by_one = resolved(1)
+    together = resolved(10_000)  # the whole delta in one transaction
+    assert together[0] == one_by_one[0]
+    assert together[1] == one_by_one[1]
 
 
 def test_block_keys_in_the_graph_are_the_records_keys(
