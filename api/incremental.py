@@ -209,6 +209,7 @@ class Resolver:
                 )
             )
         began = time.perf_counter()
+        after.merged = overlay.merged()
         self._write(tx, records, keys, overlay.written(), former, after)
         done.write = time.perf_counter() - began
         return done
@@ -266,6 +267,11 @@ class Resolver:
                 self.gate.person_rows(self._resolution(customers), at, former)
             ),
         ).consume()
+        if after.merged:
+            tx.run(
+                queries.HAND_OVER,
+                moves=[{"gone": g, "into": i} for g, i in after.merged.items()],
+            )
         if after.gone:
             gone = sorted(after.gone)
             tx.run(segment_cypher.DEPART, ids=gone)
@@ -309,6 +315,7 @@ class _AfterWrites:
 
     ids: set[str] = field(default_factory=set)  # customers written
     gone: set[str] = field(default_factory=set)  # absorbed or left without records
+    merged: dict[str, str] = field(default_factory=dict)  # absorbed -> its survivor
     homes: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
 

@@ -300,12 +300,7 @@ class Overlay:
             if k not in self._junk
             for r in self._blocks.get(k, ())
         ]
-        out = []
-        for cid in dict.fromkeys(found):
-            cand = self._now[cid] if cid in self._now else self._read.get(cid)
-            if cand is not None:
-                out.append(cand)
-        return out
+        return [c for cid in dict.fromkeys(found) if (c := self._state(cid))]
 
     def apply(
         self, record: SourceRecord, keys: Sequence[str], outcome: Outcome
@@ -314,6 +309,12 @@ class Overlay:
         for k in keys:
             self._blocks.setdefault(k, []).append(record.key)
         survivor = outcome.customer.id
+        # Touchpoints stay with their person; a merge hands the absorbed ones' over.
+        events = {
+            survivor: self._events(survivor).union(
+                *(self._events(gone) for gone in outcome.absorbed)
+            )
+        }
         taken = set(outcome.absorbed) | set(self._absorbed.get(survivor, ()))
         for gone in outcome.absorbed:
             taken |= self._absorbed.pop(gone, frozenset())
@@ -327,14 +328,13 @@ class Overlay:
         for customer in (outcome.customer, outcome.left):
             if customer is None:
                 continue
-            before = self._read.get(customer.id)
             self._now[customer.id] = Candidate(
                 customer.id,
                 customer.records,
                 {link.record: link for link in customer.links},
                 customer.vehicles,
                 customer.clubs,
-                before.events if before else frozenset(),  # touchpoints stay put
+                events.get(customer.id) or self._events(customer.id),
             )
             self._last[customer.id] = customer
             for r in customer.records:
@@ -347,6 +347,17 @@ class Overlay:
             replace(c, absorbed=tuple(sorted(self._absorbed.get(cid, ()))))
             for cid, c in sorted(self._last.items())
         ]
+
+    def _state(self, cid: str) -> Candidate | None:
+        return self._now[cid] if cid in self._now else self._read.get(cid)
+
+    def _events(self, cid: str) -> frozenset[str]:
+        state = self._state(cid)
+        return state.events if state else frozenset()
+
+    def merged(self) -> dict[str, str]:
+        """Each customer absorbed in the transaction -> the one it is part of at its end."""
+        return {gone: self._current(gone) for gone in sorted(self._into)}
 
     def _current(self, cid: str) -> str:
         while cid in self._into:

@@ -56,6 +56,27 @@ CALL () {
 RETURN junk, persons
 """
 
+# A customer merged into another hands over what hangs off it from the sources, its
+# touchpoints and the referrals it made and received, before it is removed. What the person
+# write derives (vehicles, clubs, dealer, household) the survivor has of its own, and the
+# segments are evaluated again.
+HAND_OVER: LiteralString = """
+UNWIND $moves AS m
+MATCH (gone:Person {id: m.gone}), (into:Person {id: m.into})
+CALL (gone, into) {
+  MATCH (gone)-[:HAD]->(t)
+  MERGE (into)-[:HAD]->(t)
+}
+CALL (gone, into) {
+  MATCH (gone)-[r:REFERRED]->(x) WHERE x <> into
+  MERGE (into)-[n:REFERRED]->(x) ON CREATE SET n = properties(r)
+}
+CALL (gone, into) {
+  MATCH (x)-[r:REFERRED]->(gone) WHERE x <> into
+  MERGE (x)-[n:REFERRED]->(into) ON CREATE SET n = properties(r)
+}
+"""
+
 # Persons merged into another, or left without records, are removed.
 REMOVE_PERSONS: LiteralString = """
 MATCH (p:Person) WHERE p.id IN $ids AND NOT (p)<-[:RESOLVED_TO]-()

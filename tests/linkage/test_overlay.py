@@ -3,6 +3,8 @@ it left them (``Overlay``), though all their candidates were read before any was
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from linkage import frame
 from linkage import settings as linkage_settings
 from linkage.blocks import block_keys
@@ -60,6 +62,9 @@ def test_a_record_reaches_a_customer_merged_earlier_in_its_transaction() -> None
     kept, absorbed = at[by_email[0].key], at[by_phone.key]
     assert kept != absorbed  # nothing links them yet
     stored = {c.id: _candidate(c) for c in res.customers}
+    # Events their touchpoints place them at (a merge hands the touchpoints over).
+    stored[kept] = replace(stored[kept], events=frozenset({"EV-1"}))
+    stored[absorbed] = replace(stored[absorbed], events=frozenset({"EV-2"}))
     scorer = PairScorer(SETTINGS, res.model)
     overlay = Overlay(stored, junk=())
 
@@ -71,6 +76,8 @@ def test_a_record_reaches_a_customer_merged_earlier_in_its_transaction() -> None
 
     # Both contact points: the two customers merge; the one with more records stays.
     assert decide(_anna("owner_app", "u-1", home, mobile), [kept, absorbed]).id == kept
+    (now,) = overlay.candidates([kept, absorbed], [])
+    assert now.events == {"EV-1", "EV-2"}
     # The next record's read (made before the merge) found only the absorbed customer,
     # through a record of it that no record of this transaction shares a key with (her
     # work email; her married name is not among this transaction's name keys).
