@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, LiteralString
 
 import neo4j
-import neo4j.time
 
+from api import touchpoint_load
 from api.pipeline import Gate, decisions_from, record_from_props
 from graph import load, privacy, segment_compile, segments
 from graph.cypher import incremental as queries
@@ -32,10 +32,11 @@ from linkage.blocks import block_keys
 from linkage.ids import Key
 from linkage.incremental import Candidate, Outcome, Overlay, resolve_one
 from linkage.pairscore import PairScorer
-from linkage.records import ClubClaim, SourceRecord, VehicleClaim
+from linkage.records import ClubClaim, Quarantined, SourceRecord, VehicleClaim
 from linkage.resolve import Customer, Link, PairEvidence, Resolution, dedupe
 from linkage.settings import LinkageSettings
-from linkage.sources import ingest, load_sources
+from linkage.sources import Ingested, ingest, load_sources
+from linkage.tombstones import Tombstones
 from ontology.errors import C360Error
 from ontology.model import Ontology
 from ontology.validate import validators
@@ -65,6 +66,7 @@ class IncrementalResult:
     write_ms: list[float] = field(default_factory=list)
     decide_ms: list[float] = field(default_factory=list)
     candidates: list[int] = field(default_factory=list)
+    touchpoints: int = 0  # the delta's touchpoints written
 
     @property
     def resolve_ms(self) -> list[float]:
@@ -139,7 +141,60 @@ def run(
             result.records += len(chunk)
             if progress:
                 progress("incremental", result.records, len(records))
+    result.touchpoints = _journeys(
+        driver, database, model, data, gate, stones, people, progress
+    )
     return result
+
+
+def _journeys(
+    driver: neo4j.Driver,
+    database: str,
+    model: Ontology,
+    data: Ingested,
+    gate: Gate,
+    stones: Tombstones,
+    segment_query: tuple[LiteralString, dict[str, Any]] | None,
+    progress: Callable[[str, int, int], None] | None,
+) -> int:
+    """The delta's touchpoints, attached to the persons they name as the graph has them
+    now (their stages and segments derived again), and the number written. Its referral
+    mentions are quarantined: which mention counts (the earliest of all for a referee, none
+    that closes a cycle) is a question over every source, which a batch run answers."""
+    touchpoints = list(data.touchpoints)
+    directory = touchpoint_load.directory_from_graph(driver, touchpoints, database)
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for label, row in touchpoint_load.rows(
+        stones.touchpoints(touchpoints, directory), directory, gate
+    ):
+        by_label.setdefault(label, []).append(row)
+    written = touchpoint_load.write(driver, model, by_label, progress, database)
+    ids = sorted({row["person"] for rows in by_label.values() for row in rows})
+    with driver.session(database=database) as session:
+        session.execute_write(_derive, ids, segment_query)
+    gate.quarantined += [
+        Quarantined(
+            m.evidence,
+            f"referral ({m.mechanism}): an incremental run does not link referrals; "
+            "the next batch run does",
+            " ".join(m.referrer.value),
+        )
+        for m in stones.mentions(data.referrals, directory)
+    ]
+    return written
+
+
+def _derive(
+    tx: neo4j.ManagedTransaction,
+    ids: list[str],
+    segment_query: tuple[LiteralString, dict[str, Any]] | None,
+) -> None:
+    """The lifecycle stages of ``ids`` derived again, then their segments (some read it)."""
+    now = dt.datetime.now().replace(microsecond=0)
+    tx.run(lifecycle.STAGES_OF, ids=ids, asOf=now, sleeperDays=lifecycle.SLEEPER_DAYS)
+    if segment_query is not None:
+        query, params = segment_query
+        tx.run(query, {**params, "ids": ids, "asOf": now})
 
 
 class Resolver:
@@ -280,14 +335,8 @@ class Resolver:
             tx.run(resolution_graph.HOUSEHOLDS, rows=after.homes)
         if after.evidence:
             tx.run(resolution_graph.EVIDENCE, rows=after.evidence)
-        ids = sorted(after.ids - after.gone)
-        now = dt.datetime.now().replace(microsecond=0)
-        tx.run(  # the person rows replace properties: derive the stage again
-            lifecycle.STAGES_OF, ids=ids, asOf=now, sleeperDays=lifecycle.SLEEPER_DAYS
-        )
-        if self.segment_query is not None:  # then the segments, some of which read it
-            query, params = self.segment_query
-            tx.run(query, {**params, "ids": ids, "asOf": now})
+        # The person rows replace properties: derive the stage and segments again.
+        _derive(tx, sorted(after.ids - after.gone), self.segment_query)
 
 
 @dataclass
@@ -346,8 +395,8 @@ def _candidate(row: Mapping[str, Any]) -> Candidate:
             v["vin"],
             v["model"],
             v["props"].get("certificationStatus"),
-            _iso(v["props"].get("ownedFrom")),
-            _iso(v["props"].get("ownedThrough")),
+            load.as_text(v["props"].get("ownedFrom")),
+            load.as_text(v["props"].get("ownedThrough")),
         )
         for v in row["vehicles"]
     )
@@ -355,7 +404,7 @@ def _candidate(row: Mapping[str, Any]) -> Candidate:
         ClubClaim(
             c["club"],
             c["props"].get("membershipNumber"),
-            _iso(c["props"].get("since")),
+            load.as_text(c["props"].get("since")),
             c["props"].get("membershipStatus"),
         )
         for c in row["clubs"]
@@ -368,14 +417,6 @@ def _candidate(row: Mapping[str, Any]) -> Candidate:
         clubs,
         frozenset(row["events"]),
     )
-
-
-def _iso(value: Any) -> str | None:
-    """A stored date as the text a source gives it: the driver's ``neo4j.time.Date``
-    would fail validation when the customer is written back, losing the vehicle."""
-    if isinstance(value, neo4j.time.Date | neo4j.time.DateTime):
-        return str(value.iso_format())
-    return None if value is None else str(value)
 
 
 def _kind(outcome: Outcome, record: SourceRecord, candidates: list[Candidate]) -> str:

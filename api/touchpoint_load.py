@@ -76,6 +76,51 @@ def write(
     return done
 
 
+def directory_from_graph(
+    driver: neo4j.Driver, touchpoints: Iterable[tp.Touchpoint], database: str = "neo4j"
+) -> tp.Directory:
+    """A ``Directory`` of the persons ``touchpoints`` name, read from the graph: an
+    incremental delta's touchpoints reach customers resolved before it, not only the
+    records of the delta."""
+    records: set[tuple[str, ...]] = set()
+    vins: set[str] = set()
+    contacts: dict[str, set[str]] = {"email": set(), "phone": set(), "app": set()}
+    for t in touchpoints:
+        kind, value = t.owner
+        if kind == "record":
+            records.add(value)
+        elif kind == "vin":
+            vins.add(value[0])
+        elif kind == "contact":
+            prefix, _, v = value[0].partition(":")
+            contacts[prefix].add(v)
+    found, _, _ = driver.execute_query(
+        cypher.OWNERS,
+        records=[list(k) for k in sorted(records)],
+        emails=sorted(contacts["email"]),
+        phones=sorted(contacts["phone"]),
+        accounts=sorted(contacts["app"]),
+        vins=sorted(vins),
+        database_=database,
+    )
+    return tp.Directory(
+        tp.PersonView(
+            r["id"],
+            tuple((s, i) for s, i in r["records"]),
+            tuple(
+                [f"email:{e}" for e in r["emails"]]
+                + [f"phone:{p}" for p in r["phones"]]
+                + [f"app:{a}" for a in sorted(set(r["accounts"]))]
+            ),
+            tuple(
+                (vin, load.as_text(since), load.as_text(until))
+                for vin, since, until in r["vehicles"]
+            ),
+        )
+        for r in found
+    )
+
+
 LEADS = frozenset({"TestRide", "Quotation", "Order"})  # the buying signals of a journey
 
 

@@ -109,8 +109,9 @@ def main() -> None:
             + ", ".join(f"{n} {k}" for k, n in sorted(result.outcomes.items()))
         )
         print(
-            f"  resolution (read candidates + decide): p50 {p(result.resolve_ms, 50):.1f} ms, "
-            f"p95 {p(result.resolve_ms, 95):.1f} ms; transaction incl. write and commit: "
+            f"  per transaction: resolution (read candidates + decide) p50 "
+            f"{p(result.resolve_ms, 50):.1f} ms, p95 {p(result.resolve_ms, 95):.1f} ms; "
+            f"with the writes and commit: "
             f"p50 {p(result.total_ms, 50):.1f} ms, p95 {p(result.total_ms, 95):.1f} ms"
         )
         n = len(result.total_ms)
@@ -121,7 +122,7 @@ def main() -> None:
         }
         spent["commit and the rest"] = sum(result.total_ms) - sum(spent.values())
         print(
-            f"  per transaction: candidate read p50 {p(result.read_ms, 50):.1f} ms, "
+            f"  candidate read p50 {p(result.read_ms, 50):.1f} ms, "
             f"writes p50 {p(result.write_ms, 50):.1f} ms; per record: deciding p50 "
             f"{p(result.decide_ms, 50):.1f} ms, candidates p50 "
             f"{p(result.candidates, 50):.0f}, p90 {p(result.candidates, 90):.0f}, max "

@@ -187,6 +187,15 @@ CALL (b) { DELETE b } IN TRANSACTIONS OF 10000 ROWS
 """
 
 
+def as_text(value: Any) -> str | None:
+    """A value read back from Neo4j as the text a row is written with: the driver's dates
+    (``neo4j.time.Date``) would fail validation when the row is written again."""
+    if value is None:
+        return None
+    iso = getattr(value, "iso_format", None)
+    return str(iso()) if callable(iso) else str(value)
+
+
 def load_rows(
     driver: neo4j.Driver,
     query: LiteralString,

@@ -103,9 +103,10 @@ def run_incremental(
     outcomes = ", ".join(f"{n} {kind}" for kind, n in sorted(result.outcomes.items()))
     say(
         f"{result.records} records resolved one by one ({outcomes}); "
-        f"{len(result.quarantined)} quarantined; per record: resolution p50 "
-        f"{incremental_run.percentile(result.resolve_ms, 50):.1f} ms, p95 "
-        f"{incremental_run.percentile(result.resolve_ms, 95):.1f} ms; per transaction p50 "
+        f"{result.touchpoints} touchpoints written; "
+        f"{len(result.quarantined)} quarantined; per transaction of {per_transaction}: "
+        f"resolution p50 {incremental_run.percentile(result.resolve_ms, 50):.1f} ms, p95 "
+        f"{incremental_run.percentile(result.resolve_ms, 95):.1f} ms; with the writes p50 "
         f"{incremental_run.percentile(result.total_ms, 50):.1f} ms, p95 "
         f"{incremental_run.percentile(result.total_ms, 95):.1f} ms"
     )

@@ -82,3 +82,37 @@ PRUNE: LiteralString = """
 MATCH (t:Touchpoint) WHERE NOT (t)<-[:HAD]-()
 CALL (t) { DETACH DELETE t } IN TRANSACTIONS OF 10000 ROWS
 """
+
+# The persons an incremental delta's touchpoints name, by record, contact point or vehicle,
+# each with what a ``linkage.touchpoints.Directory`` needs of it: its records, contact keys
+# and vehicles. Every lookup is by index.
+OWNERS: LiteralString = """
+CALL () {
+  UNWIND $records AS k
+  MATCH (:SourceRecord {source: k[0], sourceId: k[1]})-[:RESOLVED_TO]->(p:Person)
+  RETURN p
+  UNION
+  UNWIND $emails AS e
+  MATCH (:Email {value: e})<-[:HAS_CONTACT_POINT]-(:SourceRecord)-[:RESOLVED_TO]->(p:Person)
+  RETURN p
+  UNION
+  UNWIND $phones AS f
+  MATCH (:Phone {value: f})<-[:HAS_CONTACT_POINT]-(:SourceRecord)-[:RESOLVED_TO]->(p:Person)
+  RETURN p
+  UNION
+  UNWIND $accounts AS a
+  MATCH (:SourceRecord {appAccount: a})-[:RESOLVED_TO]->(p:Person)
+  RETURN p
+  UNION
+  UNWIND $vins AS v
+  MATCH (:Vehicle {vin: v})<-[:OWNS]-(p:Person)
+  RETURN p
+}
+RETURN p.id AS id,
+       [(p)<-[:RESOLVED_TO]-(s:SourceRecord) | [s.source, s.sourceId]] AS records,
+       coalesce(p.emails, []) AS emails,
+       coalesce(p.phones, []) AS phones,
+       [(p)<-[:RESOLVED_TO]-(s:SourceRecord) WHERE s.appAccount IS NOT NULL | s.appAccount]
+         AS accounts,
+       [(p)-[o:OWNS]->(v:Vehicle) | [v.vin, o.ownedFrom, o.ownedThrough]] AS vehicles
+"""

@@ -17,6 +17,7 @@ from linkage.frame import row
 from linkage.generate.holdout import holdout
 from linkage.generate.run import generate
 from linkage.settings import default as default_settings
+from linkage.sources import ingest, load_sources
 from ontology.model import default as default_ontology
 from tests.conftest import cli_env, run_cli
 
@@ -45,6 +46,19 @@ def _held(driver: neo4j.Driver, db: str) -> set[tuple[str, str]]:
         database_=db,
     )
     return {(r["record"], r["held"]) for r in rows}
+
+
+def _journeys(
+    driver: neo4j.Driver, db: str
+) -> dict[tuple[str, str], set[tuple[str, str]]]:
+    """Each touchpoint -> the records of the person who had it."""
+    rows, _, _ = driver.execute_query(
+        "MATCH (t:Touchpoint)<-[:HAD]-(:Person)<-[:RESOLVED_TO]-(s:SourceRecord) "
+        "RETURN t.source AS source, t.sourceId AS id, "
+        "collect([s.source, s.sourceId]) AS records",
+        database_=db,
+    )
+    return {(r["source"], r["id"]): {tuple(k) for k in r["records"]} for r in rows}
 
 
 def _golden(driver: neo4j.Driver, db: str) -> dict[str, dict[str, object]]:
@@ -96,6 +110,18 @@ def test_a_delta_resolves_record_by_record_and_leaves_the_rest_alone(
     # Every held-out record is resolved now; no batch record was lost.
     assert len(after) == len(before) + result.records
     assert set(before) <= set(after)
+    # Every touchpoint of the delta is in the graph, with the person of the record that
+    # names it, or quarantined with the reason.
+    assert result.touchpoints > 0
+    journeys = _journeys(clean_graph, db)
+    named = ingest(load_sources(delta / "sources.toml")).touchpoints
+    quarantined = {q.location for q in result.quarantined}
+    for t in named:
+        where = journeys.get((t.source, t.source_id))
+        if where is None:
+            assert f"{t.source}/{t.source_id}" in quarantined, t
+        elif t.owner.kind == "record":
+            assert tuple(t.owner.value) in where, t
     # Customers written again keep their vehicles and club memberships (with dates), and
     # one merged into another hands over its touchpoints and referrals.
     assert _held(clean_graph, db) >= held_before
