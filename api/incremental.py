@@ -66,7 +66,8 @@ class IncrementalResult:
     write_ms: list[float] = field(default_factory=list)
     decide_ms: list[float] = field(default_factory=list)
     candidates: list[int] = field(default_factory=list)
-    touchpoints: int = 0  # the delta's touchpoints written
+    touchpoints: int = 0  # the delta's touchpoints written, after the records
+    touchpoints_s: float = 0.0  # and the seconds that took
 
     @property
     def resolve_ms(self) -> list[float]:
@@ -141,9 +142,11 @@ def run(
             result.records += len(chunk)
             if progress:
                 progress("incremental", result.records, len(records))
+    started = time.perf_counter()
     result.touchpoints = _journeys(
         driver, database, model, data, gate, stones, people, progress
     )
+    result.touchpoints_s = time.perf_counter() - started
     return result
 
 
