@@ -1,10 +1,13 @@
-"""``c360 resolve --incremental``: each record resolved against the graph, one transaction each.
+"""``c360 resolve --incremental``: a delta's records resolved against the graph, in order.
 
-No rebuild: a record's candidates are read by blocking key, it is decided in Python with the
-stored model (``linkage.incremental``), and the record, its customer (grown, merged or new)
-and the evidence are written in the same transaction that read the candidates, so two
-loaders never decide on stale state. Customers the record does not touch keep their IDs and
-their golden records.
+No rebuild: a transaction reads its records' candidates by blocking key in one query,
+decides each record in Python with the stored model (``linkage.incremental``; each sees
+what the ones before it did), and writes the records, their customers (grown, merged or
+new) and the evidence before it commits, so a failure leaves no record half-resolved.
+Customers the records do not touch keep their IDs and their golden records. Then the
+delta's touchpoints are attached to their persons. Run one loader at a time: Neo4j's reads
+take no locks, so two loaders deciding about the same person at once could each make a
+customer for them.
 """
 
 from __future__ import annotations
@@ -201,7 +204,8 @@ def _derive(
 
 
 class Resolver:
-    """Reads, decides and writes one record inside a managed (retried) transaction."""
+    """Reads, decides and writes a transaction's records inside a managed (retried)
+    transaction."""
 
     def __init__(
         self,
