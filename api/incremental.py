@@ -5,7 +5,7 @@ decides each record in Python with the stored model (``linkage.incremental``; ea
 what the ones before it did), and writes the records, their customers (grown, merged or
 new) and the evidence before it commits, so a failure leaves no record half-resolved.
 Customers the records do not touch keep their IDs and their golden records. Then the
-delta's touchpoints are attached to their persons. Run one loader at a time: Neo4j's reads
+delta's touchpoints and referrals are attached to their persons. Run one loader at a time: Neo4j's reads
 take no locks, so two loaders deciding about the same person at once could each make a
 customer for them.
 """
@@ -28,6 +28,7 @@ from api.pipeline import Gate, decisions_from, record_from_props
 from graph import load, privacy, segment_compile, segments
 from graph.cypher import incremental as queries
 from graph.cypher import lifecycle
+from graph.cypher import referrals as referral_cypher
 from graph.cypher import resolution as resolution_graph
 from graph.cypher import segments as segment_cypher
 from linkage import frame as frames
@@ -35,11 +36,13 @@ from linkage.blocks import block_keys
 from linkage.ids import Key
 from linkage.incremental import Candidate, Outcome, Overlay, resolve_one
 from linkage.pairscore import PairScorer
-from linkage.records import ClubClaim, Quarantined, SourceRecord, VehicleClaim
+from linkage.records import ClubClaim, SourceRecord, VehicleClaim
+from linkage.referrals import Mention
 from linkage.resolve import Customer, Link, PairEvidence, Resolution, dedupe
 from linkage.settings import LinkageSettings
 from linkage.sources import Ingested, ingest, load_sources
 from linkage.tombstones import Tombstones
+from linkage.touchpoints import Directory
 from ontology.errors import C360Error
 from ontology.model import Ontology
 from ontology.validate import validators
@@ -70,7 +73,8 @@ class IncrementalResult:
     decide_ms: list[float] = field(default_factory=list)
     candidates: list[int] = field(default_factory=list)
     touchpoints: int = 0  # the delta's touchpoints written, after the records
-    touchpoints_s: float = 0.0  # and the seconds that took
+    referrals: int = 0  # the delta's referral mentions written as REFERRED
+    touchpoints_s: float = 0.0  # the seconds the touchpoints and referrals took
 
     @property
     def resolve_ms(self) -> list[float]:
@@ -146,7 +150,7 @@ def run(
             if progress:
                 progress("incremental", result.records, len(records))
     started = time.perf_counter()
-    result.touchpoints = _journeys(
+    result.touchpoints, result.referrals = _journeys(
         driver, database, model, data, gate, stones, people, progress
     )
     result.touchpoints_s = time.perf_counter() - started
@@ -162,32 +166,77 @@ def _journeys(
     stones: Tombstones,
     segment_query: tuple[LiteralString, dict[str, Any]] | None,
     progress: Callable[[str, int, int], None] | None,
-) -> int:
-    """The delta's touchpoints, attached to the persons they name as the graph has them
-    now (their stages and segments derived again), and the number written. Its referral
-    mentions are quarantined: which mention counts (the earliest of all for a referee, none
-    that closes a cycle) is a question over every source, which a batch run answers."""
+) -> tuple[int, int]:
+    """The delta's touchpoints and referrals, attached to the persons they name as the
+    graph has them now (their stages and segments derived again); how many of each were
+    written. A mention is checked as a batch checks it (``linkage.referrals.link``),
+    against the referrals and first buying signals already in the graph too."""
     touchpoints = list(data.touchpoints)
-    directory = touchpoint_load.directory_from_graph(driver, touchpoints, database)
+    owners = [t.owner for t in touchpoints]
+    owners += [o for m in data.referrals for o in (m.referrer, m.referee)]
+    directory = touchpoint_load.directory_from_graph(driver, owners, database)
+    first_lead: dict[str, str] = {}
     by_label: dict[str, list[dict[str, Any]]] = {}
-    for label, row in touchpoint_load.rows(
-        stones.touchpoints(touchpoints, directory), directory, gate
+    for label, row in touchpoint_load.first_leads(
+        touchpoint_load.rows(
+            stones.touchpoints(touchpoints, directory), directory, gate
+        ),
+        first_lead,
     ):
         by_label.setdefault(label, []).append(row)
     written = touchpoint_load.write(driver, model, by_label, progress, database)
-    ids = sorted({row["person"] for rows in by_label.values() for row in rows})
+    mentions = stones.mentions(data.referrals, directory)
+    known = _referrals_around(driver, database, mentions, directory, first_lead)
+    referrals = touchpoint_load.referral_rows(
+        mentions, directory, first_lead, gate, known
+    )
+    load.load_rows(
+        driver,
+        referral_cypher.WRITE,
+        referrals,
+        what="referrals",
+        progress=progress,
+        database=database,
+    )
+    ids = {row["person"] for rows in by_label.values() for row in rows}
+    ids |= {p for r in referrals for p in (r["referrer"], r["referee"])}
     with driver.session(database=database) as session:
-        session.execute_write(_derive, ids, segment_query)
-    gate.quarantined += [
-        Quarantined(
-            m.evidence,
-            f"referral ({m.mechanism}): an incremental run does not link referrals; "
-            "the next batch run does",
-            " ".join(m.referrer.value),
-        )
-        for m in stones.mentions(data.referrals, directory)
-    ]
-    return written
+        session.execute_write(_derive, sorted(ids), segment_query)
+    return written, len(referrals)
+
+
+def _referrals_around(
+    driver: neo4j.Driver,
+    database: str,
+    mentions: Sequence[Mention],
+    directory: Directory,
+    first_lead: dict[str, str],
+) -> dict[str, str]:
+    """The referrals already in the graph above the persons ``mentions`` name (referee ->
+    referrer), and their first buying signals, earlier ones of the graph's added to
+    ``first_lead``."""
+    ids = {
+        pid
+        for m in mentions
+        for owner in (m.referrer, m.referee)
+        if (pid := directory.find(owner, m.at[:10])[0])
+    }
+    if not ids:
+        return {}
+    rows, _, _ = driver.execute_query(
+        referral_cypher.AROUND,
+        ids=sorted(ids),
+        leads=sorted(touchpoint_load.LEADS),
+        database_=database,
+    )
+    known: dict[str, str] = {}
+    for r in rows:
+        for referrer, referee in r["above"]:
+            known[referee] = referrer
+        if r["firstLead"] is not None:
+            at = r["firstLead"].to_native().isoformat()
+            first_lead[r["id"]] = min(at, first_lead.get(r["id"], at))
+    return known
 
 
 def _derive(

@@ -77,16 +77,15 @@ def write(
 
 
 def directory_from_graph(
-    driver: neo4j.Driver, touchpoints: Iterable[tp.Touchpoint], database: str = "neo4j"
+    driver: neo4j.Driver, owners: Iterable[tp.Owner], database: str = "neo4j"
 ) -> tp.Directory:
-    """A ``Directory`` of the persons ``touchpoints`` name, read from the graph: an
-    incremental delta's touchpoints reach customers resolved before it, not only the
-    records of the delta."""
+    """A ``Directory`` of the persons ``owners`` name (an incremental delta's touchpoints
+    and referral mentions), read from the graph: they reach customers resolved before the
+    delta, not only its own records."""
     records: set[tuple[str, ...]] = set()
     vins: set[str] = set()
     contacts: dict[str, set[str]] = {"email": set(), "phone": set(), "app": set()}
-    for t in touchpoints:
-        kind, value = t.owner
+    for kind, value in owners:
         if kind == "record":
             records.add(value)
         elif kind == "vin":
@@ -142,10 +141,11 @@ def referral_rows(
     directory: tp.Directory,
     first_lead: dict[str, str],
     gate: Gate,
+    known: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """``REFERRED`` rows: each hop before the referee's first lead (``first_leads``), one
-    referrer per person."""
-    linked = rf.link(mentions, directory, first_lead)
+    referrer per person (``known``: referrals already in the graph, ``rf.link``)."""
+    linked = rf.link(mentions, directory, first_lead, known)
     gate.quarantined += linked.quarantined
     out = []
     for r in linked.referrals:

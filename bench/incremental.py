@@ -10,8 +10,8 @@ uses the batch write), then resolves the held-out records one by one
 (`c360 resolve --incremental`): half with a transaction per record (latency), half with 100
 records per transaction (sustained rate). Prints the latency of the resolution (candidate
 read + decision) and of a whole transaction, the rate (records per second of the resolving
-transactions; the delta's touchpoints are written after them, timed apart), where the
-time goes, and how many customers the delta brought no evidence to kept their ID.
+transactions; the delta's touchpoints and referrals are written after them, timed apart),
+where the time goes, and how many customers the delta brought no evidence to kept their ID.
 
 ``--home DIR`` keeps the held-out files and the loaded graph (before the delta) in DIR; a
 later run with the same DIR copies that graph and resolves the delta against the copy,
@@ -108,8 +108,9 @@ def main() -> None:
         print(
             f"{part} ({per_transaction} per transaction): {result.records:,} records in "
             f"{resolving:.1f} s of transactions = {result.records / resolving:.0f} "
-            f"records/s; then {result.touchpoints:,} touchpoints in "
-            f"{result.touchpoints_s:.1f} s; {seconds:.1f} s in all; "
+            f"records/s; then {result.touchpoints:,} touchpoints and "
+            f"{result.referrals:,} referrals in {result.touchpoints_s:.1f} s; "
+            f"{seconds:.1f} s in all; "
             + ", ".join(f"{n} {k}" for k, n in sorted(result.outcomes.items()))
         )
         print(

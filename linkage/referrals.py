@@ -139,12 +139,19 @@ def from_row(
 
 
 def link(
-    mentions: Iterable[Mention], directory: Directory, first_lead: Mapping[str, str]
+    mentions: Iterable[Mention],
+    directory: Directory,
+    first_lead: Mapping[str, str],
+    known: Mapping[str, str] | None = None,
 ) -> Linked:
     """Mentions -> at most one referrer per person, no cycles, each hop before the
-    referee's first lead (``first_lead``: person id -> ISO time). Earliest mention first."""
+    referee's first lead (``first_lead``: person id -> ISO time). Earliest mention first.
+    ``known`` (referee -> referrer) holds the referrals already in the graph around these
+    persons, for an incremental run: they count for cycles, and a referee in it keeps
+    its referrer."""
     out = Linked()
-    referrer_of: dict[str, str] = {}
+    known = known or {}
+    referrer_of: dict[str, str] = dict(known)
     for m in sorted(mentions, key=lambda m: (m.at, m.evidence)):
         a, why_a = directory.find(m.referrer, m.at[:10])
         b, why_b = directory.find(m.referee, m.at[:10])
@@ -155,6 +162,11 @@ def link(
             reason = "referrer and referee are the same customer"
         elif b in first_lead and first_lead[b] < m.at:
             reason = f"after the referee's first lead ({first_lead[b]})"
+        elif b in known:
+            reason = (
+                "the referee already has a referrer in the graph (the next batch run "
+                "keeps the earliest mention)"
+            )
         elif b in referrer_of:
             reason = "the referee was referred earlier by someone else"
         elif _reaches(referrer_of, a, b):

@@ -103,7 +103,7 @@ def run_incremental(
     outcomes = ", ".join(f"{n} {kind}" for kind, n in sorted(result.outcomes.items()))
     say(
         f"{result.records} records resolved one by one ({outcomes}); "
-        f"{result.touchpoints} touchpoints written; "
+        f"{result.touchpoints} touchpoints and {result.referrals} referrals written; "
         f"{len(result.quarantined)} quarantined; per transaction of {per_transaction}: "
         f"resolution p50 {incremental_run.percentile(result.resolve_ms, 50):.1f} ms, p95 "
         f"{incremental_run.percentile(result.resolve_ms, 95):.1f} ms; with the writes p50 "

@@ -23,6 +23,24 @@ MERGE (a)-[x:REFERRED]->(b)
 SET x = r.props
 """
 
+# For an incremental run: the referrals above each of $ids (its referrer, theirs, and so on;
+# one referrer a person makes each chain a line) and each one's first buying signal
+# ($leads: touchpoint classes), which decide whether a new mention can be a hop.
+AROUND: LiteralString = """
+UNWIND $ids AS id
+MATCH (p:Person {id: id})
+RETURN id,
+       COLLECT {
+         MATCH path = (p)<-[:REFERRED*1..100]-(:Person)
+         UNWIND relationships(path) AS r
+         RETURN DISTINCT [startNode(r).id, endNode(r).id]
+       } AS above,
+       COLLECT {
+         MATCH (p)-[:HAD]->(t:Touchpoint) WHERE any(l IN labels(t) WHERE l IN $leads)
+         RETURN t.at ORDER BY t.at LIMIT 1
+       }[0] AS firstLead
+"""
+
 # From the customer up to the root of their chain: one row per hop, nearest first.
 CHAIN: LiteralString = """
 MATCH path = (root:Person)-[:REFERRED*1..6]->(p:Person {id: $id})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import neo4j
@@ -228,6 +229,88 @@ def test_records_sharing_a_transaction_resolve_as_they_would_one_by_one(
     together = resolved(10_000)  # the whole delta in one transaction
     assert together[0] == one_by_one[0]
     assert together[1] == one_by_one[1]
+
+
+def _referrals(driver: neo4j.Driver, db: str) -> set[tuple[object, ...]]:
+    """Each REFERRED edge: the row that says so, and the records of both persons."""
+    rows, _, _ = driver.execute_query(
+        "MATCH (a:Person)-[x:REFERRED]->(b:Person) "
+        "RETURN x.evidence AS evidence, x.mechanism AS mechanism, "
+        "COLLECT { MATCH (a)<-[:RESOLVED_TO]-(s) RETURN s.sourceId ORDER BY s.sourceId } "
+        "AS referrer, "
+        "COLLECT { MATCH (b)<-[:RESOLVED_TO]-(s) RETURN s.sourceId ORDER BY s.sourceId } "
+        "AS referee",
+        database_=db,
+    )
+    return {
+        (r["evidence"], r["mechanism"], tuple(r["referrer"]), tuple(r["referee"]))
+        for r in rows
+    }
+
+
+def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """The delta's web forms that name a referrer, checked as a batch checks them: one of
+    them dated after its referee's first buying signal (in the graph, not the delta), and
+    one a second form of an already referred person (whose first form is in the graph)."""
+    db = neo4j_settings.database
+    everything, _, _ = split
+    whole, batch, delta = tmp_path / "whole", tmp_path / "batch", tmp_path / "delta"
+    holdout(everything, whole, tmp_path / "nothing", 0.0, 1)  # a copy to edit
+    holdout(everything, batch, delta, 0.0, 1)  # the delta's files are empty
+    forms = [
+        json.loads(line)
+        for line in (whole / "web_forms.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    referring = [f for f in forms if f.get("referred_by")]
+    assert len(referring) >= 3
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    leads, _, _ = clean_graph.execute_query(
+        "UNWIND $ids AS id MATCH (:SourceRecord {source: 'web_form', sourceId: id})"
+        "-[:RESOLVED_TO]->(p)-[:HAD]->(t:Quotation|Order|TestRide) RETURN DISTINCT id",
+        ids=[f["submission_id"] for f in referring],
+        database_=db,
+    )
+    late = next(f for f in referring if f["submission_id"] in {r["id"] for r in leads})
+    late["submitted_at"] = "2035-01-01T00:00:00"
+    first = next(f for f in referring if f is not late)
+    again = {**first, "submission_id": first["submission_id"] + "-2"}
+    again["submitted_at"] = first["submitted_at"][:-2] + "59"  # a few seconds later
+    forms.append(again)
+    held = [late, again] + [f for f in referring if f not in (late, first)]
+
+    def write(folder: Path, rows: list[dict[str, object]]) -> None:
+        lines = "".join(json.dumps(r) + "\n" for r in rows)
+        (folder / "web_forms.jsonl").write_text(lines, encoding="utf-8")
+
+    write(whole, forms)
+    write(batch, [f for f in forms if f not in held])
+    write(delta, held)
+    mentioned = {f"web_form/{f['submission_id']}" for f in held}
+
+    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
+    pipeline.run(clean_graph, whole / "sources.toml", database=db)
+    expected = _referrals(clean_graph, db)
+    linked = {e[0] for e in expected} & mentioned
+    assert linked and f"web_form/{late['submission_id']}" not in linked
+    assert f"web_form/{again['submission_id']}" not in linked
+
+    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
+    pipeline.run(clean_graph, batch / "sources.toml", database=db)
+    assert not {e[0] for e in _referrals(clean_graph, db)} & mentioned
+    result = incremental.run(
+        clean_graph, delta / "sources.toml", default_ontology(), default_settings(), db
+    )
+    assert result.referrals == len(linked)
+    assert _referrals(clean_graph, db) == expected
+    # The mentions it did not link are quarantined with the reason, as in a batch.
+    reasons = {q.location: q.reason for q in result.quarantined}
+    assert "first lead" in reasons[f"web_form/{late['submission_id']}"]
+    assert "already has a referrer" in reasons[f"web_form/{again['submission_id']}"]
 
 
 def test_block_keys_in_the_graph_are_the_records_keys(
