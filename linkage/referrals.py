@@ -164,8 +164,10 @@ def link(
             reason = f"after the referee's first lead ({first_lead[b]})"
         elif b in known:
             reason = (
-                "the referee already has a referrer in the graph (the next batch run "
-                "keeps the earliest mention)"
+                "the graph has this referral already"
+                if known[b] == a
+                else "the referee already has a referrer in the graph (the next batch "
+                "run keeps the earliest mention)"
             )
         elif b in referrer_of:
             reason = "the referee was referred earlier by someone else"

@@ -256,7 +256,8 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
 ) -> None:
     """The delta's web forms that name a referrer, checked as a batch checks them: one of
     them dated after its referee's first buying signal (in the graph, not the delta), and
-    one a second form of an already referred person (whose first form is in the graph)."""
+    one a second form of an already referred person naming another referrer (whose first
+    form is in the graph)."""
     db = neo4j_settings.database
     everything, _, _ = split
     whole, batch, delta = tmp_path / "whole", tmp_path / "batch", tmp_path / "delta"
@@ -278,7 +279,9 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     late = next(f for f in referring if f["submission_id"] in {r["id"] for r in leads})
     late["submitted_at"] = "2035-01-01T00:00:00"
     first = next(f for f in referring if f is not late)
+    other = next(f for f in referring if f["referred_by"] != first["referred_by"])
     again = {**first, "submission_id": first["submission_id"] + "-2"}
+    again["referred_by"] = other["referred_by"]  # someone else says they referred them
     again["submitted_at"] = first["submitted_at"][:-2] + "59"  # a few seconds later
     forms.append(again)
     held = [late, again] + [f for f in referring if f not in (late, first)]
@@ -311,6 +314,16 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     reasons = {q.location: q.reason for q in result.quarantined}
     assert "first lead" in reasons[f"web_form/{late['submission_id']}"]
     assert "already has a referrer" in reasons[f"web_form/{again['submission_id']}"]
+    # Run again, it changes nothing and says why.
+    again_result = incremental.run(
+        clean_graph, delta / "sources.toml", default_ontology(), default_settings(), db
+    )
+    assert again_result.referrals == 0
+    assert _referrals(clean_graph, db) == expected
+    reasons = {q.location: q.reason for q in again_result.quarantined}
+    assert {reasons[m] for m in linked} == {
+        "referral (declared): the graph has this referral already"
+    }
 
 
 def test_block_keys_in_the_graph_are_the_records_keys(
