@@ -32,7 +32,8 @@ from graph.cypher import referrals as referral_cypher
 from graph.cypher import resolution as resolution_graph
 from graph.cypher import segments as segment_cypher
 from linkage import frame as frames
-from linkage.blocks import block_keys
+from linkage.blocks import block_keys, home_keys
+from linkage.households import Home, regroup
 from linkage.ids import Key
 from linkage.incremental import Candidate, Outcome, Overlay, resolve_one
 from linkage.pairscore import PairScorer
@@ -172,6 +173,8 @@ def _journeys(
     written. A mention is checked as a batch checks it (``linkage.referrals.link``),
     against the referrals and first buying signals already in the graph too."""
     touchpoints = list(data.touchpoints)
+    if not touchpoints and not data.referrals:
+        return 0, 0
     owners = [t.owner for t in touchpoints]
     owners += [o for m in data.referrals for o in (m.referrer, m.referee)]
     directory = touchpoint_load.directory_from_graph(driver, owners, database)
@@ -279,10 +282,12 @@ class Resolver:
         of the transaction's customers (their stages, segments, households, evidence, and
         removing the absorbed)."""
         started = time.perf_counter()
-        keys = [block_keys(frames.row(r), self.settings) for r in records]
+        rows = [frames.row(r) for r in records]
+        keys = [block_keys(row, self.settings) for row in rows]
+        homes = [home_keys(row, self.settings) for row in rows]
         reads = [
-            {"keys": k, "source": r.source, "sourceId": r.source_id}
-            for r, k in zip(records, keys, strict=True)
+            {"keys": k, "homes": sorted(h), "source": r.source, "sourceId": r.source_id}
+            for r, k, h in zip(records, keys, homes, strict=True)
         ]
         row = tx.run(
             queries.CANDIDATES,
@@ -294,13 +299,15 @@ class Resolver:
         read: dict[str, Candidate] = {}
         asked: list[list[str]] = [[] for _ in records]
         former: dict[str, list[str]] = {}
-        homes: dict[str, list[dict[str, Any]]] = {}
+        households: dict[str, list[Home]] = {}  # person -> the household it is in
         for person in row["persons"]:
             read[person["id"]] = _candidate(person)
             former[person["id"]] = list(person["formerIds"])
-            homes[person["id"]] = person["households"]
+            households[person["id"]] = [_home(h) for h in person["households"]]
             for i in person["wanted"]:
                 asked[i].append(person["id"])
+        for n in row["neighbours"]:
+            households[n["person"]] = [_home(h) for h in n["households"]]
         done = Done(time.perf_counter() - started)
         overlay = Overlay(read, row["junk"])
         after = _AfterWrites()
@@ -311,7 +318,7 @@ class Resolver:
                 record, candidates, self.settings, self.scorer, self.never
             )
             overlay.apply(record, ks, outcome)
-            self._note(outcome, homes, after)
+            self._note(outcome, after)
             done.records.append(
                 Decided(
                     _kind(outcome, record, candidates),
@@ -321,28 +328,73 @@ class Resolver:
             )
         began = time.perf_counter()
         after.merged = overlay.merged()
-        self._write(tx, records, keys, overlay.written(), former, after)
+        after.homes, after.homes_gone = self._households(
+            records, homes, row["neighbours"], overlay, households, after
+        )
+        stored = [sorted({*k, *h}) for k, h in zip(keys, homes, strict=True)]
+        self._write(tx, records, stored, overlay.written(), former, after)
         done.write = time.perf_counter() - began
         return done
 
-    def _note(
-        self,
-        outcome: Outcome,
-        homes: dict[str, list[dict[str, Any]]],
-        after: _AfterWrites,
-    ) -> None:
+    def _note(self, outcome: Outcome, after: _AfterWrites) -> None:
         """What the transaction's end does for a record's customers."""
         customers = [outcome.customer] + ([outcome.left] if outcome.left else [])
         after.ids.update(c.id for c in customers)
         after.gone.update(outcome.absorbed)
         if outcome.emptied:
             after.gone.add(outcome.emptied)
-        after.homes += [
-            {"id": h["id"], "members": [{"id": c.id, "props": h["props"]}]}
-            for c in customers
-            for h in homes.get(c.id, [])
-        ]
         after.evidence += self.gate.evidence_rows(self._resolution([], outcome.pairs))
+
+    def _households(
+        self,
+        records: list[SourceRecord],
+        homes: list[dict[str, str]],
+        neighbours: list[dict[str, Any]],
+        overlay: Overlay,
+        households: dict[str, list[Home]],
+        after: _AfterWrites,
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """The household rows of the transaction's customers and of the people their
+        records share a household key with (``households.regroup``), and the households
+        that are no more. The person write drops a person's household: every household
+        of a written customer is written again, whole."""
+        # Every record the transaction decided has a customer now.
+        mine = [
+            (overlay.person_of(r.key) or "", h)
+            for r, h in zip(records, homes, strict=True)
+        ]
+        by_key: dict[str, set[str]] = {}  # household key -> the people holding it now
+        for n in neighbours:
+            held = overlay.person_of((n["source"], n["sourceId"]), n["person"])
+            if held is not None:
+                by_key.setdefault(n["key"], set()).add(held)
+        for me, keys in mine:
+            for k in keys:
+                by_key.setdefault(k, set()).add(me)
+        shared = {
+            (me, other, rule)
+            for me, keys in mine
+            for k, rule in keys.items()
+            for other in by_key[k]
+            if other != me
+        }
+        involved = after.ids | after.gone | {p for _, p, _ in shared}
+        known = {h.id: h for p in involved for h in households.get(p, [])}
+        grouped, gone = regroup(
+            known.values(),
+            after.merged,
+            after.gone - set(after.merged),
+            shared,
+            self.settings.max_household,
+        )
+        rows = []
+        for h in grouped:
+            if self.gate.check("Household", f"household {h.id}", {"id": h.id}) is None:
+                continue
+            evidence = {"evidence": ", ".join(sorted(h.rules))}
+            members = [{"id": m, "props": evidence} for m in sorted(h.members)]
+            rows.append({"id": h.id, "members": members})
+        return rows, gone
 
     def _resolution(
         self, customers: list[Customer], pairs: Sequence[PairEvidence] = ()
@@ -387,6 +439,8 @@ class Resolver:
             gone = sorted(after.gone)
             tx.run(segment_cypher.DEPART, ids=gone)
             tx.run(queries.REMOVE_PERSONS, ids=gone)
+        if after.homes_gone:
+            tx.run(queries.REMOVE_HOUSEHOLDS, ids=after.homes_gone)
         if after.homes:
             tx.run(resolution_graph.HOUSEHOLDS, rows=after.homes)
         if after.evidence:
@@ -421,7 +475,8 @@ class _AfterWrites:
     ids: set[str] = field(default_factory=set)  # customers written
     gone: set[str] = field(default_factory=set)  # absorbed or left without records
     merged: dict[str, str] = field(default_factory=dict)  # absorbed -> its survivor
-    homes: list[dict[str, Any]] = field(default_factory=list)
+    homes: list[dict[str, Any]] = field(default_factory=list)  # household rows
+    homes_gone: list[str] = field(default_factory=list)  # households that are no more
     evidence: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -472,6 +527,20 @@ def _candidate(row: Mapping[str, Any]) -> Candidate:
         vehicles,
         clubs,
         frozenset(row["events"]),
+    )
+
+
+def _home(row: Mapping[str, Any]) -> Home:
+    """A household as the candidate read returns it."""
+    return Home(
+        row["id"],
+        frozenset(m["id"] for m in row["members"]),
+        frozenset(
+            rule
+            for m in row["members"]
+            for rule in (m["evidence"] or "").split(", ")
+            if rule
+        ),
     )
 
 

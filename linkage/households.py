@@ -9,7 +9,7 @@ household of hundreds.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from linkage.ids import NAMESPACE
@@ -72,3 +72,86 @@ def households(
             Household(hid, tuple(sorted(members)), tuple(evidence.get(root, [])))
         )
     return sorted(out, key=lambda h: h.id)
+
+
+@dataclass(frozen=True)
+class Home:
+    """A household as the graph holds it (person IDs), and the rules that made it."""
+
+    id: str
+    members: frozenset[str]
+    rules: frozenset[str]
+
+
+def regroup(
+    homes: Iterable[Home],
+    merged: Mapping[str, str],
+    removed: Collection[str],
+    shared: Iterable[tuple[str, str, str]],
+    max_size: int,
+) -> tuple[list[Home], list[str]]:
+    """The households after an incremental transaction, and the IDs of those that are no more.
+
+    ``homes`` are the graph's households of the people the transaction involves. A person
+    merged away is replaced by its survivor (``merged``), one left without records is taken
+    out (``removed``); then the new links ``shared`` ((person, person, rule), from the
+    transaction's records) unite households as a batch run would, never past ``max_size``.
+    A household keeps its ID while it lasts (the larger one's when two unite), so only
+    people the transaction brought evidence about change household; a new one takes its ID
+    as a batch run names it. Households left with one member are no more.
+    """
+    homes = sorted(homes, key=lambda h: (-len(h.members), h.id))
+    parent: dict[str, str] = {}
+    size: dict[str, int] = {}
+    rules: dict[str, set[str]] = {}
+    named: dict[str, list[Home]] = {}  # root -> the graph's households it holds
+
+    def find(p: str) -> str:
+        parent.setdefault(p, p)
+        size.setdefault(p, 1)
+        while parent[p] != p:
+            parent[p] = parent[parent[p]]
+            p = parent[p]
+        return p
+
+    def unite(a: str, b: str, why: Iterable[str]) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            if size[ra] + size[rb] > max_size:
+                return
+            parent[rb] = ra
+            size[ra] += size.pop(rb)
+            rules.setdefault(ra, set()).update(rules.pop(rb, ()))
+            named.setdefault(ra, []).extend(named.pop(rb, []))
+        rules.setdefault(ra, set()).update(why)
+
+    for h in homes:
+        people = sorted({merged.get(m, m) for m in h.members} - set(removed))
+        if not people:
+            continue
+        # Rooted at a member no household took yet: one a merge brought from another
+        # household stays there if the two cannot unite.
+        first = find(next((p for p in people if p not in parent), people[0]))
+        named.setdefault(first, []).append(h)
+        rules.setdefault(first, set()).update(h.rules)
+        for p in people:
+            unite(first, p, ())
+    for a, b, rule in sorted(shared, key=lambda s: (s[2], s[0], s[1])):
+        if a != b:
+            unite(a, b, (rule,))
+    groups: dict[str, set[str]] = {}
+    for p in list(parent):
+        groups.setdefault(find(p), set()).add(p)
+    out: list[Home] = []
+    for root, members in groups.items():
+        if len(members) < 2:
+            continue
+        held = named.get(root, [])
+        if held:
+            hid = min(held, key=lambda h: (-len(h.members), h.id)).id
+        else:
+            hid = str(uuid.uuid5(NAMESPACE, f"household\x1f{min(members)}"))
+        out.append(Home(hid, frozenset(members), frozenset(rules.get(root, ()))))
+    kept = {h.id for h in out}
+    gone = sorted({h.id for h in homes} - kept)
+    return sorted(out, key=lambda h: h.id), gone

@@ -355,6 +355,13 @@ class Overlay:
         state = self._state(cid)
         return state.events if state else frozenset()
 
+    def person_of(self, record: Key, read_as: str | None = None) -> str | None:
+        """The customer ``record`` belongs to as the transaction ends: its own if the
+        transaction decided it, else that of the person the read found it with."""
+        if record in self._owner:
+            return self._current(self._owner[record])
+        return None if read_as is None else self._current(read_as)
+
     def merged(self) -> dict[str, str]:
         """Each customer absorbed in the transaction -> the one it is part of at its end."""
         return {gone: self._current(gone) for gone in sorted(self._into)}

@@ -26,7 +26,7 @@ from splink import DuckDBAPI
 from linkage import batch_gc, rules, score
 from linkage import frame as frames
 from linkage import records as rec
-from linkage.blocks import block_keys
+from linkage.blocks import stored_keys
 from linkage.cluster import Clustering, Edge, Person, cluster, names_compatible
 from linkage.helper import Helper, processes
 from linkage.households import Household, Shared, households
@@ -116,8 +116,8 @@ class Resolution:
     version: str
     junk: dict[str, list[str]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-    # each record's hashed blocking keys, from the rows already normalised (the graph
-    # stores them so an incremental run finds candidates by index)
+    # each record's hashed blocking and household keys, from the rows already normalised
+    # (the graph stores them so an incremental run finds candidates and homes by index)
     blocks: dict[Key, list[str]] = field(default_factory=dict)
 
     def assignment(self) -> dict[Key, str]:
@@ -269,7 +269,7 @@ def _keys(
             for name, values in columns.items():
                 values.append(row[name])
             people.append(guard_person(row, settings))
-            blocks[key] = [share(k, k) for k in block_keys(row, settings)]
+            blocks[key] = [share(k, k) for k in stored_keys(row, settings)]
     except BaseException:
         if helper is not None:
             helper.discard(lambda h: os.unlink(h.path))
@@ -354,7 +354,7 @@ def _keys_into(
                 p.exclusive,
                 p.once,
                 p.events,
-                block_keys(row, settings),
+                stored_keys(row, settings),
                 *(row[c] for c in frames.COLUMNS),
             )
         )

@@ -3,6 +3,8 @@ read by index in one query.
 
 A record's candidates are the persons of the records that share a blocking key with it
 (``BlockingKey`` nodes, unique-indexed), plus its own person when it is a changed record.
+The records sharing a household key with one (``linkage.blocks.home_keys``) come back too,
+as neighbours, with their persons' households: the transaction's end regroups them.
 A key shared by more than ``maxBlock`` records is junk (the batch skips it too), and at
 most ``maxCandidates`` persons are read a record, so one record never reads a large part of
 the graph. Each person comes back once, with the records (by index in ``$reads``) that
@@ -49,11 +51,22 @@ CALL () {
     vehicles: [(p)-[o:OWNS]->(v:Vehicle) |
       {vin: v.vin, model: head([(v)-[:OF_MODEL]->(m:Model) | m.code]), props: properties(o)}],
     clubs: [(p)-[m:MEMBER_OF]->(c:Club) | {club: c.code, props: properties(m)}],
-    households: [(p)-[m:IN_HOUSEHOLD]->(h:Household) | {id: h.id, props: properties(m)}],
+    households: [(p)-[:IN_HOUSEHOLD]->(h:Household) | h {.id, members: [(h)<-[m:IN_HOUSEHOLD]-(x:Person) | {id: x.id, evidence: m.evidence}]}],
     events: [(p)-[:HAD]->(:Touchpoint)-[:AT_EVENT]->(e:Event) | e.id]
   }) AS persons
 }
-RETURN junk, persons
+CALL () {
+  UNWIND range(0, size($reads) - 1) AS i
+  UNWIND $reads[i].homes AS k
+  MATCH (b:BlockingKey {blockKey: k})
+  WHERE COUNT { (b)<-[:IN_BLOCK]-() } <= $maxBlock
+  MATCH (b)<-[:IN_BLOCK]-(s:SourceRecord)-[:RESOLVED_TO]->(p:Person)
+  RETURN collect({
+    key: k, source: s.source, sourceId: s.sourceId, person: p.id,
+    households: [(p)-[:IN_HOUSEHOLD]->(h:Household) | h {.id, members: [(h)<-[m:IN_HOUSEHOLD]-(x:Person) | {id: x.id, evidence: m.evidence}]}]
+  }) AS neighbours
+}
+RETURN junk, persons, neighbours
 """
 
 # A customer merged into another hands over what hangs off it from the sources, its
@@ -81,4 +94,10 @@ CALL (gone, into) {
 REMOVE_PERSONS: LiteralString = """
 MATCH (p:Person) WHERE p.id IN $ids AND NOT (p)<-[:RESOLVED_TO]-()
 DETACH DELETE p
+"""
+
+# Households the transaction's regrouping united into another, or left with one member.
+REMOVE_HOUSEHOLDS: LiteralString = """
+MATCH (h:Household) WHERE h.id IN $ids
+DETACH DELETE h
 """

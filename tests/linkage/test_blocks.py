@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
 from api.pipeline import Gate
 from linkage import frame as frames
-from linkage.blocks import block_keys, specs
+from linkage.blocks import block_keys, home_keys, specs, stored_keys
 from linkage.generate.run import generate
 from linkage.settings import default
 from linkage.sources import ingest, load_sources
@@ -27,21 +27,49 @@ def _agree(left: dict, right: dict, spec: tuple[str, ...]) -> bool:  # type: ign
     return True
 
 
-def test_shared_key_iff_a_blocking_rule_compares_the_pair(tmp_path: Path) -> None:
-    generate(250, 9, tmp_path)
-    data = ingest(load_sources(tmp_path / "sources.toml"))
-    records = Gate(validators(ontology()), []).records(data.records)
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:  # type: ignore[type-arg]
+    folder = tmp_path_factory.mktemp("blocks")
+    generate(250, 9, folder)
+    data = ingest(load_sources(folder / "sources.toml"))
+    return [
+        frames.row(r) for r in Gate(validators(ontology()), []).records(data.records)
+    ]
+
+
+def test_shared_key_iff_a_blocking_rule_compares_the_pair(rows: list[dict]) -> None:  # type: ignore[type-arg]
     settings = default()
-    rows = [frames.row(r) for r in records]
     keys = [set(block_keys(r, settings)) for r in rows]
     assert all(len(k) == 24 and int(k, 16) >= 0 for ks in keys for k in ks)
     compared = 0
     for i in range(len(rows)):
         for j in range(i + 1, len(rows)):
             expected = any(_agree(rows[i], rows[j], s) for s in specs(settings))
-            assert bool(keys[i] & keys[j]) == expected, (records[i].key, records[j].key)
+            assert bool(keys[i] & keys[j]) == expected, (rows[i], rows[j])
             compared += expected
     assert compared > 200
+
+
+def test_shared_home_key_iff_a_household_rule_relates_the_pair(
+    rows: list[dict],  # type: ignore[type-arg]
+) -> None:
+    settings = default()
+    homes = [home_keys(r, settings) for r in rows]
+    related = 0
+    for i in range(len(rows)):
+        for j in range(i + 1, len(rows)):
+            expected = {
+                rule.name
+                for rule in settings.household_rules
+                if _agree(rows[i], rows[j], (rule.criteria[0].field,))
+            }
+            shared = {homes[i][k] for k in homes[i].keys() & homes[j].keys()}
+            assert shared == expected, (rows[i], rows[j])
+            related += bool(expected)
+    assert related > 20
+    # A record is stored under both kinds of key.
+    for r, mine in zip(rows, homes, strict=True):
+        assert stored_keys(r, settings) == sorted({*block_keys(r, settings), *mine})
 
 
 def test_keys_hide_the_values_and_do_not_depend_on_order() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 
-from linkage.households import Shared, households
+from linkage.households import Home, Shared, households, regroup
 from linkage.ids import NAMESPACE
 
 
@@ -98,3 +98,70 @@ def test_household_id_depends_on_person_ids_not_positions() -> None:
     first = households(["x", "y", "z"], [Shared(1, 2, "same_email", "e")], 8)
     second = households(["z", "y", "x"], [Shared(0, 1, "same_email", "e")], 8)
     assert first[0].id == second[0].id == hid("y")
+
+
+# regroup: an incremental transaction's households, over the graph's.
+
+
+def home(hid_: str, *members: str, rules: tuple[str, ...] = ("same_address",)) -> Home:
+    return Home(hid_, frozenset(members), frozenset(rules))
+
+
+def test_a_new_link_between_two_people_makes_the_household_a_batch_would() -> None:
+    made, gone = regroup([], {}, (), [("p2", "p1", "same_email")], max_size=8)
+    assert made == [Home(hid("p1"), frozenset({"p1", "p2"}), frozenset({"same_email"}))]
+    assert gone == []
+    # The batch names the same people's household the same way.
+    assert households(["p1", "p2"], [Shared(0, 1, "same_email", "e")], 8)[0].id == hid(
+        "p1"
+    )
+
+
+def test_a_new_member_joins_the_household_and_it_keeps_its_id() -> None:
+    old = home("h-old", "a", "b")
+    made, gone = regroup([old], {}, (), [("new", "b", "same_landline")], max_size=8)
+    assert made == [
+        Home(
+            "h-old",
+            frozenset({"a", "b", "new"}),
+            frozenset({"same_address", "same_landline"}),
+        )
+    ]
+    assert gone == []
+
+
+def test_two_households_a_link_unites_keep_the_larger_one_s_id() -> None:
+    big, small = home("h-z", "a", "b", "c"), home("h-a", "d", "e")
+    made, gone = regroup([small, big], {}, (), [("c", "d", "same_vehicle")], 8)
+    assert [(h.id, h.members) for h in made] == [("h-z", frozenset("abcde"))]
+    assert gone == ["h-a"]
+    # Past the cap, nothing moves.
+    made, gone = regroup([small, big], {}, (), [("c", "d", "same_vehicle")], 4)
+    assert sorted(h.id for h in made) == ["h-a", "h-z"] and gone == []
+
+
+def test_a_merge_folds_the_absorbed_person_into_its_survivor() -> None:
+    # "b" merged into "a": the household of the two is one person now, so no household;
+    # "c"'s household takes the survivor in.
+    pair, other = home("h-1", "a", "b"), home("h-2", "b2", "c")
+    made, gone = regroup([pair], {"b": "a"}, (), [], 8)
+    assert made == [] and gone == ["h-1"]
+    made, gone = regroup([pair, other], {"b": "a", "b2": "a"}, (), [], 8)
+    assert [h.members for h in made] == [frozenset({"a", "c"})] and gone == ["h-2"]
+    assert made[0].id == "h-1"  # equal sizes: the smaller ID
+
+
+def test_a_person_left_without_records_leaves_the_household() -> None:
+    made, gone = regroup([home("h", "a", "b", "c")], {}, {"c"}, [], 8)
+    assert [h.members for h in made] == [frozenset({"a", "b"})] and gone == []
+    made, gone = regroup([home("h", "a", "b")], {}, {"b"}, [], 8)
+    assert made == [] and gone == ["h"]
+
+
+def test_regrouping_is_deterministic_whatever_the_order() -> None:
+    homes = [home("h1", "a", "b"), home("h2", "c", "d", "e"), home("h3", "f", "g")]
+    links = [("b", "c", "same_email"), ("e", "f", "same_address"), ("x", "a", "r")]
+    expected = regroup(homes, {"g": "a"}, (), links, 6)
+    for order in (homes[::-1], [homes[1], homes[0], homes[2]]):
+        assert regroup(order, {"g": "a"}, (), links[::-1], 6) == expected
+    assert all(len(h.members) <= 6 for h in expected[0])
