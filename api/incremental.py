@@ -39,7 +39,14 @@ from linkage.incremental import Candidate, Outcome, Overlay, resolve_one
 from linkage.pairscore import PairScorer
 from linkage.records import ClubClaim, SourceRecord, VehicleClaim
 from linkage.referrals import Mention
-from linkage.resolve import Customer, Link, PairEvidence, Resolution, dedupe
+from linkage.resolve import (
+    AMBIGUOUS,
+    Customer,
+    Link,
+    PairEvidence,
+    Resolution,
+    dedupe,
+)
 from linkage.settings import LinkageSettings
 from linkage.sources import Ingested, ingest, load_sources
 from linkage.tombstones import Tombstones
@@ -295,6 +302,7 @@ class Resolver:
             keys=sorted({k for ks in keys for k in ks}),
             maxBlock=self.settings.max_block,
             maxCandidates=MAX_CANDIDATES,
+            ambiguous=AMBIGUOUS,
         ).single(strict=True)
         read: dict[str, Candidate] = {}
         asked: list[list[str]] = [[] for _ in records]
@@ -483,11 +491,14 @@ class _AfterWrites:
 def _candidate(row: Mapping[str, Any]) -> Candidate:
     records: list[SourceRecord] = []
     links: dict[Key, Link] = {}
+    ambiguous: set[Key] = set()
     for item in row["records"]:
         rec = record_from_props(dict(item["record"]))
         if rec is None:
             continue
         records.append(rec)
+        if item["ambiguous"]:
+            ambiguous.add(rec.key)
         link = item["link"]
         matched = (
             (link["matchedSource"], link["matchedSourceId"])
@@ -527,6 +538,7 @@ def _candidate(row: Mapping[str, Any]) -> Candidate:
         vehicles,
         clubs,
         frozenset(row["events"]),
+        frozenset(ambiguous),
     )
 
 

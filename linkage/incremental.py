@@ -36,6 +36,7 @@ from linkage.resolve import (
     PairEvidence,
     _customer,
     guard_person,
+    identifying_rules,
 )
 from linkage.settings import LinkageSettings
 
@@ -52,6 +53,9 @@ class Candidate:
     events: frozenset[str] = (
         frozenset()
     )  # events the person's touchpoints place them at
+    # Its nameless records held out as ambiguous (shared with differently named people):
+    # a new named record does not settle whose they are.
+    ambiguous: frozenset[Key] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Outcome:
     pairs: tuple[
         PairEvidence, ...
     ]  # linked, review and separated pairs with the record
+    held: bool = False  # a nameless record held out as ambiguous
 
 
 def _row(record: SourceRecord, owner: Candidate | None) -> dict[str, Any]:
@@ -159,10 +164,16 @@ def resolve_one(
         there = [cid for cid in order if by_id[cid].events & person.events]
         if there and not _ambiguous([guarded[cid] for cid in there], settings):
             held, allowed = False, set(there)
+    identifying = identifying_rules(settings)
     for cid in order:
         edge, hit = best[cid]
         theirs = guarded[cid]
-        unsure = held or cid not in allowed
+        # A nameless customer a batch held out as ambiguous stays out: one more named
+        # record sharing its contact point does not say whose it is.
+        held_out = bool(by_id[cid].ambiguous) and not any(p.names for p in theirs)
+        unsure = (
+            held or cid not in allowed or (held_out and edge.rule not in identifying)
+        )
         reason = AMBIGUOUS if unsure else refusal(people, theirs, guards)
         decision = "review" if unsure else ("separated" if reason else "linked")
         pairs.append(
@@ -171,7 +182,8 @@ def resolve_one(
         if reason is None:
             joined.append(by_id[cid])
             people += theirs
-    return _outcome(record, candidates, joined, best, pairs, settings)
+    outcome = _outcome(record, candidates, joined, best, pairs, settings)
+    return replace(outcome, held=held and not joined)
 
 
 def _ambiguous(named: Sequence[Sequence[Person]], settings: LinkageSettings) -> bool:
@@ -289,6 +301,7 @@ class Overlay:
         self._blocks: dict[str, list[Key]] = {}  # key -> this transaction's records
         self._absorbed: dict[str, frozenset[str]] = {}  # all a customer took in
         self._last: dict[str, Customer] = {}  # each touched customer's latest state
+        self._held = {k for c in read.values() for k in c.ambiguous}  # held-out records
 
     def candidates(self, ids: Sequence[str], keys: Sequence[str]) -> list[Candidate]:
         """The customers a record whose read found ``ids`` and whose blocking keys are
@@ -308,6 +321,10 @@ class Overlay:
         """What deciding ``record`` did to the customers."""
         for k in keys:
             self._blocks.setdefault(k, []).append(record.key)
+        if outcome.held:
+            self._held.add(record.key)
+        else:
+            self._held.discard(record.key)  # a changed record decided again
         survivor = outcome.customer.id
         # Touchpoints stay with their person; a merge hands the absorbed ones' over.
         events = {
@@ -335,6 +352,7 @@ class Overlay:
                 customer.vehicles,
                 customer.clubs,
                 events.get(customer.id) or self._events(customer.id),
+                frozenset(r.key for r in customer.records if r.key in self._held),
             )
             self._last[customer.id] = customer
             for r in customer.records:

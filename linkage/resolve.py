@@ -425,11 +425,7 @@ def _hold_out_ambiguous(
         # Co-attendance: a survey about an event belongs to whoever of them was there.
         there = [o for o in others if people[o].events & people[me].events]
         ambiguous[me] = set(there) if there and not several(there) else set()
-    identifying = {
-        r.name
-        for r in settings.identity_rules
-        if any(c.field in settings.exclusive for c in r.criteria)
-    }
+    identifying = identifying_rules(settings)
     kept, held = [], []
     for e in edges:
         unsure = (e.a in ambiguous and e.b not in ambiguous[e.a]) or (
@@ -440,6 +436,16 @@ def _hold_out_ambiguous(
         else:
             kept.append(e)
     return kept, held
+
+
+def identifying_rules(settings: LinkageSettings) -> frozenset[str]:
+    """Identity rules on an exclusive identifier (an app account names one person): they
+    join a nameless record even where its contact point is shared."""
+    return frozenset(
+        r.name
+        for r in settings.identity_rules
+        if any(c.field in settings.exclusive for c in r.criteria)
+    )
 
 
 @contextmanager

@@ -47,7 +47,8 @@ CALL () {
     formerIds: coalesce(p.formerIds, []),
     records: [(p)<-[r:RESOLVED_TO]-(s:SourceRecord) |
       {record: properties(s),
-       link: r {.rule, .matchedSource, .matchedSourceId, .matchedValue, .matchScore}}],
+       link: r {.rule, .matchedSource, .matchedSourceId, .matchedValue, .matchScore},
+       ambiguous: EXISTS { (s)-[m:MATCHED]-() WHERE m.decisionReason = $ambiguous }}],
     vehicles: [(p)-[o:OWNS]->(v:Vehicle) |
       {vin: v.vin, model: head([(v)-[:OF_MODEL]->(m:Model) | m.code]), props: properties(o)}],
     clubs: [(p)-[m:MEMBER_OF]->(c:Club) | {club: c.code, props: properties(m)}],
