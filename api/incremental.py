@@ -5,9 +5,9 @@ decides each record in Python with the stored model (``linkage.incremental``; ea
 what the ones before it did), and writes the records, their customers (grown, merged or
 new) and the evidence before it commits, so a failure leaves no record half-resolved.
 Customers the records do not touch keep their IDs and their golden records. Then the
-delta's touchpoints and referrals are attached to their persons. Run one loader at a time: Neo4j's reads
-take no locks, so two loaders deciding about the same person at once could each make a
-customer for them.
+delta's touchpoints and referrals are attached to their persons. Loaders may run at the
+same time: each transaction first takes the stored model's write lock
+(``graph.cypher.incremental.CANDIDATES``), so their transactions take turns.
 """
 
 from __future__ import annotations
@@ -303,6 +303,7 @@ class Resolver:
             maxBlock=self.settings.max_block,
             maxCandidates=MAX_CANDIDATES,
             ambiguous=AMBIGUOUS,
+            version=self.settings.version,
         ).single(strict=True)
         read: dict[str, Candidate] = {}
         asked: list[list[str]] = [[] for _ in records]

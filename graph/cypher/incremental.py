@@ -10,6 +10,11 @@ most ``maxCandidates`` persons are read a record, so one record never reads a la
 the graph. Each person comes back once, with the records (by index in ``$reads``) that
 asked for it, and the junk keys come back too: the records of the same transaction find
 each other in Python (``linkage.incremental.Overlay``), through the keys that are not junk.
+
+The query first takes the write lock of the stored model (setting and removing a property:
+Neo4j's documented way to lock a node from Cypher), held until the transaction commits, so
+loaders resolving at the same time take turns and each reads what the one before
+committed: two of them cannot each make a customer for one person.
 """
 
 from __future__ import annotations
@@ -17,6 +22,11 @@ from __future__ import annotations
 from typing import LiteralString
 
 CANDIDATES: LiteralString = """
+CALL () {
+  MATCH (m:LinkageModel {version: $version})
+  SET m._lock = true
+  REMOVE m._lock
+}
 CALL () {
   UNWIND $keys AS k
   MATCH (b:BlockingKey {blockKey: k})

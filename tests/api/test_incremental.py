@@ -6,6 +6,8 @@ import csv
 import datetime as dt
 import json
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import neo4j
@@ -413,6 +415,55 @@ def test_a_delta_s_records_join_households_as_a_batch_of_everything_makes_them(
         database_=db,
     )
     assert rows[0]["fewest"] >= 2 and rows[0]["twice"] == 0
+
+
+def test_a_second_loader_waits_for_the_first_one_s_transaction(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+) -> None:
+    """Loaders take turns: while another transaction holds the stored model's lock, a
+    loader's transaction waits for it (and then reads what it committed)."""
+    db = neo4j_settings.database
+    _, batch, delta = split
+    settings = default_settings()
+    pipeline.run(clean_graph, batch / "sources.toml", database=db)
+    done: dict[str, incremental.IncrementalResult] = {}
+
+    def load() -> None:
+        done["result"] = incremental.run(
+            clean_graph,
+            delta / "sources.toml",
+            default_ontology(),
+            settings,
+            db,
+            per_transaction=25,
+        )
+
+    loader = threading.Thread(target=load)
+    with clean_graph.session(database=db) as session:
+        holder = session.begin_transaction()
+        holder.run(
+            "MATCH (m:LinkageModel {version: $v}) SET m._lock = true REMOVE m._lock",
+            v=settings.version,
+        ).consume()
+        loader.start()
+        blocked = False
+        deadline = time.monotonic() + 120
+        while not blocked and loader.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.2)
+            rows, _, _ = clean_graph.execute_query(
+                "SHOW TRANSACTIONS YIELD status, currentQuery "
+                "WHERE status STARTS WITH 'Blocked' RETURN currentQuery",
+                database_=db,
+            )
+            blocked = any("LinkageModel" in (r["currentQuery"] or "") for r in rows)
+        assert blocked and loader.is_alive()
+        holder.commit()
+    loader.join(300)
+    assert not loader.is_alive()
+    assert done["result"].records > 50
+    assert len(_assignment(clean_graph, db)) > done["result"].records
 
 
 def test_block_keys_in_the_graph_are_the_records_keys(
