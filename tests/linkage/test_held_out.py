@@ -11,26 +11,14 @@ from linkage.incremental import Candidate, Overlay, resolve_one
 from linkage.pairscore import PairScorer
 from linkage.records import SourceRecord
 from linkage.resolve import AMBIGUOUS, resolve
-from tests.linkage.test_resolve import _records
+from tests.linkage.test_resolve import _person_record, _records
 
 SETTINGS = linkage_settings.default()
-FAMILY = "bortolotti.casa@mail.example.it"
 
 
 def _record(source: str, sid: str, first: str | None, last: str | None) -> SourceRecord:
-    return SourceRecord(
-        source=source,
-        source_id=sid,
-        updated_at="2024-05-01",
-        first_name=first,
-        last_name=last,
-        email=FAMILY,
-        phone=None,
-        country="IT",
-        preferred_dealer=None,
-        email_key=FAMILY,
-        phone_key=None,
-    )
+    """A record of a couple's shared email, as ``test_resolve`` makes them."""
+    return _person_record(source, sid, first, last, ())
 
 
 def test_a_named_record_does_not_take_a_survey_a_couple_s_email_leaves_unsettled() -> (
