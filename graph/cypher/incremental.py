@@ -58,7 +58,9 @@ CALL () {
     records: [(p)<-[r:RESOLVED_TO]-(s:SourceRecord) |
       {record: properties(s),
        link: r {.rule, .matchedSource, .matchedSourceId, .matchedValue, .matchScore},
-       ambiguous: EXISTS { (s)-[m:MATCHED]-() WHERE m.decisionReason = $ambiguous }}],
+       ambiguous: CASE WHEN s.givenName IS NULL
+         THEN EXISTS { (s)-[m:MATCHED]-() WHERE m.decisionReason = $ambiguous }
+         ELSE false END}],
     vehicles: [(p)-[o:OWNS]->(v:Vehicle) |
       {vin: v.vin, model: head([(v)-[:OF_MODEL]->(m:Model) | m.code]), props: properties(o)}],
     clubs: [(p)-[m:MEMBER_OF]->(c:Club) | {club: c.code, props: properties(m)}],
