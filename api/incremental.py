@@ -32,7 +32,7 @@ from graph.cypher import referrals as referral_cypher
 from graph.cypher import resolution as resolution_graph
 from graph.cypher import segments as segment_cypher
 from linkage import frame as frames
-from linkage.blocks import block_keys, home_keys
+from linkage.blocks import block_keys, home_keys, stored_keys
 from linkage.households import Home, regroup
 from linkage.ids import Key
 from linkage.incremental import Candidate, Outcome, Overlay, resolve_one
@@ -340,7 +340,7 @@ class Resolver:
         after.homes, after.homes_gone = self._households(
             records, homes, row["neighbours"], overlay, households, after
         )
-        stored = [sorted({*k, *h}) for k, h in zip(keys, homes, strict=True)]
+        stored = [stored_keys(row, self.settings) for row in rows]
         self._write(tx, records, stored, overlay.written(), former, after)
         done.write = time.perf_counter() - began
         return done
@@ -369,8 +369,9 @@ class Resolver:
         of a written customer is written again, whole."""
         # Every record the transaction decided has a customer now.
         mine = [
-            (overlay.person_of(r.key) or "", h)
+            (me, h)
             for r, h in zip(records, homes, strict=True)
+            if (me := overlay.person_of(r.key))
         ]
         by_key: dict[str, set[str]] = {}  # household key -> the people holding it now
         for n in neighbours:

@@ -164,7 +164,6 @@ def resolve_one(
         there = [cid for cid in order if by_id[cid].events & person.events]
         if there and not _ambiguous([guarded[cid] for cid in there], settings):
             held, allowed = False, set(there)
-    identifying = identifying_rules(settings)
     for cid in order:
         edge, hit = best[cid]
         theirs = guarded[cid]
@@ -172,7 +171,9 @@ def resolve_one(
         # record sharing its contact point does not say whose it is.
         held_out = bool(by_id[cid].ambiguous) and not any(p.names for p in theirs)
         unsure = (
-            held or cid not in allowed or (held_out and edge.rule not in identifying)
+            held
+            or cid not in allowed
+            or (held_out and edge.rule not in identifying_rules(settings))
         )
         reason = AMBIGUOUS if unsure else refusal(people, theirs, guards)
         decision = "review" if unsure else ("separated" if reason else "linked")

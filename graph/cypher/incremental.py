@@ -21,7 +21,15 @@ from __future__ import annotations
 
 from typing import LiteralString
 
-CANDIDATES: LiteralString = """
+# A household of the person ``p`` in a pattern comprehension over ``h``: its ID and every
+# member with the membership's evidence (the regrouping needs them whole).
+_HOUSEHOLD: LiteralString = (
+    "h {.id, members: [(h)<-[m:IN_HOUSEHOLD]-(x:Person) | "
+    "{id: x.id, evidence: m.evidence}]}"
+)
+
+CANDIDATES: LiteralString = (
+    """
 CALL () {
   MATCH (m:LinkageModel {version: $version})
   SET m._lock = true
@@ -64,7 +72,9 @@ CALL () {
     vehicles: [(p)-[o:OWNS]->(v:Vehicle) |
       {vin: v.vin, model: head([(v)-[:OF_MODEL]->(m:Model) | m.code]), props: properties(o)}],
     clubs: [(p)-[m:MEMBER_OF]->(c:Club) | {club: c.code, props: properties(m)}],
-    households: [(p)-[:IN_HOUSEHOLD]->(h:Household) | h {.id, members: [(h)<-[m:IN_HOUSEHOLD]-(x:Person) | {id: x.id, evidence: m.evidence}]}],
+    households: [(p)-[:IN_HOUSEHOLD]->(h:Household) | """
+    + _HOUSEHOLD
+    + """],
     events: [(p)-[:HAD]->(:Touchpoint)-[:AT_EVENT]->(e:Event) | e.id]
   }) AS persons
 }
@@ -76,11 +86,14 @@ CALL () {
   MATCH (b)<-[:IN_BLOCK]-(s:SourceRecord)-[:RESOLVED_TO]->(p:Person)
   RETURN collect({
     key: k, source: s.source, sourceId: s.sourceId, person: p.id,
-    households: [(p)-[:IN_HOUSEHOLD]->(h:Household) | h {.id, members: [(h)<-[m:IN_HOUSEHOLD]-(x:Person) | {id: x.id, evidence: m.evidence}]}]
+    households: [(p)-[:IN_HOUSEHOLD]->(h:Household) | """
+    + _HOUSEHOLD
+    + """]
   }) AS neighbours
 }
 RETURN junk, persons, neighbours
 """
+)
 
 # A customer merged into another hands over what hangs off it from the sources, its
 # touchpoints and the referrals it made and received, before it is removed. What the person
