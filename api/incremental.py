@@ -33,9 +33,9 @@ from graph.cypher import resolution as resolution_graph
 from graph.cypher import segments as segment_cypher
 from linkage import frame as frames
 from linkage.blocks import block_keys, home_keys, stored_keys
-from linkage.households import Home, regroup
+from linkage.households import Home, regroup, split
 from linkage.ids import Key
-from linkage.incremental import Candidate, Outcome, Overlay, resolve_one
+from linkage.incremental import Candidate, Outcome, Overlay, home_keys_of, resolve_one
 from linkage.pairscore import PairScorer
 from linkage.records import ClubClaim, SourceRecord, VehicleClaim
 from linkage.referrals import Mention
@@ -317,6 +317,9 @@ class Resolver:
                 asked[i].append(person["id"])
         for n in row["neighbours"]:
             households[n["person"]] = [_home(h) for h in n["households"]]
+        # The persons the read found holding one of the records: changed records.
+        mine = {r.key for r in records}
+        changed = {c.id for c in read.values() if any(r.key in mine for r in c.records)}
         done = Done(time.perf_counter() - started)
         overlay = Overlay(read, row["junk"])
         after = _AfterWrites()
@@ -338,7 +341,7 @@ class Resolver:
         began = time.perf_counter()
         after.merged = overlay.merged()
         after.homes, after.homes_gone = self._households(
-            records, homes, row["neighbours"], overlay, households, after
+            tx, records, homes, row["neighbours"], overlay, households, changed, after
         )
         stored = [stored_keys(row, self.settings) for row in rows]
         self._write(tx, records, stored, overlay.written(), former, after)
@@ -356,11 +359,13 @@ class Resolver:
 
     def _households(
         self,
+        tx: neo4j.ManagedTransaction,
         records: list[SourceRecord],
         homes: list[dict[str, str]],
         neighbours: list[dict[str, Any]],
         overlay: Overlay,
         households: dict[str, list[Home]],
+        changed: set[str],
         after: _AfterWrites,
     ) -> tuple[list[dict[str, Any]], list[str]]:
         """The household rows of the transaction's customers and of the people their
@@ -390,13 +395,22 @@ class Resolver:
         }
         involved = after.ids | after.gone | {p for _, p, _ in shared}
         known = {h.id: h for p in involved for h in households.get(p, [])}
-        grouped, gone = regroup(
+        before = set(known)  # the graph's households the transaction may change
+        # A changed record may have taken away what held its person's household together.
+        stale = {h.id: h for p in changed for h in households.get(p, [])}
+        if stale:
+            for h in stale.values():
+                known.pop(h.id, None)
+            parts = self._split(tx, list(stale.values()), homes, overlay, after.gone)
+            known |= {h.id: h for h in parts}
+        grouped, _ = regroup(
             known.values(),
             after.merged,
             after.gone - set(after.merged),
             shared,
             self.settings.max_household,
         )
+        gone = sorted(before - {h.id for h in grouped})
         rows = []
         for h in grouped:
             if self.gate.check("Household", f"household {h.id}", {"id": h.id}) is None:
@@ -405,6 +419,38 @@ class Resolver:
             members = [{"id": m, "props": evidence} for m in sorted(h.members)]
             rows.append({"id": h.id, "members": members})
         return rows, gone
+
+    def _split(
+        self,
+        tx: neo4j.ManagedTransaction,
+        stale: list[Home],
+        homes: list[dict[str, str]],
+        overlay: Overlay,
+        gone: set[str],
+    ) -> list[Home]:
+        """``stale`` households as their members' household keys hold them together now
+        (``households.split``): the members are read whole, in one query, with the junk
+        among their keys and the transaction's."""
+        row = tx.run(
+            queries.MEMBERS,
+            ids=sorted({m for h in stale for m in h.members}),
+            keys=sorted({k for h in homes for k in h}),
+            maxBlock=self.settings.max_block,
+            ambiguous=AMBIGUOUS,
+        ).single(strict=True)
+        junk = set(row["junk"]) | {k for p in row["persons"] for k in p["junk"]}
+        stored = {p["id"]: _candidate(p) for p in row["persons"]}
+        parts: list[Home] = []
+        for h in stale:
+            keys: dict[str, dict[str, str]] = {}
+            for m in h.members:
+                now = overlay.current(m)
+                person = None if now in gone else overlay.state(now) or stored.get(now)
+                if person is not None:  # else left without records
+                    held = home_keys_of(person, self.settings)
+                    keys[now] = {k: rule for k, rule in held.items() if k not in junk}
+            parts += split(h, keys, self.settings.max_household)
+        return parts
 
     def _resolution(
         self, customers: list[Customer], pairs: Sequence[PairEvidence] = ()

@@ -83,6 +83,42 @@ class Home:
     rules: frozenset[str]
 
 
+def split(
+    home: Home, keys: Mapping[str, Mapping[str, str]], max_size: int
+) -> list[Home]:
+    """``home`` as its members' household keys still hold it together, after a changed
+    record took one of them elsewhere (a move to another address, say).
+
+    ``keys`` holds each member's keys (person -> {key: rule}, junk left out); members are
+    grouped by the keys they share as a batch run groups people, never past ``max_size``.
+    The largest part keeps the household's ID, so a member who moved away leaves the rest
+    where they were; any other part of two or more takes its ID as a batch run names it.
+    Members left alone are in no household (the caller may unite them elsewhere).
+    """
+    people = sorted(keys)
+    holders: dict[str, list[int]] = {}
+    for i, p in enumerate(people):
+        for k in keys[p]:
+            holders.setdefault(k, []).append(i)
+    shared = [
+        Shared(a, b, keys[people[a]][k], k)
+        for k, held in holders.items()
+        for n, a in enumerate(held)
+        for b in held[n + 1 :]
+    ]
+    parts = sorted(
+        households(people, shared, max_size), key=lambda h: (-len(h.members), h.id)
+    )
+    return [
+        Home(
+            home.id if n == 0 else h.id,
+            frozenset(people[m] for m in h.members),
+            frozenset(s.rule for s in h.evidence),
+        )
+        for n, h in enumerate(parts)
+    ]
+
+
 def regroup(
     homes: Iterable[Home],
     merged: Mapping[str, str],

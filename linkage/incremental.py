@@ -23,6 +23,7 @@ from typing import Any
 
 from linkage import frame as frames
 from linkage import rules
+from linkage.blocks import home_keys
 from linkage.cluster import Edge, Person, names_compatible, refusal
 from linkage.ids import Key, assign
 from linkage.pairscore import PairScorer
@@ -70,6 +71,15 @@ class Outcome:
         PairEvidence, ...
     ]  # linked, review and separated pairs with the record
     held: bool = False  # a nameless record held out as ambiguous
+
+
+def home_keys_of(person: Candidate, settings: LinkageSettings) -> dict[str, str]:
+    """The household keys of a person's records -> the rule each stands for."""
+    return {
+        k: rule
+        for r in person.records
+        for k, rule in home_keys(_row(r, person), settings).items()
+    }
 
 
 def _row(record: SourceRecord, owner: Candidate | None) -> dict[str, Any]:
@@ -307,14 +317,14 @@ class Overlay:
     def candidates(self, ids: Sequence[str], keys: Sequence[str]) -> list[Candidate]:
         """The customers a record whose read found ``ids`` and whose blocking keys are
         ``keys`` could join, as they are now."""
-        found = [self._current(cid) for cid in ids]
+        found = [self.current(cid) for cid in ids]
         found += [
             self._owner[r]
             for k in keys
             if k not in self._junk
             for r in self._blocks.get(k, ())
         ]
-        return [c for cid in dict.fromkeys(found) if (c := self._state(cid))]
+        return [c for cid in dict.fromkeys(found) if (c := self.state(cid))]
 
     def apply(
         self, record: SourceRecord, keys: Sequence[str], outcome: Outcome
@@ -367,25 +377,27 @@ class Overlay:
             for cid, c in sorted(self._last.items())
         ]
 
-    def _state(self, cid: str) -> Candidate | None:
+    def state(self, cid: str) -> Candidate | None:
+        """Customer ``cid`` as it is now: None when it is gone or was not read."""
         return self._now[cid] if cid in self._now else self._read.get(cid)
 
     def _events(self, cid: str) -> frozenset[str]:
-        state = self._state(cid)
+        state = self.state(cid)
         return state.events if state else frozenset()
 
     def person_of(self, record: Key, read_as: str | None = None) -> str | None:
         """The customer ``record`` belongs to as the transaction ends: its own if the
         transaction decided it, else that of the person the read found it with."""
         if record in self._owner:
-            return self._current(self._owner[record])
-        return None if read_as is None else self._current(read_as)
+            return self.current(self._owner[record])
+        return None if read_as is None else self.current(read_as)
 
     def merged(self) -> dict[str, str]:
         """Each customer absorbed in the transaction -> the one it is part of at its end."""
-        return {gone: self._current(gone) for gone in sorted(self._into)}
+        return {gone: self.current(gone) for gone in sorted(self._into)}
 
-    def _current(self, cid: str) -> str:
+    def current(self, cid: str) -> str:
+        """The customer ``cid`` is part of now (itself, unless it was merged away)."""
         while cid in self._into:
             cid = self._into[cid]
         return cid

@@ -28,6 +28,30 @@ _HOUSEHOLD: LiteralString = (
     "{id: x.id, evidence: m.evidence}]}"
 )
 
+# A person as incremental resolution reads it (``api.incremental._candidate`` reads it
+# back): its records with their RESOLVED_TO evidence and whether a batch held them out as
+# ambiguous, what lives on the person (vehicles, clubs), its households and the events its
+# touchpoints place it at. The fields of a map over ``p``.
+_PERSON: LiteralString = (
+    """
+    id: p.id,
+    formerIds: coalesce(p.formerIds, []),
+    records: [(p)<-[r:RESOLVED_TO]-(s:SourceRecord) |
+      {record: properties(s),
+       link: r {.rule, .matchedSource, .matchedSourceId, .matchedValue, .matchScore},
+       ambiguous: CASE WHEN s.givenName IS NULL
+         THEN EXISTS { (s)-[m:MATCHED]-() WHERE m.decisionReason = $ambiguous }
+         ELSE false END}],
+    vehicles: [(p)-[o:OWNS]->(v:Vehicle) |
+      {vin: v.vin, model: head([(v)-[:OF_MODEL]->(m:Model) | m.code]), props: properties(o)}],
+    clubs: [(p)-[m:MEMBER_OF]->(c:Club) | {club: c.code, props: properties(m)}],
+    households: [(p)-[:IN_HOUSEHOLD]->(h:Household) | """
+    + _HOUSEHOLD
+    + """],
+    events: [(p)-[:HAD]->(:Touchpoint)-[:AT_EVENT]->(e:Event) | e.id]
+"""
+)
+
 CANDIDATES: LiteralString = (
     """
 CALL () {
@@ -60,23 +84,9 @@ CALL () {
   }
   WITH p, collect(i) AS wanted
   RETURN collect({
-    wanted: wanted,
-    id: p.id,
-    formerIds: coalesce(p.formerIds, []),
-    records: [(p)<-[r:RESOLVED_TO]-(s:SourceRecord) |
-      {record: properties(s),
-       link: r {.rule, .matchedSource, .matchedSourceId, .matchedValue, .matchScore},
-       ambiguous: CASE WHEN s.givenName IS NULL
-         THEN EXISTS { (s)-[m:MATCHED]-() WHERE m.decisionReason = $ambiguous }
-         ELSE false END}],
-    vehicles: [(p)-[o:OWNS]->(v:Vehicle) |
-      {vin: v.vin, model: head([(v)-[:OF_MODEL]->(m:Model) | m.code]), props: properties(o)}],
-    clubs: [(p)-[m:MEMBER_OF]->(c:Club) | {club: c.code, props: properties(m)}],
-    households: [(p)-[:IN_HOUSEHOLD]->(h:Household) | """
-    + _HOUSEHOLD
-    + """],
-    events: [(p)-[:HAD]->(:Touchpoint)-[:AT_EVENT]->(e:Event) | e.id]
-  }) AS persons
+    wanted: wanted,"""
+    + _PERSON
+    + """  }) AS persons
 }
 CALL () {
   UNWIND range(0, size($reads) - 1) AS i
@@ -92,6 +102,31 @@ CALL () {
   }) AS neighbours
 }
 RETURN junk, persons, neighbours
+"""
+)
+
+# The members of households a changed record's person was in, read whole, with the keys
+# their records are stored under that are junk (shared by more than ``maxBlock`` records),
+# and which of ``keys`` (the transaction's own household keys) are: the transaction's end
+# finds out whether each household still holds together (``linkage.households.split``).
+MEMBERS: LiteralString = (
+    """
+CALL () {
+  UNWIND $ids AS id
+  MATCH (p:Person {id: id})
+  RETURN collect({
+    junk: [(p)<-[:RESOLVED_TO]-(:SourceRecord)-[:IN_BLOCK]->(b:BlockingKey)
+      WHERE COUNT { (b)<-[:IN_BLOCK]-() } > $maxBlock | b.blockKey],"""
+    + _PERSON
+    + """  }) AS persons
+}
+CALL () {
+  UNWIND $keys AS k
+  MATCH (b:BlockingKey {blockKey: k})
+  WHERE COUNT { (b)<-[:IN_BLOCK]-() } > $maxBlock
+  RETURN collect(k) AS junk
+}
+RETURN persons, junk
 """
 )
 

@@ -175,9 +175,13 @@ def test_a_delta_resolves_record_by_record_and_leaves_the_rest_alone(
         "MATCH (s:SourceRecord) RETURN count { (s)-[:IN_BLOCK]->() } AS n", database_=db
     )
     assert sum(r["n"] for r in rows) > len(after)
+    # (Each record of the re-run is a changed one: its person's households are checked
+    # again, member by member, and must hold as they are.)
+    homes = _households(clean_graph, db)
     again = resolve_delta()
     assert again.outcomes == {"updated": result.records}
     assert _assignment(clean_graph, db) == after
+    assert _households(clean_graph, db) == homes
 
     # Segments followed the delta: a full refresh finds nothing to change, and each
     # stored count (moved by entries, exits and absorbed people) is the true one.
@@ -348,6 +352,15 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     }
 
 
+def _households(driver: neo4j.Driver, db: str) -> dict[str, frozenset[str]]:
+    """Household ID -> its members' IDs."""
+    rows, _, _ = driver.execute_query(
+        "MATCH (h:Household) RETURN h.id AS id, [(h)<-[:IN_HOUSEHOLD]-(p) | p.id] AS ids",
+        database_=db,
+    )
+    return {r["id"]: frozenset(r["ids"]) for r in rows}
+
+
 def _housemates(driver: neo4j.Driver, db: str) -> set[tuple[str, str]]:
     """Pairs of records (by source ID, in order) whose persons share a household."""
     rows, _, _ = driver.execute_query(
@@ -432,6 +445,104 @@ def test_a_delta_s_records_join_households_as_a_batch_of_everything_makes_them(
         database_=db,
     )
     assert rows[0]["fewest"] >= 2 and rows[0]["twice"] == 0
+
+
+def _only(folder: Path, rows: list[dict[str, str]]) -> None:
+    """``folder`` as a delta of ``rows`` of the dealer accounts alone: every other
+    source file is left with no rows."""
+    for path in folder.glob("*.*"):
+        if path.suffix == ".jsonl":
+            path.write_text("", encoding="utf-8")
+        elif path.suffix == ".csv":
+            with path.open(encoding="utf-8") as fh:
+                header = fh.readline()
+            path.write_text(header, encoding="utf-8")
+    with (folder / "dealer_crm_accounts.csv").open("a", encoding="utf-8") as fh:
+        csv.DictWriter(fh, list(rows[0]), delimiter=";").writerows(rows)
+
+
+def _homes_of(driver: neo4j.Driver, db: str, ids: list[str]) -> dict[str, str | None]:
+    """Dealer account (source ID) -> the household its person is in (None: in none)."""
+    rows, _, _ = driver.execute_query(
+        "UNWIND $ids AS id MATCH (s:SourceRecord {sourceId: id})-[:RESOLVED_TO]->(p) "
+        "RETURN id, head([(p)-[:IN_HOUSEHOLD]->(h) | h.id]) AS home",
+        ids=ids,
+        database_=db,
+    )
+    return {r["id"]: r["home"] for r in rows}
+
+
+def test_a_changed_record_that_moves_away_takes_its_person_out_of_the_household(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """Two new people at someone's address make a household of three; one of them then
+    moves (a changed dealer account with another address). The incremental run takes
+    that person out; the other two keep their household and its ID, as a batch run of
+    the changed data groups them."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    accounts = everything / "dealer_crm_accounts.csv"
+    with accounts.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    there = next(r for r in rows if address_key(r["STREET"], r["ZIP"], r["COUNTRY"]))
+    new = {"MOBILE": "", "BIRTH_DATE": ""}
+    mover = {
+        **there,
+        **new,
+        "ACCOUNT_ID": "A-9999999",
+        "FIRST_NAME": "Quintus",
+        "LAST_NAME": "Oyelaran",
+        "EMAIL": "q.oyelaran@example.org",
+    }
+    stayer = {
+        **there,
+        **new,
+        "ACCOUNT_ID": "A-9999998",
+        "FIRST_NAME": "Ilse",
+        "LAST_NAME": "Brandauer",
+        "EMAIL": "ilse.b@example.org",
+    }
+    ids = [f"{r['DEALER_CODE']}/{r['ACCOUNT_ID']}" for r in (mover, stayer, there)]
+
+    def write(accounts_rows: list[dict[str, str]]) -> None:
+        with accounts.open("w", encoding="utf-8", newline="") as fh:
+            out = csv.DictWriter(fh, list(rows[0]), delimiter=";")
+            out.writeheader()
+            out.writerows(accounts_rows)
+
+    write([*rows, mover, stayer])
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    homes = _homes_of(clean_graph, db, ids)
+    assert len(set(homes.values())) == 1 and None not in homes.values()
+
+    moved = {**mover, "STREET": "Via Roma 12", "ZIP": "00184", "CITY": "Roma"}
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _only(delta, [moved])
+
+    def resolve_delta() -> incremental.IncrementalResult:
+        return incremental.run(
+            clean_graph,
+            delta / "sources.toml",
+            default_ontology(),
+            default_settings(),
+            db,
+        )
+
+    assert resolve_delta().outcomes == {"updated": 1}
+    after = _homes_of(clean_graph, db, ids)
+    assert after[ids[0]] is None
+    assert after[ids[1]] == after[ids[2]] == homes[ids[2]]
+    # A re-run changes nothing, and a batch of the changed data groups them the same.
+    resolve_delta()
+    assert _homes_of(clean_graph, db, ids) == after
+    write([*rows, moved, stayer])
+    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    batch = _homes_of(clean_graph, db, ids)
+    assert batch[ids[0]] is None and batch[ids[1]] == batch[ids[2]] is not None
 
 
 def test_a_second_loader_waits_for_the_first_one_s_transaction(

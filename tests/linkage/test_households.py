@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 
-from linkage.households import Home, Shared, households, regroup
+from linkage.households import Home, Shared, households, regroup, split
 from linkage.ids import NAMESPACE
 
 
@@ -165,3 +165,53 @@ def test_regrouping_is_deterministic_whatever_the_order() -> None:
     for order in (homes[::-1], [homes[1], homes[0], homes[2]]):
         assert regroup(order, {"g": "a"}, (), links[::-1], 6) == expected
     assert all(len(h.members) <= 6 for h in expected[0])
+
+
+# split: a household after a changed record took one of its members' keys away.
+
+
+def test_a_member_who_moved_away_leaves_and_the_rest_keep_the_id() -> None:
+    keys = {
+        "a": {"k-home": "same_address"},
+        "b": {"k-home": "same_address", "k-line": "same_landline"},
+        "c": {"k-line": "same_landline"},
+        "moved": {"k-elsewhere": "same_address"},
+    }
+    parts = split(home("h", "a", "b", "c", "moved"), keys, 8)
+    assert parts == [
+        Home("h", frozenset("abc"), frozenset({"same_address", "same_landline"}))
+    ]
+
+
+def test_a_household_held_together_by_the_one_who_moved_falls_in_two() -> None:
+    # "p" linked a couple and a family (its address with one, its email with the other).
+    keys = {
+        "a": {"k1": "same_address"},
+        "b": {"k1": "same_address"},
+        "c": {"k2": "same_email"},
+        "d": {"k2": "same_email"},
+        "e": {"k2": "same_email"},
+        "p": {},
+    }
+    parts = split(home("h", "a", "b", "c", "d", "e", "p"), keys, 8)
+    # The larger part keeps the ID; the other is named as a batch names it.
+    assert [(h.id, h.members) for h in parts] == [
+        ("h", frozenset("cde")),
+        (hid("a"), frozenset("ab")),
+    ]
+    assert [h.rules for h in parts] == [
+        frozenset({"same_email"}),
+        frozenset({"same_address"}),
+    ]
+    # Never past the cap, as a batch run groups them.
+    capped = split(home("h", *keys), keys, 2)
+    assert {h.members for h in capped} == {frozenset("ab"), frozenset("cd")}
+    assert "h" in {h.id for h in capped}
+
+
+def test_a_household_whose_keys_still_hold_it_is_unchanged() -> None:
+    keys = {"a": {"k": "same_vehicle"}, "b": {"k": "same_vehicle"}}
+    whole = home("h", "a", "b", rules=("same_vehicle",))
+    assert split(whole, keys, 8) == [whole]
+    # Two left who share nothing: no household.
+    assert split(whole, {"a": {"k": "same_vehicle"}, "b": {}}, 8) == []
