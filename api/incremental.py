@@ -16,7 +16,7 @@ import datetime as dt
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, LiteralString
@@ -159,7 +159,7 @@ def run(
                 progress("incremental", result.records, len(records))
     started = time.perf_counter()
     result.touchpoints, result.referrals = _journeys(
-        driver, database, model, data, gate, stones, people, progress
+        driver, database, model, data, gate, stones, settings.version, people, progress
     )
     result.touchpoints_s = time.perf_counter() - started
     return result
@@ -172,52 +172,61 @@ def _journeys(
     data: Ingested,
     gate: Gate,
     stones: Tombstones,
+    version: str,
     segment_query: tuple[LiteralString, dict[str, Any]] | None,
     progress: Callable[[str, int, int], None] | None,
 ) -> tuple[int, int]:
     """The delta's touchpoints and referrals, attached to the persons they name as the
     graph has them now (their stages and segments derived again); how many of each were
     written. A mention is checked as a batch checks it (``linkage.referrals.link``),
-    against the referrals and first buying signals already in the graph too."""
+    against the referrals and first buying signals already in the graph too.
+
+    One transaction, under the stored model's lock like the resolving ones: another
+    loader cannot merge away a person between the read of who the touchpoints belong to
+    and their write."""
     touchpoints = list(data.touchpoints)
     if not touchpoints and not data.referrals:
         return 0, 0
     owners = [t.owner for t in touchpoints]
     owners += [o for m in data.referrals for o in (m.referrer, m.referee)]
-    directory = touchpoint_load.directory_from_graph(driver, owners, database)
-    first_lead: dict[str, str] = {}
-    by_label: dict[str, list[dict[str, Any]]] = {}
-    for label, row in touchpoint_load.first_leads(
-        touchpoint_load.rows(
-            stones.touchpoints(touchpoints, directory), directory, gate
-        ),
-        first_lead,
-    ):
-        by_label.setdefault(label, []).append(row)
-    written = touchpoint_load.write(driver, model, by_label, progress, database)
-    mentions = stones.mentions(data.referrals, directory)
-    known = _referrals_around(driver, database, mentions, directory, first_lead)
-    referrals = touchpoint_load.referral_rows(
-        mentions, directory, first_lead, gate, known
-    )
-    load.load_rows(
-        driver,
-        referral_cypher.WRITE,
-        referrals,
-        what="referrals",
-        progress=progress,
-        database=database,
-    )
-    ids = {row["person"] for rows in by_label.values() for row in rows}
-    ids |= {p for r in referrals for p in (r["referrer"], r["referee"])}
+    quarantined, skipped = len(gate.quarantined), dict(stones.skipped)
+
+    def attach(tx: neo4j.ManagedTransaction) -> tuple[int, int]:
+        # A retried transaction starts again: what the first try noted is dropped.
+        del gate.quarantined[quarantined:]
+        stones.skipped.clear()
+        stones.skipped.update(skipped)
+        tx.run(queries.LOCK, version=version).consume()
+        directory = touchpoint_load.directory_from_graph(tx, owners)
+        first_lead: dict[str, str] = {}
+        by_label: dict[str, list[dict[str, Any]]] = {}
+        for label, row in touchpoint_load.first_leads(
+            touchpoint_load.rows(
+                stones.touchpoints(touchpoints, directory), directory, gate
+            ),
+            first_lead,
+        ):
+            by_label.setdefault(label, []).append(row)
+        written = touchpoint_load.write(tx, model, by_label, progress)
+        mentions = stones.mentions(data.referrals, directory)
+        known = _referrals_around(tx, mentions, directory, first_lead)
+        referrals = touchpoint_load.referral_rows(
+            mentions, directory, first_lead, gate, known
+        )
+        load.load_rows(
+            tx, referral_cypher.WRITE, referrals, what="referrals", progress=progress
+        )
+        ids = {row["person"] for rows in by_label.values() for row in rows}
+        ids |= {p for r in referrals for p in (r["referrer"], r["referee"])}
+        _derive(tx, sorted(ids), segment_query)
+        return written, len(referrals)
+
     with driver.session(database=database) as session:
-        session.execute_write(_derive, sorted(ids), segment_query)
-    return written, len(referrals)
+        return session.execute_write(attach)
 
 
 def _referrals_around(
-    driver: neo4j.Driver,
-    database: str,
+    tx: neo4j.ManagedTransaction,
     mentions: Sequence[Mention],
     directory: Directory,
     first_lead: dict[str, str],
@@ -233,12 +242,9 @@ def _referrals_around(
     }
     if not ids:
         return {}
-    rows, _, _ = driver.execute_query(
-        referral_cypher.AROUND,
-        ids=sorted(ids),
-        leads=sorted(touchpoint_load.LEADS),
-        database_=database,
-    )
+    rows = tx.run(
+        referral_cypher.AROUND, ids=sorted(ids), leads=sorted(touchpoint_load.LEADS)
+    ).data()
     known: dict[str, str] = {}
     for r in rows:
         for referrer, referee in r["above"]:
@@ -330,7 +336,7 @@ class Resolver:
                 record, candidates, self.settings, self.scorer, self.never
             )
             overlay.apply(record, ks, outcome)
-            self._note(outcome, after)
+            self._note(record, outcome, after)
             done.records.append(
                 Decided(
                     _kind(outcome, record, candidates),
@@ -340,6 +346,7 @@ class Resolver:
             )
         began = time.perf_counter()
         after.merged = overlay.merged()
+        after.journeys = _journey_moves(after, overlay)
         after.homes, after.homes_gone = self._households(
             tx, records, homes, row["neighbours"], overlay, households, changed, after
         )
@@ -348,13 +355,18 @@ class Resolver:
         done.write = time.perf_counter() - began
         return done
 
-    def _note(self, outcome: Outcome, after: _AfterWrites) -> None:
+    def _note(
+        self, record: SourceRecord, outcome: Outcome, after: _AfterWrites
+    ) -> None:
         """What the transaction's end does for a record's customers."""
         customers = [outcome.customer] + ([outcome.left] if outcome.left else [])
         after.ids.update(c.id for c in customers)
         after.gone.update(outcome.absorbed)
+        if outcome.left:
+            after.moved.append((record.key, outcome.left.id))
         if outcome.emptied:
             after.gone.add(outcome.emptied)
+            after.emptied.append((record.key, outcome.emptied))
         after.evidence += self.gate.evidence_rows(self._resolution([], outcome.pairs))
 
     def _households(
@@ -486,11 +498,14 @@ class Resolver:
                 self.gate.person_rows(self._resolution(customers), at, former)
             ),
         ).consume()
+        # In this order: a moved record's touchpoints may be among a merged customer's,
+        # and a customer left without records hands over what the moves left it.
         if after.merged:
-            tx.run(
-                queries.HAND_OVER,
-                moves=[{"gone": g, "into": i} for g, i in after.merged.items()],
-            )
+            tx.run(queries.HAND_OVER, moves=_hand_over(after.merged.items()))
+        if after.journeys.via:
+            tx.run(queries.MOVE_TOUCHPOINTS, moves=after.journeys.via)
+        if after.journeys.whole:
+            tx.run(queries.HAND_OVER, moves=_hand_over(after.journeys.whole))
         if after.gone:
             gone = sorted(after.gone)
             tx.run(segment_cypher.DEPART, ids=gone)
@@ -534,6 +549,39 @@ class _AfterWrites:
     homes: list[dict[str, Any]] = field(default_factory=list)  # household rows
     homes_gone: list[str] = field(default_factory=list)  # households that are no more
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    moved: list[tuple[Key, str]] = field(
+        default_factory=list
+    )  # record, customer it left
+    emptied: list[tuple[Key, str]] = field(default_factory=list)  # ... its last record
+    journeys: _JourneyMoves = field(default_factory=lambda: _JourneyMoves([], []))
+
+
+@dataclass(frozen=True)
+class _JourneyMoves:
+    """Touchpoints that follow a changed record to another customer: all of a customer
+    it was the last record of (``whole``: (former, new) customer IDs), else those whose
+    row named the record (``via``: rows of ``MOVE_TOUCHPOINTS``)."""
+
+    whole: list[tuple[str, str]]
+    via: list[dict[str, str]]
+
+
+def _journey_moves(after: _AfterWrites, overlay: Overlay) -> _JourneyMoves:
+    """Where the touchpoints of the transaction's moved records go, as it ends."""
+    whole, via = [], []
+    for key, former in after.emptied:
+        into = overlay.person_of(key)
+        if into is not None and into != former:
+            whole.append((former, into))
+    for key, left in after.moved:
+        into, now = overlay.person_of(key), overlay.current(left)
+        if into is not None and into != now:
+            via.append({"from": now, "into": into, "record": "/".join(key)})
+    return _JourneyMoves(whole, via)
+
+
+def _hand_over(moves: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"gone": gone, "into": into} for gone, into in moves]
 
 
 def _candidate(row: Mapping[str, Any]) -> Candidate:

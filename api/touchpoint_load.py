@@ -46,6 +46,10 @@ def rows(
             continue
         seen.add(key)
         props = {"source": t.source, "sourceId": t.source_id, "at": t.at, **t.props}
+        if (
+            t.owner.kind == "record"
+        ):  # the record a changed one takes along when it moves
+            props["viaRecord"] = "/".join(t.owner.value)
         links = dict(t.links)
         if "aboutVehicle" in links:
             links["aboutVehicle"] = links["aboutVehicle"].upper()
@@ -56,7 +60,7 @@ def rows(
 
 
 def write(
-    driver: neo4j.Driver,
+    target: neo4j.Driver | neo4j.ManagedTransaction,
     model: Ontology,
     by_label: dict[str, list[dict[str, Any]]],
     progress: load.Progress | None = None,
@@ -66,7 +70,7 @@ def write(
     done = 0
     for label in sorted(by_label):
         done += load.load_rows(
-            driver,
+            target,
             cypher.write_query(model, label),
             by_label[label],
             what=f"touchpoints {label}",
@@ -77,7 +81,7 @@ def write(
 
 
 def directory_from_graph(
-    driver: neo4j.Driver, owners: Iterable[tp.Owner], database: str = "neo4j"
+    tx: neo4j.ManagedTransaction, owners: Iterable[tp.Owner]
 ) -> tp.Directory:
     """A ``Directory`` of the persons ``owners`` name (an incremental delta's touchpoints
     and referral mentions), read from the graph: they reach customers resolved before the
@@ -93,15 +97,14 @@ def directory_from_graph(
         elif kind == "contact":
             prefix, _, v = value[0].partition(":")
             contacts[prefix].add(v)
-    found, _, _ = driver.execute_query(
+    found = tx.run(
         cypher.OWNERS,
         records=[list(k) for k in sorted(records)],
         emails=sorted(contacts["email"]),
         phones=sorted(contacts["phone"]),
         accounts=sorted(contacts["app"]),
         vins=sorted(vins),
-        database_=database,
-    )
+    ).data()
     return tp.Directory(
         tp.PersonView(
             r["id"],

@@ -197,7 +197,7 @@ def as_text(value: Any) -> str | None:
 
 
 def load_rows(
-    driver: neo4j.Driver,
+    target: neo4j.Driver | neo4j.ManagedTransaction,
     query: LiteralString,
     rows: Iterable[Row],
     *,
@@ -207,7 +207,8 @@ def load_rows(
     batch_size: int = BATCH_SIZE,
     total: int | None = None,
 ) -> int:
-    """Run ``query`` over ``rows`` in batches, each its own retried transaction.
+    """Run ``query`` over ``rows`` in batches: each its own retried transaction on a
+    driver, or all inside ``target`` when it is a transaction (that commits them whole).
 
     ``rows`` may be a stream; ``total`` (default ``len(rows)``) is for progress only."""
     if total is None:
@@ -217,7 +218,10 @@ def load_rows(
         progress(what, 0, total)
     it = iter(rows)
     while batch := list(islice(it, batch_size)):
-        driver.execute_query(query, rows=batch, database_=database)
+        if isinstance(target, neo4j.Driver):
+            target.execute_query(query, rows=batch, database_=database)
+        else:
+            target.run(query, rows=batch).consume()
         done += len(batch)
         if progress:
             progress(what, done, max(total, done))

@@ -52,13 +52,18 @@ _PERSON: LiteralString = (
 """
 )
 
+# The stored model's write lock, held until the transaction ends: every transaction of an
+# incremental run that reads the graph to decide what it writes takes it first.
+LOCK: LiteralString = """
+MATCH (m:LinkageModel {version: $version})
+SET m._lock = true
+REMOVE m._lock
+"""
+
 CANDIDATES: LiteralString = (
-    """
-CALL () {
-  MATCH (m:LinkageModel {version: $version})
-  SET m._lock = true
-  REMOVE m._lock
-}
+    "CALL () {"
+    + LOCK
+    + """}
 CALL () {
   UNWIND $keys AS k
   MATCH (b:BlockingKey {blockKey: k})
@@ -130,8 +135,9 @@ RETURN persons, junk
 """
 )
 
-# A customer merged into another hands over what hangs off it from the sources, its
-# touchpoints and the referrals it made and received, before it is removed. What the person
+# A customer merged into another (or left without records by one that moved to it) hands
+# over what hangs off it from the sources, its touchpoints and the referrals it made and
+# received, before it is removed. What the person
 # write derives (vehicles, clubs, dealer, household) the survivor has of its own, and the
 # segments are evaluated again.
 HAND_OVER: LiteralString = """
@@ -149,6 +155,16 @@ CALL (gone, into) {
   MATCH (x)-[r:REFERRED]->(gone) WHERE x <> into
   MERGE (x)-[n:REFERRED]->(into) ON CREATE SET n = properties(r)
 }
+"""
+
+# A changed record that moved to another customer takes along the touchpoints whose rows
+# named it (``viaRecord``); the rest stay (their rows named an email, a phone or a VIN).
+MOVE_TOUCHPOINTS: LiteralString = """
+UNWIND $moves AS m
+MATCH (from:Person {id: m.from})-[h:HAD]->(t:Touchpoint {viaRecord: m.record})
+MATCH (into:Person {id: m.into})
+DELETE h
+MERGE (into)-[:HAD]->(t)
 """
 
 # Persons merged into another, or left without records, are removed.

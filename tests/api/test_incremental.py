@@ -8,6 +8,7 @@ import json
 import shutil
 import threading
 import time
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import neo4j
@@ -448,17 +449,23 @@ def test_a_delta_s_records_join_households_as_a_batch_of_everything_makes_them(
 
 
 def _only(folder: Path, rows: list[dict[str, str]]) -> None:
-    """``folder`` as a delta of ``rows`` of the dealer accounts alone: every other
-    source file is left with no rows."""
+    """``folder`` as a delta of ``rows`` of the dealer accounts alone."""
+    _empty_but(folder, ())
+    with (folder / "dealer_crm_accounts.csv").open("a", encoding="utf-8") as fh:
+        csv.DictWriter(fh, list(rows[0]), delimiter=";").writerows(rows)
+
+
+def _empty_but(folder: Path, keep: Collection[str]) -> None:
+    """Every source file of ``folder`` but those named in ``keep`` left with no rows."""
     for path in folder.glob("*.*"):
+        if path.name in keep:
+            continue
         if path.suffix == ".jsonl":
             path.write_text("", encoding="utf-8")
         elif path.suffix == ".csv":
             with path.open(encoding="utf-8") as fh:
                 header = fh.readline()
             path.write_text(header, encoding="utf-8")
-    with (folder / "dealer_crm_accounts.csv").open("a", encoding="utf-8") as fh:
-        csv.DictWriter(fh, list(rows[0]), delimiter=";").writerows(rows)
 
 
 def _homes_of(driver: neo4j.Driver, db: str, ids: list[str]) -> dict[str, str | None]:
@@ -545,42 +552,139 @@ def test_a_changed_record_that_moves_away_takes_its_person_out_of_the_household(
     assert batch[ids[0]] is None and batch[ids[1]] == batch[ids[2]] is not None
 
 
-def test_a_second_loader_waits_for_the_first_one_s_transaction(
+def test_a_record_that_moves_to_another_customer_takes_its_touchpoints_along(
     clean_graph: neo4j.Driver,
     neo4j_settings: Neo4jSettings,
     split: tuple[Path, Path, Path],
+    tmp_path: Path,
 ) -> None:
-    """Loaders take turns: while another transaction holds the stored model's lock, a
-    loader's transaction waits for it (and then reads what it committed)."""
+    """Two dealer accounts each become a copy of someone else's (a correction): one was
+    its customer's last record, the other leaves a second record behind. Each takes the
+    touchpoints whose rows named it (its dealer visit, an order and its delivery) to the
+    customer it joins, and the one left behind keeps its own, as a batch run of the
+    changed data attaches them; no touchpoint is left without a person."""
     db = neo4j_settings.database
-    _, batch, delta = split
-    settings = default_settings()
-    pipeline.run(clean_graph, batch / "sources.toml", database=db)
-    done: dict[str, incremental.IncrementalResult] = {}
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    accounts = everything / "dealer_crm_accounts.csv"
+    with accounts.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    with (everything / "dealer_crm_orders.csv").open(encoding="utf-8") as fh:
+        orders = list(csv.DictReader(fh, delimiter=";"))
+    fresh = {"MOBILE": "", "BIRTH_DATE": "", "STREET": "", "ZIP": "", "CITY": ""}
+    stays = {
+        **rows[0],
+        **fresh,
+        "ACCOUNT_ID": "A-9999990",
+        "FIRST_NAME": "Quintus",
+        "LAST_NAME": "Oyelaran",
+        "EMAIL": "q.oyelaran@example.org",
+    }
+    leaves = {**stays, "ACCOUNT_ID": "A-9999991"}  # the same person, another account
+    alone = {
+        **rows[0],
+        **fresh,
+        "ACCOUNT_ID": "A-9999992",
+        "FIRST_NAME": "Ilse",
+        "LAST_NAME": "Brandauer",
+        "EMAIL": "ilse.b@example.org",
+    }
+    movers = [leaves, alone]
+    bought = [
+        {
+            **orders[0],
+            "ORDER_ID": f"O-99{n}",
+            "DEALER_CODE": m["DEALER_CODE"],
+            "ACCOUNT_ID": m["ACCOUNT_ID"],
+            "VIN": "",
+        }
+        for n, m in enumerate(movers)
+    ]
+    with (everything / "dealer_crm_orders.csv").open("a", encoding="utf-8") as fh:
+        csv.DictWriter(fh, list(orders[0]), delimiter=";").writerows(bought)
+    key = "{DEALER_CODE}/{ACCOUNT_ID}"
+    ids = {key.format(**r) for r in [stays, *movers]}
 
-    def load() -> None:
-        done["result"] = incremental.run(
-            clean_graph,
-            delta / "sources.toml",
-            default_ontology(),
-            settings,
-            db,
-            per_transaction=25,
+    def write(accounts_rows: list[dict[str, str]]) -> None:
+        with accounts.open("w", encoding="utf-8", newline="") as fh:
+            out = csv.DictWriter(fh, list(rows[0]), delimiter=";")
+            out.writeheader()
+            out.writerows(accounts_rows)
+
+    def journeys() -> dict[tuple[str, str], set[str]]:
+        """The touchpoints of the people the test is about -> their persons' records."""
+        return {
+            t: {r[1] for r in records}
+            for t, records in _journeys(clean_graph, db).items()
+            if any(r[1] in ids for r in records)
+        }
+
+    def orphans() -> int:
+        rows, _, _ = clean_graph.execute_query(
+            "MATCH (t:Touchpoint) WHERE NOT (t)<-[:HAD]-() RETURN count(t) AS n",
+            database_=db,
         )
+        return int(rows[0]["n"])
 
-    loader = threading.Thread(target=load)
-    with clean_graph.session(database=db) as session:
+    write([*rows, stays, *movers])
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    # Each mover becomes a copy of someone with three records or more, under its own
+    # account ID: it joins them, and "alone"'s customer is left without records.
+    found, _, _ = clean_graph.execute_query(
+        "MATCH (s:SourceRecord {source: 'dealer_crm'})-[:RESOLVED_TO]->(p:Person) "
+        "WHERE COUNT { (p)<-[:RESOLVED_TO]-() } >= 3 "
+        "RETURN s.sourceId AS id ORDER BY id LIMIT 2",
+        database_=db,
+    )
+    by_id = {key.format(**r): r for r in rows}
+    targets = [by_id[r["id"]] for r in found]
+    changed = [
+        {**t, "DEALER_CODE": m["DEALER_CODE"], "ACCOUNT_ID": m["ACCOUNT_ID"]}
+        for t, m in zip(targets, movers, strict=True)
+    ]
+    ids |= {key.format(**t) for t in targets}
+    before = journeys()
+    assert orphans() == 0
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _only(delta, changed)
+    result = incremental.run(
+        clean_graph, delta / "sources.toml", default_ontology(), default_settings(), db
+    )
+    assert result.outcomes == {"moved": 2}
+    after = journeys()
+    assert orphans() == 0
+    moved = {
+        t
+        for t, records in before.items()
+        if records & {key.format(**m) for m in movers}
+    }
+    assert len(moved) >= 6  # two dealer visits, two orders, two deliveries
+    # A batch run of the changed data attaches them the same way.
+    write([*rows, stays, *changed])
+    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    assert after == journeys()
+    assert after != before
+
+
+def _waits_for_the_lock(
+    driver: neo4j.Driver, db: str, load: Callable[[], incremental.IncrementalResult]
+) -> incremental.IncrementalResult:
+    """What ``load`` gives when it ran while another transaction held the stored
+    model's lock: it must be seen waiting for that lock, and finish once it is released."""
+    done: dict[str, incremental.IncrementalResult] = {}
+    loader = threading.Thread(target=lambda: done.update(result=load()))
+    with driver.session(database=db) as session:
         holder = session.begin_transaction()
         holder.run(
             "MATCH (m:LinkageModel {version: $v}) SET m._lock = true REMOVE m._lock",
-            v=settings.version,
+            v=default_settings().version,
         ).consume()
         loader.start()
         blocked = False
         deadline = time.monotonic() + 120
         while not blocked and loader.is_alive() and time.monotonic() < deadline:
             time.sleep(0.2)
-            rows, _, _ = clean_graph.execute_query(
+            rows, _, _ = driver.execute_query(
                 "SHOW TRANSACTIONS YIELD status, currentQuery "
                 "WHERE status STARTS WITH 'Blocked' RETURN currentQuery",
                 database_=db,
@@ -590,8 +694,62 @@ def test_a_second_loader_waits_for_the_first_one_s_transaction(
         holder.commit()
     loader.join(300)
     assert not loader.is_alive()
-    assert done["result"].records > 50
-    assert len(_assignment(clean_graph, db)) > done["result"].records
+    return done["result"]
+
+
+def test_a_second_loader_waits_for_the_first_one_s_transaction(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+) -> None:
+    """Loaders take turns: while another transaction holds the stored model's lock, a
+    loader's transaction waits for it (and then reads what it committed)."""
+    db = neo4j_settings.database
+    _, batch, delta = split
+    pipeline.run(clean_graph, batch / "sources.toml", database=db)
+    result = _waits_for_the_lock(
+        clean_graph,
+        db,
+        lambda: incremental.run(
+            clean_graph,
+            delta / "sources.toml",
+            default_ontology(),
+            default_settings(),
+            db,
+            per_transaction=25,
+        ),
+    )
+    assert result.records > 50
+    assert len(_assignment(clean_graph, db)) > result.records
+
+
+def test_a_loader_s_touchpoints_wait_for_the_lock_too(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """The touchpoint step reads whose each touchpoint is and writes it in one
+    transaction under the same lock, so another loader cannot merge a person away in
+    between: a delta of touchpoints alone (the batch's orders and service visits again)
+    waits while another transaction holds it."""
+    db = neo4j_settings.database
+    batch = split[1]
+    pipeline.run(clean_graph, batch / "sources.toml", database=db)
+    journeys = shutil.copytree(batch, tmp_path / "journeys")
+    _empty_but(journeys, {"service_visits.csv", "dealer_crm_orders.csv"})
+    result = _waits_for_the_lock(
+        clean_graph,
+        db,
+        lambda: incremental.run(
+            clean_graph,
+            journeys / "sources.toml",
+            default_ontology(),
+            default_settings(),
+            db,
+        ),
+    )
+    assert result.records == 0 and result.touchpoints > 10
 
 
 def test_block_keys_in_the_graph_are_the_records_keys(
