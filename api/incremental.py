@@ -38,7 +38,7 @@ from linkage.ids import Key
 from linkage.incremental import Candidate, Outcome, Overlay, home_keys_of, resolve_one
 from linkage.pairscore import PairScorer
 from linkage.records import ClubClaim, SourceRecord, VehicleClaim
-from linkage.referrals import Mention
+from linkage.referrals import Mention, Referral
 from linkage.resolve import (
     AMBIGUOUS,
     Customer,
@@ -210,14 +210,17 @@ def _journeys(
         written = touchpoint_load.write(tx, model, by_label, progress)
         mentions = stones.mentions(data.referrals, directory)
         known = _referrals_around(tx, mentions, directory, first_lead)
+        displaced: list[dict[str, Any]] = []
         referrals = touchpoint_load.referral_rows(
-            mentions, directory, first_lead, gate, known
+            mentions, directory, first_lead, gate, known, displaced
         )
+        if displaced:
+            tx.run(referral_cypher.UNREFER, rows=displaced).consume()
         load.load_rows(
             tx, referral_cypher.WRITE, referrals, what="referrals", progress=progress
         )
         ids = {row["person"] for rows in by_label.values() for row in rows}
-        ids |= {p for r in referrals for p in (r["referrer"], r["referee"])}
+        ids |= {p for r in referrals + displaced for p in (r["referrer"], r["referee"])}
         _derive(tx, sorted(ids), segment_query)
         return written, len(referrals)
 
@@ -230,9 +233,9 @@ def _referrals_around(
     mentions: Sequence[Mention],
     directory: Directory,
     first_lead: dict[str, str],
-) -> dict[str, str]:
-    """The referrals already in the graph above the persons ``mentions`` name (referee ->
-    referrer), and their first buying signals, earlier ones of the graph's added to
+) -> dict[str, Referral]:
+    """The referrals already in the graph above the persons ``mentions`` name (by
+    referee), and their first buying signals, earlier ones of the graph's added to
     ``first_lead``."""
     ids = {
         pid
@@ -245,10 +248,13 @@ def _referrals_around(
     rows = tx.run(
         referral_cypher.AROUND, ids=sorted(ids), leads=sorted(touchpoint_load.LEADS)
     ).data()
-    known: dict[str, str] = {}
+    known: dict[str, Referral] = {}
     for r in rows:
-        for referrer, referee in r["above"]:
-            known[referee] = referrer
+        for hop in r["above"]:
+            at = hop["at"].to_native().isoformat()
+            known[hop["referee"]] = Referral(
+                hop["referrer"], hop["referee"], hop["mechanism"], at, hop["evidence"]
+            )
         if r["firstLead"] is not None:
             at = r["firstLead"].to_native().isoformat()
             first_lead[r["id"]] = min(at, first_lead.get(r["id"], at))

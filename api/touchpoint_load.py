@@ -144,12 +144,18 @@ def referral_rows(
     directory: tp.Directory,
     first_lead: dict[str, str],
     gate: Gate,
-    known: dict[str, str] | None = None,
+    known: dict[str, rf.Referral] | None = None,
+    displaced: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """``REFERRED`` rows: each hop before the referee's first lead (``first_leads``), one
-    referrer per person (``known``: referrals already in the graph, ``rf.link``)."""
+    referrer per person (``known``: referrals already in the graph, ``rf.link``). The
+    graph's referrals an earlier mention takes the place of are added to ``displaced``."""
     linked = rf.link(mentions, directory, first_lead, known)
     gate.quarantined += linked.quarantined
+    if displaced is not None:
+        displaced += [
+            {"referrer": r.referrer, "referee": r.referee} for r in linked.displaced
+        ]
     out = []
     for r in linked.referrals:
         props = {"mechanism": r.mechanism, "at": r.at, "evidence": r.evidence}

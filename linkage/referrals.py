@@ -62,6 +62,8 @@ class Referral:
 class Linked:
     referrals: list[Referral] = field(default_factory=list)
     quarantined: list[Quarantined] = field(default_factory=list)
+    # The graph's referrals an earlier mention took the place of (an incremental run).
+    displaced: list[Referral] = field(default_factory=list)
 
 
 def mechanisms(model: Ontology) -> tuple[str, ...]:
@@ -142,19 +144,22 @@ def link(
     mentions: Iterable[Mention],
     directory: Directory,
     first_lead: Mapping[str, str],
-    known: Mapping[str, str] | None = None,
+    known: Mapping[str, Referral] | None = None,
 ) -> Linked:
     """Mentions -> at most one referrer per person, no cycles, each hop before the
     referee's first lead (``first_lead``: person id -> ISO time). Earliest mention first.
-    ``known`` (referee -> referrer) holds the referrals already in the graph around these
-    persons, for an incremental run: they count for cycles, and a referee in it keeps
-    its referrer."""
+    ``known`` (referee -> its referral) holds the referrals already in the graph around
+    these persons, for an incremental run: they count for cycles, and a mention earlier
+    than the one a referee's referral rests on takes its place, as a batch run of
+    everything would decide (``Linked.displaced``, when it names another referrer)."""
     out = Linked()
     known = known or {}
-    referrer_of: dict[str, str] = dict(known)
+    referrer_of = {b: r.referrer for b, r in known.items()}
+    settled: set[str] = set()  # referees a mention of this run gave their referrer
     for m in sorted(mentions, key=lambda m: (m.at, m.evidence)):
         a, why_a = directory.find(m.referrer, m.at[:10])
         b, why_b = directory.find(m.referee, m.at[:10])
+        held = known.get(b) if b else None
         reason = None
         if a is None or b is None:
             reason = f"referrer: {why_a}" if a is None else f"referee: {why_b}"
@@ -162,15 +167,14 @@ def link(
             reason = "referrer and referee are the same customer"
         elif b in first_lead and first_lead[b] < m.at:
             reason = f"after the referee's first lead ({first_lead[b]})"
-        elif b in known:
+        elif b in settled:
+            reason = "the referee was referred earlier by someone else"
+        elif held is not None and (held.at, held.evidence) <= (m.at, m.evidence):
             reason = (
                 "the graph has this referral already"
-                if known[b] == a
-                else "the referee already has a referrer in the graph (the next batch "
-                "run keeps the earliest mention)"
+                if held.referrer == a
+                else "the referee was referred earlier by someone else (in the graph)"
             )
-        elif b in referrer_of:
-            reason = "the referee was referred earlier by someone else"
         elif _reaches(referrer_of, a, b):
             reason = "would close a referral cycle"
         if reason or a is None or b is None:
@@ -182,7 +186,10 @@ def link(
                 )
             )
             continue
+        if held is not None and held.referrer != a:
+            out.displaced.append(held)
         referrer_of[b] = a
+        settled.add(b)
         out.referrals.append(Referral(a, b, m.mechanism, m.at, m.evidence))
     return out
 

@@ -23,6 +23,13 @@ MERGE (a)-[x:REFERRED]->(b)
 SET x = r.props
 """
 
+# A referral an earlier mention took the place of (an incremental run).
+UNREFER: LiteralString = """
+UNWIND $rows AS r
+MATCH (:Person {id: r.referrer})-[x:REFERRED]->(:Person {id: r.referee})
+DELETE x
+"""
+
 # For an incremental run: the referrals above each of $ids (its referrer, theirs, and so on;
 # one referrer a person makes each chain a line) and each one's first buying signal
 # ($leads: touchpoint classes), which decide whether a new mention can be a hop.
@@ -33,7 +40,8 @@ RETURN id,
        COLLECT {
          MATCH path = (p)<-[:REFERRED*1..100]-(:Person)
          UNWIND relationships(path) AS r
-         RETURN DISTINCT [startNode(r).id, endNode(r).id]
+         RETURN DISTINCT r {referrer: startNode(r).id, referee: endNode(r).id,
+                            .mechanism, .at, .evidence}
        } AS above,
        COLLECT {
          MATCH (p)-[:HAD]->(t:Touchpoint) WHERE any(l IN labels(t) WHERE l IN $leads)

@@ -282,9 +282,10 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     tmp_path: Path,
 ) -> None:
     """The delta's web forms that name a referrer, checked as a batch checks them: one of
-    them dated after its referee's first buying signal (in the graph, not the delta), and
-    one a second form of an already referred person naming another referrer (whose first
-    form is in the graph)."""
+    them dated after its referee's first buying signal (in the graph, not the delta), one a
+    second form of an already referred person naming another referrer (whose first form
+    is in the graph), and one naming another referrer a minute before the form of the
+    graph's referral: the earliest mention wins, so it takes that referral's place."""
     db = neo4j_settings.database
     everything, _, _ = split
     whole, batch, delta = tmp_path / "whole", tmp_path / "batch", tmp_path / "delta"
@@ -310,8 +311,15 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     again = {**first, "submission_id": first["submission_id"] + "-2"}
     again["referred_by"] = other["referred_by"]  # someone else says they referred them
     again["submitted_at"] = first["submitted_at"][:-2] + "59"  # a few seconds later
-    forms.append(again)
-    held = [late, again] + [f for f in referring if f not in (late, first)]
+    first2 = next(f for f in referring if f not in (late, first))
+    rival = next(f for f in referring if f["referred_by"] != first2["referred_by"])
+    earlier = {**first2, "submission_id": first2["submission_id"] + "-0"}
+    earlier["referred_by"] = rival["referred_by"]
+    before = dt.datetime.fromisoformat(first2["submitted_at"]) - dt.timedelta(minutes=1)
+    earlier["submitted_at"] = before.isoformat()
+    forms += [again, earlier]
+    kept = (late, first, first2)
+    held = [late, again, earlier] + [f for f in referring if f not in kept]
 
     def write(folder: Path, rows: list[dict[str, object]]) -> None:
         lines = "".join(json.dumps(r) + "\n" for r in rows)
@@ -328,6 +336,8 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     linked = {e[0] for e in expected} & mentioned
     assert linked and f"web_form/{late['submission_id']}" not in linked
     assert f"web_form/{again['submission_id']}" not in linked
+    assert f"web_form/{earlier['submission_id']}" in linked
+    assert f"web_form/{first2['submission_id']}" not in {e[0] for e in expected}
 
     clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
     pipeline.run(clean_graph, batch / "sources.toml", database=db)
@@ -340,7 +350,7 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     # The mentions it did not link are quarantined with the reason, as in a batch.
     reasons = {q.location: q.reason for q in result.quarantined}
     assert "first lead" in reasons[f"web_form/{late['submission_id']}"]
-    assert "already has a referrer" in reasons[f"web_form/{again['submission_id']}"]
+    assert "(in the graph)" in reasons[f"web_form/{again['submission_id']}"]
     # Run again, it changes nothing and says why.
     again_result = incremental.run(
         clean_graph, delta / "sources.toml", default_ontology(), default_settings(), db

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from linkage import referrals as rf
 from linkage import touchpoints as tp
 from linkage.records import Quarantined
 from linkage.sources import SourcesError, ingest, load_sources
@@ -252,23 +253,26 @@ def test_generated_sources_declare_touchpoints_for_every_touchpoint_file(
         load_sources(bad)
 
 
-def test_referral_mentions_become_one_acyclic_referrer_per_person() -> None:
-    from linkage import referrals as rf
-
-    people = [
+def _people() -> list[tp.PersonView]:
+    """Persons A to D, each with one web record and one email."""
+    return [
         tp.PersonView(p, ((("web", p)),), (f"email:{p}@x.example",), ())
         for p in ("A", "B", "C", "D")
     ]
 
-    def m(at: str, referrer: str, referee: str) -> rf.Mention:
-        return rf.Mention(
-            "declared",
-            at,
-            tp.Owner("contact", (f"email:{referrer}@x.example",)),
-            tp.Owner("record", ("web", referee)),
-            f"web/{referee}-{at}",
-        )
 
+def _mention(at: str, referrer: str, referee: str) -> rf.Mention:
+    return rf.Mention(
+        "declared",
+        at,
+        tp.Owner("contact", (f"email:{referrer}@x.example",)),
+        tp.Owner("record", ("web", referee)),
+        f"web/{referee}-{at}",
+    )
+
+
+def test_referral_mentions_become_one_acyclic_referrer_per_person() -> None:
+    people, m = _people(), _mention
     linked = rf.link(
         [
             m("2020-01-01T00:00:00", "A", "B"),
@@ -293,3 +297,47 @@ def test_referral_mentions_become_one_acyclic_referrer_per_person() -> None:
         "after the referee's first lead (2020-05-15T00:00:00)",
         "referrer: no person has this contact point",
     ]
+
+
+def test_an_earlier_mention_takes_the_place_of_the_graph_s_referral() -> None:
+    """An incremental run decides as a batch run of everything: the earliest mention of
+    a referee wins, whether it is in the graph already or arrives now."""
+    m = _mention
+    known = {
+        "B": rf.Referral("A", "B", "declared", "2020-03-01T00:00:00", "web/B-old"),
+        "C": rf.Referral("A", "C", "declared", "2020-01-01T00:00:00", "web/C-old"),
+        "D": rf.Referral("A", "D", "declared", "2020-01-01T00:00:00", "web/D-old"),
+    }
+    linked = rf.link(
+        [
+            m("2020-02-01T00:00:00", "D", "B"),  # before B's referral in the graph
+            m("2020-02-15T00:00:00", "C", "B"),  # after that one
+            m("2020-02-01T00:00:00", "C", "D"),  # after D's referral in the graph
+            m("2019-12-01T00:00:00", "A", "C"),  # C's referrer, said earlier
+        ],
+        tp.Directory(_people()),
+        {},
+        known,
+    )
+    assert [(r.referrer, r.referee, r.at[:10]) for r in linked.referrals] == [
+        ("A", "C", "2019-12-01"),  # the same edge, resting on the earlier mention
+        ("D", "B", "2020-02-01"),
+    ]
+    assert linked.displaced == [known["B"]]
+    assert [(q.location, q.reason.split(": ", 1)[1]) for q in linked.quarantined] == [
+        (
+            "web/D-2020-02-01T00:00:00",
+            "the referee was referred earlier by someone else (in the graph)",
+        ),
+        (
+            "web/B-2020-02-15T00:00:00",
+            "the referee was referred earlier by someone else",
+        ),
+    ]
+    # Run again over the graph it left, nothing changes.
+    now = {"B": linked.referrals[1], "C": linked.referrals[0]}
+    again = rf.link(
+        [m("2020-02-01T00:00:00", "D", "B")], tp.Directory(_people()), {}, now
+    )
+    assert again.referrals == [] and again.displaced == []
+    assert again.quarantined[0].reason.endswith("the graph has this referral already")
