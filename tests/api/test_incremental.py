@@ -31,6 +31,20 @@ from tests.conftest import cli_env, run_cli
 pytestmark = pytest.mark.neo4j
 
 
+def _incremental(
+    driver: neo4j.Driver, db: str, folder: Path, per_transaction: int = 1
+) -> incremental.IncrementalResult:
+    """``folder``'s sources resolved against the graph with the default settings."""
+    return incremental.run(
+        driver,
+        folder / "sources.toml",
+        default_ontology(),
+        default_settings(),
+        db,
+        per_transaction=per_transaction,
+    )
+
+
 def _assignment(driver: neo4j.Driver, db: str) -> dict[tuple[str, str], str]:
     rows, _, _ = driver.execute_query(
         "MATCH (s:SourceRecord)-[:RESOLVED_TO]->(p:Person) "
@@ -113,17 +127,7 @@ def test_a_delta_resolves_record_by_record_and_leaves_the_rest_alone(
     held_before = _held(clean_graph, db)
     unsettled = _unsettled(clean_graph, db)
 
-    def resolve_delta() -> incremental.IncrementalResult:
-        return incremental.run(
-            clean_graph,
-            delta / "sources.toml",
-            ontology,
-            settings,
-            db,
-            per_transaction=per_transaction,
-        )
-
-    result = resolve_delta()
+    result = _incremental(clean_graph, db, delta, per_transaction)
     after, golden_after = _assignment(clean_graph, db), _golden(clean_graph, db)
     assert result.records > 50
     assert sum(result.outcomes.values()) == result.records
@@ -179,7 +183,7 @@ def test_a_delta_resolves_record_by_record_and_leaves_the_rest_alone(
     # (Each record of the re-run is a changed one: its person's households are checked
     # again, member by member, and must hold as they are.)
     homes = _households(clean_graph, db)
-    again = resolve_delta()
+    again = _incremental(clean_graph, db, delta, per_transaction)
     assert again.outcomes == {"updated": result.records}
     assert _assignment(clean_graph, db) == after
     assert _households(clean_graph, db) == homes
@@ -242,14 +246,7 @@ def test_records_sharing_a_transaction_resolve_as_they_would_one_by_one(
     def resolved(per_transaction: int) -> tuple[object, dict[str, object]]:
         clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
         pipeline.run(clean_graph, batch / "sources.toml", database=db)
-        result = incremental.run(
-            clean_graph,
-            delta / "sources.toml",
-            default_ontology(),
-            default_settings(),
-            db,
-            per_transaction=per_transaction,
-        )
+        result = _incremental(clean_graph, db, delta, per_transaction)
         return result.outcomes, _graph_state(clean_graph, db)
 
     one_by_one = resolved(1)
@@ -342,9 +339,7 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
     pipeline.run(clean_graph, batch / "sources.toml", database=db)
     assert not {e[0] for e in _referrals(clean_graph, db)} & mentioned
-    result = incremental.run(
-        clean_graph, delta / "sources.toml", default_ontology(), default_settings(), db
-    )
+    result = _incremental(clean_graph, db, delta)
     assert result.referrals == len(linked)
     assert _referrals(clean_graph, db) == expected
     # The mentions it did not link are quarantined with the reason, as in a batch.
@@ -352,9 +347,7 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     assert "first lead" in reasons[f"web_form/{late['submission_id']}"]
     assert "(in the graph)" in reasons[f"web_form/{again['submission_id']}"]
     # Run again, it changes nothing and says why.
-    again_result = incremental.run(
-        clean_graph, delta / "sources.toml", default_ontology(), default_settings(), db
-    )
+    again_result = _incremental(clean_graph, db, delta)
     assert again_result.referrals == 0
     assert _referrals(clean_graph, db) == expected
     reasons = {q.location: q.reason for q in again_result.quarantined}
@@ -426,14 +419,7 @@ def test_a_delta_s_records_join_households_as_a_batch_of_everything_makes_them(
     clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
     pipeline.run(clean_graph, batch / "sources.toml", database=db)
     before, batch_assigned = _housemates(clean_graph, db), _assignment(clean_graph, db)
-    incremental.run(
-        clean_graph,
-        delta / "sources.toml",
-        default_ontology(),
-        default_settings(),
-        db,
-        per_transaction=25,
-    )
+    _incremental(clean_graph, db, delta, 25)
     after, assigned = _housemates(clean_graph, db), _assignment(clean_graph, db)
     person = {k[1]: p for k, p in assigned.items()}
     held = {k[1] for k in set(assigned) - set(batch_assigned)}
@@ -476,6 +462,14 @@ def _empty_but(folder: Path, keep: Collection[str]) -> None:
             with path.open(encoding="utf-8") as fh:
                 header = fh.readline()
             path.write_text(header, encoding="utf-8")
+
+
+def _write_accounts(path: Path, rows: list[dict[str, str]]) -> None:
+    """The dealer accounts file at ``path`` holding ``rows``."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.DictWriter(fh, list(rows[0]), delimiter=";")
+        out.writeheader()
+        out.writerows(rows)
 
 
 def _homes_of(driver: neo4j.Driver, db: str, ids: list[str]) -> dict[str, str | None]:
@@ -524,13 +518,7 @@ def test_a_changed_record_that_moves_away_takes_its_person_out_of_the_household(
     }
     ids = [f"{r['DEALER_CODE']}/{r['ACCOUNT_ID']}" for r in (mover, stayer, there)]
 
-    def write(accounts_rows: list[dict[str, str]]) -> None:
-        with accounts.open("w", encoding="utf-8", newline="") as fh:
-            out = csv.DictWriter(fh, list(rows[0]), delimiter=";")
-            out.writeheader()
-            out.writerows(accounts_rows)
-
-    write([*rows, mover, stayer])
+    _write_accounts(accounts, [*rows, mover, stayer])
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
     homes = _homes_of(clean_graph, db, ids)
     assert len(set(homes.values())) == 1 and None not in homes.values()
@@ -539,23 +527,14 @@ def test_a_changed_record_that_moves_away_takes_its_person_out_of_the_household(
     delta = shutil.copytree(everything, tmp_path / "delta")
     _only(delta, [moved])
 
-    def resolve_delta() -> incremental.IncrementalResult:
-        return incremental.run(
-            clean_graph,
-            delta / "sources.toml",
-            default_ontology(),
-            default_settings(),
-            db,
-        )
-
-    assert resolve_delta().outcomes == {"updated": 1}
+    assert _incremental(clean_graph, db, delta).outcomes == {"updated": 1}
     after = _homes_of(clean_graph, db, ids)
     assert after[ids[0]] is None
     assert after[ids[1]] == after[ids[2]] == homes[ids[2]]
     # A re-run changes nothing, and a batch of the changed data groups them the same.
-    resolve_delta()
+    _incremental(clean_graph, db, delta)
     assert _homes_of(clean_graph, db, ids) == after
-    write([*rows, moved, stayer])
+    _write_accounts(accounts, [*rows, moved, stayer])
     clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
     batch = _homes_of(clean_graph, db, ids)
@@ -614,12 +593,6 @@ def test_a_record_that_moves_to_another_customer_takes_its_touchpoints_along(
     key = "{DEALER_CODE}/{ACCOUNT_ID}"
     ids = {key.format(**r) for r in [stays, *movers]}
 
-    def write(accounts_rows: list[dict[str, str]]) -> None:
-        with accounts.open("w", encoding="utf-8", newline="") as fh:
-            out = csv.DictWriter(fh, list(rows[0]), delimiter=";")
-            out.writeheader()
-            out.writerows(accounts_rows)
-
     def journeys() -> dict[tuple[str, str], set[str]]:
         """The touchpoints of the people the test is about -> their persons' records."""
         return {
@@ -635,7 +608,7 @@ def test_a_record_that_moves_to_another_customer_takes_its_touchpoints_along(
         )
         return int(rows[0]["n"])
 
-    write([*rows, stays, *movers])
+    _write_accounts(accounts, [*rows, stays, *movers])
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
     # Each mover becomes a copy of someone with three records or more, under its own
     # account ID: it joins them, and "alone"'s customer is left without records.
@@ -656,9 +629,7 @@ def test_a_record_that_moves_to_another_customer_takes_its_touchpoints_along(
     assert orphans() == 0
     delta = shutil.copytree(everything, tmp_path / "delta")
     _only(delta, changed)
-    result = incremental.run(
-        clean_graph, delta / "sources.toml", default_ontology(), default_settings(), db
-    )
+    result = _incremental(clean_graph, db, delta)
     assert result.outcomes == {"moved": 2}
     after = journeys()
     assert orphans() == 0
@@ -669,7 +640,7 @@ def test_a_record_that_moves_to_another_customer_takes_its_touchpoints_along(
     }
     assert len(moved) >= 6  # two dealer visits, two orders, two deliveries
     # A batch run of the changed data attaches them the same way.
-    write([*rows, stays, *changed])
+    _write_accounts(accounts, [*rows, stays, *changed])
     clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
     assert after == journeys()
@@ -720,14 +691,7 @@ def test_a_second_loader_waits_for_the_first_one_s_transaction(
     result = _waits_for_the_lock(
         clean_graph,
         db,
-        lambda: incremental.run(
-            clean_graph,
-            delta / "sources.toml",
-            default_ontology(),
-            default_settings(),
-            db,
-            per_transaction=25,
-        ),
+        lambda: _incremental(clean_graph, db, delta, 25),
     )
     assert result.records > 50
     assert len(_assignment(clean_graph, db)) > result.records
@@ -751,13 +715,7 @@ def test_a_loader_s_touchpoints_wait_for_the_lock_too(
     result = _waits_for_the_lock(
         clean_graph,
         db,
-        lambda: incremental.run(
-            clean_graph,
-            journeys / "sources.toml",
-            default_ontology(),
-            default_settings(),
-            db,
-        ),
+        lambda: _incremental(clean_graph, db, journeys),
     )
     assert result.records == 0 and result.touchpoints > 10
 
