@@ -210,17 +210,17 @@ def _journeys(
         written = touchpoint_load.write(tx, model, by_label, progress)
         mentions = stones.mentions(data.referrals, directory)
         known = _referrals_around(tx, mentions, directory, first_lead)
-        displaced: list[dict[str, Any]] = []
-        referrals = touchpoint_load.referral_rows(
-            mentions, directory, first_lead, gate, known, displaced
+        referrals, displaced = touchpoint_load.referral_rows(
+            mentions, directory, first_lead, gate, known
         )
-        if displaced:
-            tx.run(referral_cypher.UNREFER, rows=displaced).consume()
+        unrefer = [{"referrer": r.referrer, "referee": r.referee} for r in displaced]
+        if unrefer:
+            tx.run(referral_cypher.UNREFER, rows=unrefer).consume()
         load.load_rows(
             tx, referral_cypher.WRITE, referrals, what="referrals", progress=progress
         )
         ids = {row["person"] for rows in by_label.values() for row in rows}
-        ids |= {p for r in referrals + displaced for p in (r["referrer"], r["referee"])}
+        ids |= {p for r in referrals + unrefer for p in (r["referrer"], r["referee"])}
         _derive(tx, sorted(ids), segment_query)
         return written, len(referrals)
 

@@ -151,7 +151,7 @@ class Writes:
             raise RuntimeError(
                 "referrals need the touchpoints first (their first leads)"
             )
-        rows = touchpoint_load.referral_rows(
+        rows, _ = touchpoint_load.referral_rows(
             self._stones.mentions(self._data.referrals, self._directory),
             self._directory,
             self._first_leads,

@@ -46,9 +46,8 @@ def rows(
             continue
         seen.add(key)
         props = {"source": t.source, "sourceId": t.source_id, "at": t.at, **t.props}
-        if (
-            t.owner.kind == "record"
-        ):  # the record a changed one takes along when it moves
+        # The record the touchpoint follows when a changed record moves to another customer.
+        if t.owner.kind == "record":
             props["viaRecord"] = "/".join(t.owner.value)
         links = dict(t.links)
         if "aboutVehicle" in links:
@@ -145,17 +144,12 @@ def referral_rows(
     first_lead: dict[str, str],
     gate: Gate,
     known: dict[str, rf.Referral] | None = None,
-    displaced: list[dict[str, Any]] | None = None,
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[rf.Referral]]:
     """``REFERRED`` rows: each hop before the referee's first lead (``first_leads``), one
-    referrer per person (``known``: referrals already in the graph, ``rf.link``). The
-    graph's referrals an earlier mention takes the place of are added to ``displaced``."""
+    referrer per person (``known``: referrals already in the graph, ``rf.link``); and the
+    graph's referrals an earlier mention takes the place of."""
     linked = rf.link(mentions, directory, first_lead, known)
     gate.quarantined += linked.quarantined
-    if displaced is not None:
-        displaced += [
-            {"referrer": r.referrer, "referee": r.referee} for r in linked.displaced
-        ]
     out = []
     for r in linked.referrals:
         props = {"mechanism": r.mechanism, "at": r.at, "evidence": r.evidence}
@@ -163,4 +157,4 @@ def referral_rows(
         if clean is None:
             continue
         out.append({"referrer": r.referrer, "referee": r.referee, "props": clean})
-    return out
+    return out, linked.displaced

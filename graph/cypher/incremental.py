@@ -137,9 +137,8 @@ RETURN persons, junk
 
 # A customer merged into another (or left without records by one that moved to it) hands
 # over what hangs off it from the sources, its touchpoints and the referrals it made and
-# received, before it is removed. What the person
-# write derives (vehicles, clubs, dealer, household) the survivor has of its own, and the
-# segments are evaluated again.
+# received, before it is removed. What the person write derives (vehicles, clubs, dealer,
+# household) the survivor has of its own, and the segments are evaluated again.
 HAND_OVER: LiteralString = """
 UNWIND $moves AS m
 MATCH (gone:Person {id: m.gone}), (into:Person {id: m.into})
