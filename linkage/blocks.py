@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from linkage.frame import COLUMNS
 from linkage.settings import LinkageSettings
@@ -20,25 +21,19 @@ from linkage.settings import LinkageSettings
 
 def specs(settings: LinkageSettings) -> tuple[tuple[str, ...], ...]:
     """The column tuples records are blocked on: model blocking, then rule blocks."""
-    out = list(settings.model.blocking)
-    out += [(r.criteria[0].field,) for r in settings.identity_rules]
-    return tuple(dict.fromkeys(out))
+    return tuple(spec for spec, _ in _plan(settings).block)
 
 
 def block_keys(row: Mapping[str, Any], settings: LinkageSettings) -> list[str]:
     """The hashed keys of ``row`` (a ``linkage.frame.row``), sorted; a list column gives one
     key per element."""
-    return sorted({k for spec in specs(settings) for k in _hashes(row, spec)})
+    return _sorted_keys(row, _plan(settings).block)
 
 
 def home_specs(settings: LinkageSettings) -> dict[tuple[str, ...], str]:
     """The household rules an incremental run can apply by key alone (one exact
     criterion: the key is the whole rule), by their column tuple."""
-    return {
-        (r.criteria[0].field,): r.name
-        for r in settings.household_rules
-        if len(r.criteria) == 1 and r.criteria[0].method == "exact"
-    }
+    return {spec: rule for (spec, _), rule in _plan(settings).home}
 
 
 def home_keys(row: Mapping[str, Any], settings: LinkageSettings) -> dict[str, str]:
@@ -46,27 +41,79 @@ def home_keys(row: Mapping[str, Any], settings: LinkageSettings) -> dict[str, st
     one exactly when that household rule relates them."""
     return {
         k: rule
-        for spec, rule in home_specs(settings).items()
-        for k in _hashes(row, spec)
+        for (spec, listy), rule in _plan(settings).home
+        for k in _hashes(row, spec, listy)
     }
 
 
 def stored_keys(row: Mapping[str, Any], settings: LinkageSettings) -> list[str]:
     """The keys a record is stored under in the graph: its blocking and household keys."""
-    return sorted({*block_keys(row, settings), *home_keys(row, settings)})
+    return _sorted_keys(row, _plan(settings).stored)
 
 
-def _hashes(row: Mapping[str, Any], spec: tuple[str, ...]) -> list[str]:
-    parts: list[list[str]] = [[]]
+Spec = tuple[tuple[str, ...], bool]  # the columns, and whether one of them is a list
+
+
+class _Plan(NamedTuple):
+    block: tuple[Spec, ...]
+    home: tuple[tuple[Spec, str], ...]
+    stored: tuple[Spec, ...]
+
+
+# Keys are made for every record of a batch: what the settings decide is worked out once
+# per settings object (the last one used; a run uses one).
+_last: list[tuple[LinkageSettings, _Plan]] = []
+
+
+def _plan(settings: LinkageSettings) -> _Plan:
+    if _last and _last[0][0] is settings:
+        return _last[0][1]
+    block = list(settings.model.blocking)
+    block += [(r.criteria[0].field,) for r in settings.identity_rules]
+    home = [
+        ((r.criteria[0].field,), r.name)
+        for r in settings.household_rules
+        if len(r.criteria) == 1 and r.criteria[0].method == "exact"
+    ]
+    plan = _Plan(
+        tuple(_spec(s) for s in dict.fromkeys(block)),
+        tuple((_spec(s), rule) for s, rule in home),
+        tuple(_spec(s) for s in dict.fromkeys([*block, *(s for s, _ in home)])),
+    )
+    _last[:] = [(settings, plan)]
+    return plan
+
+
+def _spec(columns: tuple[str, ...]) -> Spec:
+    return columns, any(COLUMNS.get(c) == "list" for c in columns)
+
+
+def _sorted_keys(row: Mapping[str, Any], specs: tuple[Spec, ...]) -> list[str]:
+    out: set[str] = set()
+    for spec, listy in specs:
+        if listy:
+            out.update(_hashes(row, spec, listy))
+            continue
+        values = tuple(map(row.get, spec))  # most specs: text columns, one key
+        if None not in values:
+            out.add(_digest(spec, values))
+    return sorted(out)
+
+
+def _hashes(row: Mapping[str, Any], spec: tuple[str, ...], listy: bool) -> list[str]:
+    parts: list[tuple[Any, ...]] = [()]
     for col in spec:
         value = row.get(col)
         if value is None or (isinstance(value, list) and not value):
             return []
-        values = value if COLUMNS.get(col) == "list" else [value]
-        parts = [[*p, str(v)] for p in parts for v in values]
-    return [
-        hashlib.blake2b(
-            "\x1f".join(["+".join(spec), *p]).encode(), digest_size=12
-        ).hexdigest()
-        for p in parts
-    ]
+        each = value if listy and COLUMNS.get(col) == "list" else [value]
+        parts = [(*p, v) for p in parts for v in each]
+    return [_digest(spec, p) for p in parts]
+
+
+# A person's records repeat their values (the same email, postcode, name): each key is
+# hashed once while it is recent. Bounded, so a run of millions of records stays small.
+@lru_cache(maxsize=1 << 18)
+def _digest(spec: tuple[str, ...], values: tuple[Any, ...]) -> str:
+    text = "\x1f".join(["+".join(spec), *map(str, values)])
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()

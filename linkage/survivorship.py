@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from linkage.records import SourceRecord
 
@@ -30,7 +31,15 @@ def _name(r: SourceRecord) -> tuple[str | None, str | None] | None:
 
 
 def _attr(name: str) -> Getter:
-    return lambda r: dict(r.attributes).get(name)
+    def get(r: SourceRecord) -> str | None:
+        for k, v in reversed(
+            r.attributes
+        ):  # as dict(r.attributes) would: the last wins
+            if k == name:
+                return v
+        return None
+
+    return get
 
 
 GETTERS: dict[str, Getter] = {
@@ -69,7 +78,7 @@ def _apply(
     source_priority: Sequence[str],
 ) -> tuple[SourceRecord, object] | None:
     if rule == "source_priority":
-        rank = {s: i for i, s in enumerate(source_priority)}
+        rank = _rank(tuple(source_priority))
         best = min(rank.get(r.source, len(rank)) for r, _ in candidates)
         if best == len(rank):
             return None
@@ -85,3 +94,9 @@ def _apply(
             return None
         return next(rv for rv in candidates if rv[1] == counts[0][0])
     return candidates[0]  # non_empty
+
+
+@lru_cache(maxsize=16)
+def _rank(source_priority: tuple[str, ...]) -> dict[str, int]:
+    """Each source's place in the priority order (asked once per field and customer)."""
+    return {s: i for i, s in enumerate(source_priority)}

@@ -7,6 +7,7 @@ personal evidence.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 
 import phonenumbers
@@ -39,6 +40,13 @@ def normalise_phone(raw: str | None, country: str | None) -> str | None:
     """
     if not isinstance(raw, str):
         return None
+    return _e164(raw, country)
+
+
+# A person's number comes back in many rows (the records, the messages sent to it), and
+# parsing is the slow part of ingest: each spelling is parsed once while it is recent.
+@lru_cache(maxsize=1 << 17)
+def _e164(raw: str, country: str | None) -> str | None:
     text = _TEL.sub("", raw.strip(), count=1).strip()
     if not text or len(text) > MAX_PHONE_CHARS or any(c.isalpha() for c in text):
         return None

@@ -61,6 +61,16 @@ def test_the_collector_is_paused_in_the_block_and_restored_after() -> None:
         gc.enable()
 
 
+def test_what_a_batch_made_is_left_out_of_later_collections() -> None:
+    with batch_gc.paused():
+        made = [[i] for i in range(1000)]
+    young = {id(o) for g in range(3) for o in gc.get_objects(generation=g)}
+    assert id(made) not in young and id(made[0]) not in young
+    assert gc.get_freeze_count() >= len(made)
+    after = [0]
+    assert id(after) in {id(o) for o in gc.get_objects(generation=0)}
+
+
 def test_spools_move_between_spools_and_processes_without_copies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
