@@ -32,7 +32,7 @@ from graph.cypher import referrals as referral_cypher
 from graph.cypher import resolution as resolution_graph
 from graph.cypher import segments as segment_cypher
 from linkage import frame as frames
-from linkage.blocks import block_keys, home_keys, stored_keys
+from linkage.blocks import block_keys, contact_keys, home_keys, stored_keys
 from linkage.households import Home, regroup, split
 from linkage.ids import Key
 from linkage.incremental import Candidate, Outcome, Overlay, home_keys_of, resolve_one
@@ -352,7 +352,8 @@ class Resolver:
             )
         began = time.perf_counter()
         after.merged = overlay.merged()
-        after.journeys = _journey_moves(after, overlay)
+        contacts = {r.key: contact_keys(w) for r, w in zip(records, rows, strict=True)}
+        after.journeys = _journey_moves(after, overlay, contacts)
         after.homes, after.homes_gone = self._households(
             tx, records, homes, row["neighbours"], overlay, households, changed, after
         )
@@ -510,6 +511,7 @@ class Resolver:
             tx.run(queries.HAND_OVER, moves=_hand_over(after.merged.items()))
         if after.journeys.via:
             tx.run(queries.MOVE_TOUCHPOINTS, moves=after.journeys.via)
+            tx.run(queries.FOLLOW_CONTACTS, moves=after.journeys.via)
         if after.journeys.whole:
             tx.run(queries.HAND_OVER, moves=_hand_over(after.journeys.whole))
         if after.gone:
@@ -566,14 +568,18 @@ class _AfterWrites:
 class _JourneyMoves:
     """Touchpoints that follow a changed record to another customer: all of a customer
     it was the last record of (``whole``: (former, new) customer IDs), else those whose
-    row named the record (``via``: rows of ``MOVE_TOUCHPOINTS``)."""
+    row named the record or one of its contact points (``via``: rows of
+    ``MOVE_TOUCHPOINTS`` and ``FOLLOW_CONTACTS``)."""
 
     whole: list[tuple[str, str]]
-    via: list[dict[str, str]]
+    via: list[dict[str, Any]]
 
 
-def _journey_moves(after: _AfterWrites, overlay: Overlay) -> _JourneyMoves:
-    """Where the touchpoints of the transaction's moved records go, as it ends."""
+def _journey_moves(
+    after: _AfterWrites, overlay: Overlay, contacts: Mapping[Key, list[str]]
+) -> _JourneyMoves:
+    """Where the touchpoints of the transaction's moved records go, as it ends
+    (``contacts``: each record's contact keys, ``linkage.blocks.contact_keys``)."""
     whole, via = [], []
     for key, former in after.emptied:
         into = overlay.person_of(key)
@@ -582,7 +588,14 @@ def _journey_moves(after: _AfterWrites, overlay: Overlay) -> _JourneyMoves:
     for key, left in after.moved:
         into, now = overlay.person_of(key), overlay.current(left)
         if into is not None and into != now:
-            via.append({"from": now, "into": into, "record": "/".join(key)})
+            via.append(
+                {
+                    "from": now,
+                    "into": into,
+                    "record": "/".join(key),
+                    "contacts": contacts[key],
+                }
+            )
     return _JourneyMoves(whole, via)
 
 

@@ -17,6 +17,7 @@ from graph import load
 from graph.cypher import touchpoints as cypher
 from linkage import referrals as rf
 from linkage import touchpoints as tp
+from linkage.blocks import contact_block_key
 from linkage.records import Quarantined
 from ontology.model import Ontology
 
@@ -49,6 +50,8 @@ def rows(
         # The record the touchpoint follows when a changed record moves to another customer.
         if t.owner.kind == "record":
             props["viaRecord"] = "/".join(t.owner.value)
+        elif t.owner.kind == "contact" and (via := contact_block_key(t.owner.value[0])):
+            props["viaContact"] = via  # and the touchpoint follows its contact point
         links = dict(t.links)
         if "aboutVehicle" in links:
             links["aboutVehicle"] = links["aboutVehicle"].upper()

@@ -47,8 +47,30 @@ def home_keys(row: Mapping[str, Any], settings: LinkageSettings) -> dict[str, st
 
 
 def stored_keys(row: Mapping[str, Any], settings: LinkageSettings) -> list[str]:
-    """The keys a record is stored under in the graph: its blocking and household keys."""
+    """The keys a record is stored under in the graph: its blocking and household keys,
+    and one per contact point (``CONTACTS``)."""
     return _sorted_keys(row, _plan(settings).stored)
+
+
+# The columns of the contact points a touchpoint row may name (``linkage.touchpoints.
+# contact_key``: "email:...", "phone:...", "app:..."). Every record is stored under their
+# keys, so the graph finds who holds a contact point by key, without keeping its value twice.
+CONTACTS = {"email": "email", "phone": "phone", "app": "app_account"}
+
+
+def contact_block_key(contact: str) -> str | None:
+    """The key of the records holding ``contact`` (a ``contact_key``), or None for another
+    kind of text."""
+    kind, _, value = contact.partition(":")
+    column = CONTACTS.get(kind)
+    return _digest((column,), (value,)) if column and value else None
+
+
+def contact_keys(row: Mapping[str, Any]) -> list[str]:
+    """The keys of the contact points ``row`` (a ``linkage.frame.row``) holds, sorted."""
+    return sorted(
+        _digest((c,), (row[c],)) for c in CONTACTS.values() if row.get(c) is not None
+    )
 
 
 Spec = tuple[tuple[str, ...], bool]  # the columns, and whether one of them is a list
@@ -78,7 +100,12 @@ def _plan(settings: LinkageSettings) -> _Plan:
     plan = _Plan(
         tuple(_spec(s) for s in dict.fromkeys(block)),
         tuple((_spec(s), rule) for s, rule in home),
-        tuple(_spec(s) for s in dict.fromkeys([*block, *(s for s, _ in home)])),
+        tuple(
+            _spec(s)
+            for s in dict.fromkeys(
+                [*block, *(s for s, _ in home), *((c,) for c in CONTACTS.values())]
+            )
+        ),
     )
     _last[:] = [(settings, plan)]
     return plan

@@ -647,6 +647,98 @@ def test_a_record_that_moves_to_another_customer_takes_its_touchpoints_along(
     assert after != before
 
 
+def test_a_moved_record_s_contact_points_take_their_touchpoints_along(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """A person's second dealer account, with an email only it has, becomes a copy of
+    someone else's (a correction) that keeps that email. The messages sent to the email
+    follow it to the account's new customer; those sent to the email and mobile its
+    former customer still holds stay, as a batch run of the changed data attaches them."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    accounts = everything / "dealer_crm_accounts.csv"
+    with accounts.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    fresh = {"BIRTH_DATE": "", "STREET": "", "ZIP": "", "CITY": ""}
+    stays = {
+        **rows[0],
+        **fresh,
+        "ACCOUNT_ID": "A-9999990",
+        "FIRST_NAME": "Quintus",
+        "LAST_NAME": "Oyelaran",
+        "EMAIL": "q.oyelaran@example.org",
+        "MOBILE": "+39 331 555 0199",
+    }
+    leaves = {**stays, "ACCOUNT_ID": "A-9999991", "EMAIL": "quintus.o@example.com"}
+    messages = everything / "communications.jsonl"
+    sent = [
+        {
+            "message_id": f"M-99-{n}",
+            "campaign": "newsletter-2025-08",
+            "channel": channel,
+            "recipient": to,
+            "sent_at": f"2025-08-0{n}T10:00:00",
+            "delivered_at": None,
+            "opened_at": None,
+            "clicked_at": None,
+            "reminder_of": None,
+        }
+        for n, (channel, to) in enumerate(
+            [
+                ("email", leaves["EMAIL"]),
+                ("email", stays["EMAIL"]),
+                ("sms", stays["MOBILE"]),
+            ],
+            start=1,
+        )
+    ]
+    with messages.open("a", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(m) + "\n" for m in sent)
+    key = "{DEALER_CODE}/{ACCOUNT_ID}"
+
+    def whose() -> dict[str, set[str]]:
+        """Each of the test's messages -> its person's records."""
+        return {
+            t[1]: {r[1] for r in records}
+            for t, records in _journeys(clean_graph, db).items()
+            if t[1].startswith("M-99-")
+        }
+
+    _write_accounts(accounts, [*rows, stays, leaves])
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    before = whose()
+    quintus = {key.format(**stays), key.format(**leaves)}
+    assert before == {m["message_id"]: quintus for m in sent}
+    found, _, _ = clean_graph.execute_query(
+        "MATCH (s:SourceRecord {source: 'dealer_crm'})-[:RESOLVED_TO]->(p:Person) "
+        "WHERE COUNT { (p)<-[:RESOLVED_TO]-() } >= 3 "
+        "RETURN s.sourceId AS id ORDER BY id LIMIT 1",
+        database_=db,
+    )
+    target = next(r for r in rows if key.format(**r) == found[0]["id"])
+    changed = {
+        **target,
+        "DEALER_CODE": leaves["DEALER_CODE"],
+        "ACCOUNT_ID": leaves["ACCOUNT_ID"],
+        "EMAIL": leaves["EMAIL"],
+    }
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _only(delta, [changed])
+
+    assert _incremental(clean_graph, db, delta).outcomes == {"moved": 1}
+    after = whose()
+    assert key.format(**target) in after["M-99-1"]
+    assert after["M-99-2"] == after["M-99-3"] == {key.format(**stays)}
+    # A batch run of the changed data attaches them the same way.
+    _write_accounts(accounts, [*rows, stays, changed])
+    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    assert whose() == after
+
+
 def _waits_for_the_lock(
     driver: neo4j.Driver, db: str, load: Callable[[], incremental.IncrementalResult]
 ) -> incremental.IncrementalResult:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from api.pipeline import Gate
 from linkage import frame as frames
-from linkage.blocks import block_keys, home_keys, specs, stored_keys
+from linkage.blocks import (
+    block_keys,
+    contact_block_key,
+    home_keys,
+    specs,
+    stored_keys,
+)
 from linkage.generate.run import generate
 from linkage.settings import default
 from linkage.sources import ingest, load_sources
@@ -80,3 +89,36 @@ def test_keys_hide_the_values_and_do_not_depend_on_order() -> None:
     assert not any("anna" in k for k in keys)
     assert block_keys(dict(reversed(row.items())), settings) == keys
     assert block_keys({}, settings) == []
+
+
+def test_a_contact_point_s_key_is_the_key_of_the_records_holding_it(
+    tmp_path: Path,
+) -> None:
+    """A touchpoint row that names an email, a phone or an app account finds the records
+    holding it by key, also under settings that block on none of them."""
+    generate(250, 9, tmp_path)
+    data = ingest(load_sources(tmp_path / "sources.toml"))
+    settings = replace(default(), rules=(), model=replace(default().model, blocking=()))
+    stored = {r.key: set(stored_keys(frames.row(r), settings)) for r in data.records}
+    holders: dict[str, set[tuple[str, str]]] = {}
+    for r in data.records:
+        for kind, value in (
+            ("email", r.email_key),
+            ("phone", r.phone_key),
+            ("app", r.app_account),
+        ):
+            if value:
+                holders.setdefault(f"{kind}:{value}", set()).add(r.key)
+    named = {t.owner.value[0] for t in data.touchpoints if t.owner.kind == "contact"}
+    assert len(named & holders.keys()) > 50 and {c[:4] for c in named} >= {
+        "emai",
+        "phon",
+        "app:",
+    }
+    for contact in named:
+        key = contact_block_key(contact)
+        assert key is not None
+        assert {r for r, keys in stored.items() if key in keys} == holders.get(
+            contact, set()
+        )
+    assert contact_block_key("fax:+391234") is None
