@@ -25,7 +25,7 @@ import neo4j
 
 from api import touchpoint_load
 from api.pipeline import Gate, decisions_from, record_from_props
-from graph import load, privacy, segment_compile, segments
+from graph import influence, load, privacy, segment_compile, segments
 from graph.cypher import incremental as queries
 from graph.cypher import lifecycle
 from graph.cypher import referrals as referral_cypher
@@ -83,6 +83,8 @@ class IncrementalResult:
     touchpoints: int = 0  # the delta's touchpoints written, after the records
     referrals: int = 0  # the delta's referral mentions written as REFERRED
     touchpoints_s: float = 0.0  # the seconds the touchpoints and referrals took
+    rescored: int = 0  # people whose referral influence changed
+    influence_s: float = 0.0  # the seconds that took
 
     @property
     def resolve_ms(self) -> list[float]:
@@ -162,7 +164,19 @@ def run(
         driver, database, model, data, gate, stones, settings.version, people, progress
     )
     result.touchpoints_s = time.perf_counter() - started
+    if records or result.touchpoints or result.referrals:
+        started = time.perf_counter()
+        with driver.session(database=database) as session:
+            result.rescored = session.execute_write(_influence, settings.version)
+        result.influence_s = time.perf_counter() - started
     return result
+
+
+def _influence(tx: neo4j.ManagedTransaction, version: str) -> int:
+    """Referral influence computed again (``graph.influence``) under the loaders' lock, so
+    that it is computed from one loader's committed state, not from between two."""
+    tx.run(queries.LOCK, version=version).consume()
+    return influence.update(tx)
 
 
 def _journeys(

@@ -110,6 +110,7 @@ def main() -> None:
             f"{resolving:.1f} s of transactions = {result.records / resolving:.0f} "
             f"records/s; then {result.touchpoints:,} touchpoints and "
             f"{result.referrals:,} referrals in {result.touchpoints_s:.1f} s; "
+            f"referral influence again in {result.influence_s:.1f} s; "
             f"{seconds:.1f} s in all; "
             + ", ".join(f"{n} {k}" for k, n in sorted(result.outcomes.items()))
         )

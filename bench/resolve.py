@@ -1,8 +1,10 @@
 """Identity-resolution quality and speed: FEBRL4, FEBRL3 and generated people, each in a fresh process.
 
-Run: .venv/bin/python bench/resolve.py [febrl4] [febrl3] [PEOPLE...]
+Run: .venv/bin/python bench/resolve.py [febrl4] [febrl3] [PEOPLE...] [FOLDER...]
      (default: febrl4 febrl3 100000)
-Generated data is written to a temporary folder outside the timed part; the timed part is
+Generated data is written to a temporary folder outside the timed part (a FOLDER the
+generator wrote before is used as it is: the same data for runs of two commits, each with
+PYTHONPATH set to its checkout); the timed part is
 ingest + validation + resolution (no Neo4j write). Quality is measured against the truth
 files after the run. "RSS MB" is the resolving process's peak; "helper MB" the largest peak of
 its helper processes (they run while it ingests and makes keys, not while it scores).
@@ -66,7 +68,9 @@ def main() -> None:
     for target in targets:
         with tempfile.TemporaryDirectory() as tmp:
             args = [target]
-            if not target.startswith("febrl"):
+            if Path(target, "sources.toml").is_file():
+                args.append(target)
+            elif not target.startswith("febrl"):
                 generate(int(target), 7, Path(tmp) / "data")
                 args.append(f"{tmp}/data")
             proc = subprocess.run(
@@ -85,7 +89,8 @@ def main() -> None:
             else f"{r['household_precision']:.4f}"
         )
         stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
-        name = r["what"] if r["what"].startswith("febrl") else f"{int(r['what']):,}p"
+        what = r["what"]
+        name = f"{int(what):,}p" if what.isdigit() else Path(what).name
         print(
             f"{name:>10} {r['records']:>9,} {r['seconds']:>8.1f} {r['records'] / r['seconds']:>7,.0f}"
             f" {r['precision']:>9.4f} {r['recall']:>7.4f} {r['f1']:>7.4f} {r['false_merges']:>6}"

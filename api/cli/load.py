@@ -104,6 +104,7 @@ def run_incremental(
     say(
         f"{result.records} records resolved one by one ({outcomes}); "
         f"{result.touchpoints} touchpoints and {result.referrals} referrals written; "
+        f"referral influence changed for {result.rescored} people; "
         f"{len(result.quarantined)} quarantined; per transaction of {per_transaction}: "
         f"resolution p50 {incremental_run.percentile(result.resolve_ms, 50):.1f} ms, p95 "
         f"{incremental_run.percentile(result.resolve_ms, 95):.1f} ms; with the writes p50 "

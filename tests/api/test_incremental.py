@@ -272,6 +272,23 @@ def _referrals(driver: neo4j.Driver, db: str) -> set[tuple[object, ...]]:
     }
 
 
+def _influence(
+    driver: neo4j.Driver, db: str
+) -> dict[tuple[str, ...], tuple[int, int, float]]:
+    """Each person in a referral, by its records -> descendants, conversions, influence."""
+    rows, _, _ = driver.execute_query(
+        "MATCH (p:Person) WHERE p.referralInfluence IS NOT NULL "
+        "RETURN COLLECT { MATCH (p)<-[:RESOLVED_TO]-(s) RETURN s.sourceId "
+        "ORDER BY s.sourceId } AS records, p.referralDescendants AS descendants, "
+        "p.referralConversions AS conversions, p.referralInfluence AS influence",
+        database_=db,
+    )
+    return {
+        tuple(r["records"]): (r["descendants"], r["conversions"], r["influence"])
+        for r in rows
+    }
+
+
 def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     clean_graph: neo4j.Driver,
     neo4j_settings: Neo4jSettings,
@@ -330,6 +347,7 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
     pipeline.run(clean_graph, whole / "sources.toml", database=db)
     expected = _referrals(clean_graph, db)
+    scores = _influence(clean_graph, db)
     linked = {e[0] for e in expected} & mentioned
     assert linked and f"web_form/{late['submission_id']}" not in linked
     assert f"web_form/{again['submission_id']}" not in linked
@@ -339,16 +357,23 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
     pipeline.run(clean_graph, batch / "sources.toml", database=db)
     assert not {e[0] for e in _referrals(clean_graph, db)} & mentioned
+    assert _influence(clean_graph, db).keys() != scores.keys()
     result = _incremental(clean_graph, db, delta)
     assert result.referrals == len(linked)
     assert _referrals(clean_graph, db) == expected
+    # Referral influence is computed again, as the batch of everything left it.
+    influence = _influence(clean_graph, db)
+    assert influence.keys() == scores.keys() and result.rescored > 0
+    for person, (below, ordered, score) in scores.items():
+        assert influence[person][:2] == (below, ordered)
+        assert influence[person][2] == pytest.approx(score, abs=1e-6)
     # The mentions it did not link are quarantined with the reason, as in a batch.
     reasons = {q.location: q.reason for q in result.quarantined}
     assert "first lead" in reasons[f"web_form/{late['submission_id']}"]
     assert "(in the graph)" in reasons[f"web_form/{again['submission_id']}"]
     # Run again, it changes nothing and says why.
     again_result = _incremental(clean_graph, db, delta)
-    assert again_result.referrals == 0
+    assert again_result.referrals == 0 and again_result.rescored == 0
     assert _referrals(clean_graph, db) == expected
     reasons = {q.location: q.reason for q in again_result.quarantined}
     assert {reasons[m] for m in linked} == {
