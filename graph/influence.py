@@ -4,8 +4,8 @@ Computed in Python with networkx from the graph's REFERRED relationships and wri
 batches, after every batch load (``api.pipeline.run``) and every incremental one
 (``api.incremental.run``): a new referral, a merge or a referee's first order moves the
 scores, and the scale is over everyone in referrals, so the whole set is computed again
-(about a thousand referrals per 100k people: a second) and only the changed values are
-written. The score is PageRank on the
+(the generated data has about one referral mention per hundred people) and only the
+changed values are written. The score is PageRank on the
 referral graph reversed (each referee passes credit to whoever brought them, damping 0.85),
 scaled so its mean over the people in referrals is 1: a referrer whose people brought more
 people scores above one who brought the same number of dead ends. People in no referral keep
