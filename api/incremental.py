@@ -366,7 +366,12 @@ class Resolver:
             )
         began = time.perf_counter()
         after.merged = overlay.merged()
-        contacts = {r.key: contact_keys(w) for r, w in zip(records, rows, strict=True)}
+        moved = {key for key, _ in after.moved}
+        contacts = {
+            r.key: contact_keys(w)
+            for r, w in zip(records, rows, strict=True)
+            if r.key in moved
+        }
         after.journeys = _journey_moves(after, overlay, contacts)
         after.homes, after.homes_gone = self._households(
             tx, records, homes, row["neighbours"], overlay, households, changed, after

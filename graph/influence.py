@@ -78,24 +78,13 @@ def update(
     """Recompute every referral score and store those that changed; the number of people
     whose scores changed (set, or cleared: no longer in a referral). ``target`` a
     transaction: all of it inside that one."""
-    edges = _read(target, EDGES, database)
+    edges = load.read(target, EDGES, database)
     rows = scores(
         [(r["referrer"], r["referee"]) for r in edges],
         {r["referee"] for r in edges if r["ordered"]},
     )
-    stored = {r["id"]: r for r in _read(target, STORED, database)}
+    stored = {r["id"]: r for r in load.read(target, STORED, database)}
     changed = [r for r in rows if stored.get(r["id"]) != r]
-    cleared = _read(target, CLEAR, database)[0]["cleared"]
+    cleared = load.read(target, CLEAR, database)[0]["cleared"]
     load.load_rows(target, WRITE, changed, what="referral influence", database=database)
     return len(changed) + int(cleared)
-
-
-def _read(
-    target: neo4j.Driver | neo4j.ManagedTransaction,
-    query: LiteralString,
-    database: str,
-) -> list[dict[str, Any]]:
-    if isinstance(target, neo4j.Driver):
-        records, _, _ = target.execute_query(query, database_=database)
-        return [r.data() for r in records]
-    return target.run(query).data()

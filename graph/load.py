@@ -235,3 +235,16 @@ def prune_orphans(driver: neo4j.Driver, database: str = "neo4j") -> int:
             PRUNE_BLOCKS
         ).consume()  # CALL IN TRANSACTIONS needs an implicit one
     return int(records[0]["removed"])
+
+
+def read(
+    target: neo4j.Driver | neo4j.ManagedTransaction,
+    query: LiteralString,
+    database: str = "neo4j",
+) -> list[dict[str, Any]]:
+    """The rows of ``query``: its own retried transaction on a driver, or inside
+    ``target`` when it is a transaction (so it sees that transaction's writes)."""
+    if isinstance(target, neo4j.Driver):
+        records, _, _ = target.execute_query(query, database_=database)
+        return [r.data() for r in records]
+    return target.run(query).data()

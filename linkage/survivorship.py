@@ -32,9 +32,8 @@ def _name(r: SourceRecord) -> tuple[str | None, str | None] | None:
 
 def _attr(name: str) -> Getter:
     def get(r: SourceRecord) -> str | None:
-        for k, v in reversed(
-            r.attributes
-        ):  # as dict(r.attributes) would: the last wins
+        # As dict(r.attributes) would: the last wins.
+        for k, v in reversed(r.attributes):
             if k == name:
                 return v
         return None
