@@ -222,6 +222,14 @@ def _journeys(
         ):
             by_label.setdefault(label, []).append(row)
         written = touchpoint_load.write(tx, model, by_label, progress)
+        # An order or a delivery starts an ownership: later service visits follow it.
+        signs = [
+            row["links"]["aboutVehicle"]
+            for rows in by_label.values()
+            for row in rows
+            if row["links"].get("aboutVehicle") and "viaVehicle" not in row["props"]
+        ]
+        moved = touchpoint_load.follow_vehicles(tx, signs)
         mentions = stones.mentions(data.referrals, directory)
         known = _referrals_around(tx, mentions, directory, first_lead)
         referrals, displaced = touchpoint_load.referral_rows(
@@ -235,6 +243,7 @@ def _journeys(
         )
         ids = {row["person"] for rows in by_label.values() for row in rows}
         ids |= {p for r in referrals + unrefer for p in (r["referrer"], r["referee"])}
+        ids |= moved
         _derive(tx, sorted(ids), segment_query)
         return written, len(referrals)
 
@@ -543,8 +552,13 @@ class Resolver:
             tx.run(resolution_graph.HOUSEHOLDS, rows=after.homes)
         if after.evidence:
             tx.run(resolution_graph.EVIDENCE, rows=after.evidence)
+        # Vehicles may have changed hands with the records: their service visits follow.
+        alive = after.ids - after.gone
+        alive |= touchpoint_load.follow_vehicles(
+            tx, touchpoint_load.vehicles_around(tx, alive)
+        )
         # The person rows replace properties: derive the stage and segments again.
-        _derive(tx, sorted(after.ids - after.gone), self.segment_query)
+        _derive(tx, sorted(alive), self.segment_query)
 
 
 @dataclass

@@ -52,6 +52,10 @@ def rows(
             props["viaRecord"] = "/".join(t.owner.value)
         elif t.owner.kind == "contact" and (via := contact_block_key(t.owner.value[0])):
             props["viaContact"] = via  # and the touchpoint follows its contact point
+        elif t.owner.kind == "vin":
+            props["viaVehicle"] = t.owner.value[
+                0
+            ]  # and it goes to the owner on its day
         links = dict(t.links)
         if "aboutVehicle" in links:
             links["aboutVehicle"] = links["aboutVehicle"].upper()
@@ -107,7 +111,7 @@ def directory_from_graph(
         accounts=sorted(contacts["app"]),
         vins=sorted(vins),
     ).data()
-    return tp.Directory(
+    directory = tp.Directory(
         tp.PersonView(
             r["id"],
             tuple((s, i) for s, i in r["records"]),
@@ -123,6 +127,44 @@ def directory_from_graph(
         )
         for r in found
     )
+    # A batch run's orders and deliveries start an ownership too (``tp.attach``).
+    for r in tx.run(cypher.OWNERSHIP_SIGNS, vins=sorted(vins)):
+        directory.owns_from(r["vin"], _day(r["at"]), r["person"])
+    return directory
+
+
+def follow_vehicles(tx: neo4j.ManagedTransaction, vins: Iterable[str]) -> set[str]:
+    """Touchpoints whose rows named one of ``vins`` (``viaVehicle``: a service visit) go to
+    the vehicle's owner on their day, as the graph has it now and a batch run would attach
+    them; the persons that gained or lost one. With no known owner now, one stays where it
+    is (a batch run would quarantine it)."""
+    wanted = sorted(set(vins))
+    reached = tx.run(cypher.REACHED_BY_VEHICLE, vins=wanted).data() if wanted else []
+    if not reached:
+        return set()
+    directory = directory_from_graph(tx, [tp.Owner("vin", (v,)) for v in wanted])
+    moves, touched = [], set()
+    for r in reached:
+        owner, _ = directory.find(tp.Owner("vin", (r["vin"],)), _day(r["at"]))
+        if owner is not None and owner != r["person"]:
+            moves.append(
+                {"source": r["source"], "sourceId": r["sourceId"], "into": owner}
+            )
+            touched |= {owner, r["person"]}
+    if moves:
+        tx.run(cypher.REATTACH, moves=moves).consume()
+    return touched
+
+
+def vehicles_around(tx: neo4j.ManagedTransaction, ids: Iterable[str]) -> list[str]:
+    """The VINs whose owner a change to persons ``ids`` may have moved."""
+    found = tx.run(cypher.VEHICLES_AROUND, ids=sorted(set(ids))).single()
+    return list(found["vins"]) if found else []
+
+
+def _day(at: Any) -> str:
+    """A stored touchpoint time as the day ``tp.Directory.find`` takes."""
+    return (load.as_text(at) or "")[:10]
 
 
 LEADS = frozenset({"TestRide", "Quotation", "Order"})  # the buying signals of a journey

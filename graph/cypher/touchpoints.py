@@ -116,3 +116,40 @@ RETURN p.id AS id,
          AS accounts,
        [(p)-[o:OWNS]->(v:Vehicle) | [v.vin, o.ownedFrom, o.ownedThrough]] AS vehicles
 """
+
+# The touchpoints about these vehicles that reached their person by record or contact
+# point (an order, a delivery): from its day on, the touchpoint's person owns the vehicle,
+# as ``linkage.touchpoints.attach`` has it in a batch run.
+OWNERSHIP_SIGNS: LiteralString = """
+UNWIND $vins AS vin
+MATCH (:Vehicle {vin: vin})<-[:ABOUT_VEHICLE]-(t:Touchpoint)<-[:HAD]-(p:Person)
+WHERE t.viaRecord IS NOT NULL OR t.viaContact IS NOT NULL
+RETURN vin, t.at AS at, p.id AS person
+"""
+
+# The vehicles whose ownership these persons' changes may have moved: those they own, and
+# those their touchpoints are about or reached them through.
+VEHICLES_AROUND: LiteralString = """
+UNWIND $ids AS id
+MATCH (p:Person {id: id})
+UNWIND [(p)-[:OWNS]->(v:Vehicle) | v.vin]
+     + [(p)-[:HAD]->(:Touchpoint)-[:ABOUT_VEHICLE]->(v:Vehicle) | v.vin]
+     + [(p)-[:HAD]->(t:Touchpoint) WHERE t.viaVehicle IS NOT NULL | t.viaVehicle] AS vin
+RETURN collect(DISTINCT vin) AS vins
+"""
+
+# The touchpoints whose rows named one of these vehicles (``viaVehicle``), with their person.
+REACHED_BY_VEHICLE: LiteralString = """
+UNWIND $vins AS vin
+MATCH (t:Touchpoint {viaVehicle: vin})<-[:HAD]-(p:Person)
+RETURN vin, t.source AS source, t.sourceId AS sourceId, t.at AS at, p.id AS person
+"""
+
+# Touchpoints handed to another person.
+REATTACH: LiteralString = """
+UNWIND $moves AS m
+MATCH (t:Touchpoint {source: m.source, sourceId: m.sourceId})<-[h:HAD]-(:Person)
+MATCH (into:Person {id: m.into})
+DELETE h
+MERGE (into)-[:HAD]->(t)
+"""

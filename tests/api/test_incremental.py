@@ -23,6 +23,7 @@ from linkage.frame import row
 from linkage.generate.holdout import holdout
 from linkage.generate.run import generate
 from linkage.normalise.addresses import address_key
+from linkage.normalise.vins import check_digit
 from linkage.settings import default as default_settings
 from linkage.sources import ingest, load_sources
 from ontology.model import default as default_ontology
@@ -762,6 +763,204 @@ def test_a_moved_record_s_contact_points_take_their_touchpoints_along(
     clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
     assert whose() == after
+
+
+def _vin(serial: str) -> str:
+    """A well-formed VIN (its check digit right) ending in ``serial`` (6 digits)."""
+    vin = f"ZVLS95N00PB{serial}"
+    return vin[:8] + check_digit(vin) + vin[9:]
+
+
+def _append_csv(path: Path, rows: list[dict[str, str]], delimiter: str) -> None:
+    """``rows`` added to the CSV file at ``path`` (its header read from the file)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        header = next(csv.reader(fh, delimiter=delimiter))
+    with path.open("a", encoding="utf-8", newline="") as fh:
+        csv.DictWriter(fh, header, delimiter=delimiter).writerows(rows)
+
+
+def _visits(vin: str, days: list[str]) -> list[dict[str, str]]:
+    """Service visits of ``vin`` on ``days`` (dd/mm/yyyy), as the service file has them."""
+    return [
+        {
+            "work_order_id": f"W-99-{vin[-4:]}-{n}",
+            "dealer_code": "",
+            "vin": vin,
+            "visit_date": day,
+            "type": "scheduled",
+            "mileage_km": str(1000 * n),
+            "dropped_off_by": "",
+        }
+        for n, day in enumerate(days, start=1)
+    ]
+
+
+def _whose_visits(driver: neo4j.Driver, db: str) -> dict[str, set[str]]:
+    """Each of the tests' service visits (and orders) -> its person's records."""
+    return {
+        t[1]: {r[1] for r in records}
+        for t, records in _journeys(driver, db).items()
+        if t[1].startswith(("W-99-", "O-99-"))
+    }
+
+
+def test_a_moved_record_s_vehicle_takes_its_service_visits_along(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """A person's second dealer account ordered a vehicle, whose service visits name only
+    its VIN. The account becomes a copy of someone else's (a correction): its order goes
+    along, and with it the ownership, so the service visits after the order follow, as a
+    batch run of the changed data attaches them."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    accounts = everything / "dealer_crm_accounts.csv"
+    with accounts.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    fresh = {"BIRTH_DATE": "", "STREET": "", "ZIP": "", "CITY": ""}
+    stays = {
+        **rows[0],
+        **fresh,
+        "ACCOUNT_ID": "A-9999990",
+        "FIRST_NAME": "Quintus",
+        "LAST_NAME": "Oyelaran",
+        "EMAIL": "q.oyelaran@example.org",
+        "MOBILE": "+39 331 555 0199",
+    }
+    leaves = {**stays, "ACCOUNT_ID": "A-9999991"}
+    vin = _vin("999901")
+    _append_csv(
+        everything / "dealer_crm_orders.csv",
+        [
+            {
+                "ORDER_ID": "O-99-1",
+                "DEALER_CODE": leaves["DEALER_CODE"],
+                "ACCOUNT_ID": leaves["ACCOUNT_ID"],
+                "VIN": vin,
+                "MODEL_CODE": "",
+                "ORDER_DATE": "01.03.2024",
+                "DELIVERY_DATE": "",
+                "AMOUNT_EUR": "",
+            }
+        ],
+        ";",
+    )
+    _append_csv(
+        everything / "service_visits.csv",
+        _visits(vin, ["01/06/2024", "10/01/2025"]),
+        ",",
+    )
+    key = "{DEALER_CODE}/{ACCOUNT_ID}"
+    _write_accounts(accounts, [*rows, stays, leaves])
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    before = _whose_visits(clean_graph, db)
+    quintus = {key.format(**stays), key.format(**leaves)}
+    assert before == {"O-99-1#order": quintus, **dict.fromkeys(_ids(vin), quintus)}
+    found, _, _ = clean_graph.execute_query(
+        "MATCH (s:SourceRecord {source: 'dealer_crm'})-[:RESOLVED_TO]->(p:Person) "
+        "WHERE COUNT { (p)<-[:RESOLVED_TO]-() } >= 3 "
+        "RETURN s.sourceId AS id ORDER BY id LIMIT 1",
+        database_=db,
+    )
+    target = next(r for r in rows if key.format(**r) == found[0]["id"])
+    changed = {
+        **target,
+        "DEALER_CODE": leaves["DEALER_CODE"],
+        "ACCOUNT_ID": leaves["ACCOUNT_ID"],
+    }
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _only(delta, [changed])
+
+    assert _incremental(clean_graph, db, delta).outcomes == {"moved": 1}
+    after = _whose_visits(clean_graph, db)
+    assert all(key.format(**target) in records for records in after.values())
+    assert len(after) == 3
+    # A batch run of the changed data attaches them the same way.
+    _write_accounts(accounts, [*rows, stays, changed])
+    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    assert _whose_visits(clean_graph, db) == after
+
+
+def test_a_delta_s_order_takes_the_vehicle_s_later_service_visits(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """Someone ordered a vehicle, and it went to service twice. A delta brings a second
+    order of it, by someone else, between the visits: the later visit goes to the new
+    buyer, the earlier one stays. A later delta's visits go to whoever owned it on their
+    day, which only the orders in the graph say. A batch run of everything agrees."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    accounts = everything / "dealer_crm_accounts.csv"
+    with accounts.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    first, second = rows[0], rows[1]
+    vin = _vin("999902")
+
+    def order(n: int, account: dict[str, str], day: str) -> dict[str, str]:
+        return {
+            "ORDER_ID": f"O-99-{n}",
+            "DEALER_CODE": account["DEALER_CODE"],
+            "ACCOUNT_ID": account["ACCOUNT_ID"],
+            "VIN": vin,
+            "MODEL_CODE": "",
+            "ORDER_DATE": day,
+            "DELIVERY_DATE": "",
+            "AMOUNT_EUR": "",
+        }
+
+    orders = everything / "dealer_crm_orders.csv"
+    visits = everything / "service_visits.csv"
+    early, late, then, now = _visits(vin, ["01/06/2023", "01/06/2025"] * 2)
+    then["visit_date"], now["visit_date"] = "01/09/2023", "01/09/2025"
+    _append_csv(orders, [order(1, first, "01.01.2023")], ";")
+    _append_csv(visits, [early, late], ",")
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    buyer, reseller = (
+        "{DEALER_CODE}/{ACCOUNT_ID}".format(**a) for a in (first, second)
+    )
+
+    def owners() -> dict[str, str]:
+        """Each of the test's service visits -> the buyer or the reseller, whichever
+        account its person holds (both: a false merge of the two)."""
+        found = {
+            t: {a for a in (buyer, reseller) if a in records}
+            for t, records in _whose_visits(clean_graph, db).items()
+            if t.startswith("W-99-")
+        }
+        assert all(len(a) == 1 for a in found.values()), found
+        return {t: a.pop() for t, a in found.items()}
+
+    ids = [v["work_order_id"] for v in (early, late, then, now)]
+    assert owners() == dict.fromkeys(ids[:2], buyer)
+
+    bought = shutil.copytree(everything, tmp_path / "order")
+    _empty_but(bought, ())
+    _append_csv(bought / "dealer_crm_orders.csv", [order(2, second, "01.09.2024")], ";")
+    assert _incremental(clean_graph, db, bought).touchpoints == 1
+    assert owners() == {ids[0]: buyer, ids[1]: reseller}
+    serviced = shutil.copytree(everything, tmp_path / "visits")
+    _empty_but(serviced, ())
+    _append_csv(serviced / "service_visits.csv", [then, now], ",")
+    _incremental(clean_graph, db, serviced)
+    after = owners()
+    assert after == {ids[0]: buyer, ids[1]: reseller, ids[2]: buyer, ids[3]: reseller}
+    # A batch run of everything attaches them the same way.
+    _append_csv(orders, [order(2, second, "01.09.2024")], ";")
+    _append_csv(visits, [then, now], ",")
+    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    assert owners() == after
+
+
+def _ids(vin: str) -> list[str]:
+    """The work order IDs ``_visits`` gives ``vin``'s two visits."""
+    return [v["work_order_id"] for v in _visits(vin, ["", ""])]
 
 
 def _waits_for_the_lock(
