@@ -375,6 +375,8 @@ class Resolver:
             )
         began = time.perf_counter()
         after.merged = overlay.merged()
+        # A changed record may have dropped a vehicle its customer owned through it.
+        after.owners = {overlay.current(c) for c in after.owners | changed}
         moved = {key for key, _ in after.moved}
         contacts = {
             r.key: contact_keys(w)
@@ -402,6 +404,10 @@ class Resolver:
         if outcome.emptied:
             after.gone.add(outcome.emptied)
             after.emptied.append((record.key, outcome.emptied))
+        # Who owns a vehicle may change: one came with the record, or went with it, or
+        # two customers' vehicles became one's.
+        if record.vehicles or outcome.absorbed or outcome.left or outcome.emptied:
+            after.owners.update(c.id for c in customers)
         after.evidence += self.gate.evidence_rows(self._resolution([], outcome.pairs))
 
     def _households(
@@ -554,9 +560,10 @@ class Resolver:
             tx.run(resolution_graph.EVIDENCE, rows=after.evidence)
         # Vehicles may have changed hands with the records: their service visits follow.
         alive = after.ids - after.gone
-        alive |= touchpoint_load.follow_vehicles(
-            tx, touchpoint_load.vehicles_around(tx, alive)
-        )
+        if owners := after.owners - after.gone:
+            alive |= touchpoint_load.follow_vehicles(
+                tx, touchpoint_load.vehicles_around(tx, owners)
+            )
         # The person rows replace properties: derive the stage and segments again.
         _derive(tx, sorted(alive), self.segment_query)
 
@@ -586,6 +593,7 @@ class _AfterWrites:
 
     ids: set[str] = field(default_factory=set)  # customers written
     gone: set[str] = field(default_factory=set)  # absorbed or left without records
+    owners: set[str] = field(default_factory=set)  # whose vehicles may have changed
     merged: dict[str, str] = field(default_factory=dict)  # absorbed -> its survivor
     homes: list[dict[str, Any]] = field(default_factory=list)  # household rows
     homes_gone: list[str] = field(default_factory=list)  # households that are no more

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import Any
 
 import neo4j
 import pytest
@@ -953,6 +954,66 @@ def test_a_delta_s_order_takes_the_vehicle_s_later_service_visits(
     # A batch run of everything attaches them the same way.
     _append_csv(orders, [order(2, second, "01.09.2024")], ";")
     _append_csv(visits, [then, now], ",")
+    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    assert owners() == after
+
+
+def test_a_delta_s_app_account_with_a_used_vehicle_takes_its_later_service_visits(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """An app user declared a vehicle, which went to service twice. A delta brings a new
+    user who declares it bought between the visits: the later visit goes to them, the
+    earlier one stays, as a batch run of everything attaches them."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    vin = _vin("999903")
+
+    def account(user: str, name: str, email: str, since: str) -> dict[str, Any]:
+        return {
+            "user_id": user,
+            "login_email": email,
+            "display_name": name,
+            "country": "IT",
+            "installed_at": since,
+            "updated_at": since,
+            "garage": [{"vin": vin, "declared_at": since, "status": "declared"}],
+        }
+
+    first = account(
+        "u-9999990", "Quintus Oyelaran", "q.oyelaran@example.org", "2022-01-10"
+    )
+    then = account(
+        "u-9999991", "Ottilie Brannigan", "o.brannigan@example.org", "2024-09-01"
+    )
+    apps = everything / "owner_app_accounts.jsonl"
+    with apps.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(first) + "\n")
+    early, late = _visits(vin, ["01/06/2023", "01/06/2025"])
+    _append_csv(everything / "service_visits.csv", [early, late], ",")
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+
+    def owners() -> dict[str, str]:
+        """Each of the test's service visits -> the app account its person holds."""
+        return {
+            t: next(a for a in ("u-9999990", "u-9999991") if a in records)
+            for t, records in _whose_visits(clean_graph, db).items()
+        }
+
+    ids = [early["work_order_id"], late["work_order_id"]]
+    assert owners() == dict.fromkeys(ids, "u-9999990")
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _empty_but(delta, ())
+    (delta / "owner_app_accounts.jsonl").write_text(json.dumps(then) + "\n")
+    assert _incremental(clean_graph, db, delta).outcomes == {"new customer": 1}
+    after = owners()
+    assert after == {ids[0]: "u-9999990", ids[1]: "u-9999991"}
+    # A batch run of everything attaches them the same way.
+    with apps.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(then) + "\n")
     clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
     assert owners() == after
