@@ -37,7 +37,7 @@ from linkage.households import Home, regroup, split
 from linkage.ids import Key
 from linkage.incremental import Candidate, Outcome, Overlay, home_keys_of, resolve_one
 from linkage.pairscore import PairScorer
-from linkage.records import ClubClaim, SourceRecord, VehicleClaim
+from linkage.records import SourceRecord
 from linkage.referrals import Mention, Referral
 from linkage.resolve import (
     AMBIGUOUS,
@@ -649,7 +649,8 @@ def _candidate(row: Mapping[str, Any]) -> Candidate:
     links: dict[Key, Link] = {}
     ambiguous: set[Key] = set()
     for item in row["records"]:
-        rec = record_from_props(dict(item["record"]))
+        # With the vehicles and clubs it states, as a batch run compares it.
+        rec = record_from_props(dict(item["record"]), row["vehicles"], row["clubs"])
         if rec is None:
             continue
         records.append(rec)
@@ -668,31 +669,10 @@ def _candidate(row: Mapping[str, Any]) -> Candidate:
             link.get("matchedValue"),
             link.get("matchScore"),
         )
-    vehicles = tuple(
-        VehicleClaim(
-            v["vin"],
-            v["model"],
-            v["props"].get("certificationStatus"),
-            load.as_text(v["props"].get("ownedFrom")),
-            load.as_text(v["props"].get("ownedThrough")),
-        )
-        for v in row["vehicles"]
-    )
-    clubs = tuple(
-        ClubClaim(
-            c["club"],
-            c["props"].get("membershipNumber"),
-            load.as_text(c["props"].get("since")),
-            c["props"].get("membershipStatus"),
-        )
-        for c in row["clubs"]
-    )
     return Candidate(
         row["id"],
         tuple(sorted(records, key=lambda r: r.key)),
         links,
-        vehicles,
-        clubs,
         frozenset(row["events"]),
         frozenset(ambiguous),
     )

@@ -10,8 +10,8 @@ quarantined with it, so nothing half-valid reaches the graph and nothing is drop
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, LiteralString
@@ -37,7 +37,14 @@ from graph.cypher.customer import search_text
 from linkage import batch_gc, consents
 from linkage import touchpoints as tp
 from linkage.ids import Key
-from linkage.records import ConsentClaim, Quarantined, SourceRecord, parse_record
+from linkage.records import (
+    ClubClaim,
+    ConsentClaim,
+    Quarantined,
+    SourceRecord,
+    VehicleClaim,
+    parse_record,
+)
 from linkage.resolve import NO_DECISIONS, Decisions, Engine, Resolution, resolve
 from linkage.settings import LinkageSettings
 from linkage.settings import default as default_linkage
@@ -610,6 +617,8 @@ class Gate:
             golden: dict[tuple[str, str], list[str]] = {}
             for name, g in p.golden:
                 golden.setdefault(g.record, []).append(name)
+            vins = _stated_by(p.records, lambda r: [v.vin for v in r.vehicles])
+            clubs = _stated_by(p.records, lambda r: [c.club for c in r.clubs])
             yield (
                 {
                     "id": p.id,
@@ -652,6 +661,7 @@ class Gate:
                                     "certificationStatus": v.certification,
                                     "ownedFrom": v.since,
                                     "ownedThrough": v.until,
+                                    "statedBy": vins.get(v.vin),
                                 },
                             )
                             for v in p.vehicles
@@ -668,6 +678,7 @@ class Gate:
                                     "membershipNumber": c.member_no,
                                     "since": c.since,
                                     "membershipStatus": c.status,
+                                    "statedBy": clubs.get(c.club),
                                 },
                             )
                             for c in p.clubs
@@ -736,6 +747,18 @@ class Gate:
         return out
 
 
+def _stated_by(
+    records: Iterable[SourceRecord], claims: Callable[[SourceRecord], list[str]]
+) -> dict[str, list[str]]:
+    """Each vehicle (or club) the records claim -> the records (source/sourceId) that
+    claim it, sorted: the ``statedBy`` of the person's ownership (or membership)."""
+    out: dict[str, list[str]] = {}
+    for r in sorted(records, key=lambda r: r.key):
+        for claim in dict.fromkeys(claims(r)):
+            out.setdefault(claim, []).append(f"{r.source}/{r.source_id}")
+    return out
+
+
 _CANONICAL = {  # record_props' ontology names -> parse_record's canonical keys
     "givenName": "first_name",
     "familyName": "last_name",
@@ -783,14 +806,54 @@ def _quarantine(where: str, v: Violation) -> Quarantined:
     return Quarantined(where, f"{v.shape}: {v.message}", value, v.path)
 
 
-def record_from_props(props: dict[str, Any]) -> SourceRecord | None:
-    """A stored SourceRecord node back as a record (vehicles and clubs live on the person)."""
+def record_from_props(
+    props: dict[str, Any],
+    vehicles: Iterable[Mapping[str, Any]] = (),
+    clubs: Iterable[Mapping[str, Any]] = (),
+) -> SourceRecord | None:
+    """A stored SourceRecord node back as a record, as a batch run compares it.
+
+    Its vehicles and clubs live on its person: ``vehicles`` and ``clubs`` are the person's
+    ``OWNS`` and ``MEMBER_OF`` (``resolution_graph.VEHICLES`` and ``CLUBS``), and the
+    record takes back those it states (``statedBy``; every one, in a graph written before
+    ontology 1.15.0, which does not say)."""
     raw = {v: props.get(k) for k, v in _CANONICAL.items()}
     raw |= {"source": props.get("source"), "source_id": props.get("sourceId")}
     record = parse_record(raw, "graph", [])
+    if record is None:
+        return None
     extra = {
         k: str(v)
         for k, v in props.items()
         if k not in _CANONICAL and k not in {"source", "sourceId"} and v is not None
     }
-    return record.with_attributes(extra) if record and extra else record
+    me = f"{record.source}/{record.source_id}"
+
+    def states(claim: Mapping[str, Any]) -> bool:
+        by = claim["props"].get("statedBy")
+        return by is None or me in by
+
+    return replace(
+        record.with_attributes(extra) if extra else record,
+        vehicles=tuple(
+            VehicleClaim(
+                v["vin"],
+                v["model"],
+                v["props"].get("certificationStatus"),
+                load.as_text(v["props"].get("ownedFrom")),
+                load.as_text(v["props"].get("ownedThrough")),
+            )
+            for v in vehicles
+            if states(v)
+        ),
+        clubs=tuple(
+            ClubClaim(
+                c["club"],
+                c["props"].get("membershipNumber"),
+                load.as_text(c["props"].get("since")),
+                c["props"].get("membershipStatus"),
+            )
+            for c in clubs
+            if states(c)
+        ),
+    )

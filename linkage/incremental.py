@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from linkage import frame as frames
 from linkage import rules
@@ -27,7 +26,7 @@ from linkage.blocks import home_keys
 from linkage.cluster import Edge, Person, names_compatible, refusal
 from linkage.ids import Key, assign
 from linkage.pairscore import PairScorer
-from linkage.records import ClubClaim, SourceRecord, VehicleClaim
+from linkage.records import SourceRecord
 from linkage.resolve import (
     AMBIGUOUS,
     RULE,
@@ -49,8 +48,6 @@ class Candidate:
     id: str
     records: tuple[SourceRecord, ...]
     links: Mapping[Key, Link]  # each record's stored RESOLVED_TO evidence
-    vehicles: tuple[VehicleClaim, ...] = ()  # vehicles and clubs live on the person
-    clubs: tuple[ClubClaim, ...] = ()
     events: frozenset[str] = (
         frozenset()
     )  # events the person's touchpoints place them at
@@ -78,21 +75,8 @@ def home_keys_of(person: Candidate, settings: LinkageSettings) -> dict[str, str]
     return {
         k: rule
         for r in person.records
-        for k, rule in home_keys(_row(r, person), settings).items()
+        for k, rule in home_keys(frames.row(r), settings).items()
     }
-
-
-def _row(record: SourceRecord, owner: Candidate | None) -> dict[str, Any]:
-    """A record's frame row; a stored record takes its person's VINs and club numbers,
-    which the graph keeps on the person, not on the record."""
-    row = frames.row(record)
-    if owner is not None:
-        row["vins"] = sorted({v.vin for v in owner.vehicles}) or None
-        row["club_members"] = (
-            sorted({f"{c.club}#{c.member_no}" for c in owner.clubs if c.member_no})
-            or None
-        )
-    return row
 
 
 def resolve_one(
@@ -104,7 +88,7 @@ def resolve_one(
 ) -> Outcome:
     """Where ``record`` belongs among ``candidates`` (which may include its own current
     customer, when it is a changed record)."""
-    me = _row(record, None)
+    me = frames.row(record)
     person = guard_person(me, settings)
     guards = settings.guards
     best: dict[str, tuple[Edge, Key]] = {}  # candidate -> strongest edge, record it hit
@@ -115,7 +99,7 @@ def resolve_one(
         for other in cand.records:
             if other.key == record.key:
                 continue
-            row = _row(other, cand)
+            row = frames.row(other)
             guarded[cand.id].append(guard_person(row, settings))
             rule = rules.first_match(settings.identity_rules, me, row)
             # Splink's left side is the smaller key (a batch orders records by key), and
@@ -249,13 +233,6 @@ def _outcome(
     customer = replace(
         customer,
         links=tuple(stored.get(link.record, link) for link in customer.links),
-        vehicles=_union(
-            [v for c in joined for v in c.vehicles] + list(record.vehicles),
-            lambda v: v.vin,
-        ),
-        clubs=_union(
-            [c for j in joined for c in j.clubs] + list(record.clubs), lambda c: c.club
-        ),
     )
     left, emptied = None, None
     if former is not None and former.id not in joined_ids:
@@ -266,13 +243,6 @@ def _outcome(
             emptied = former.id
     absorbed = tuple(c.id for c in joined if c.id != customer.id)
     return Outcome(customer, absorbed, left, emptied, tuple(pairs))
-
-
-def _union(items: Sequence[Any], key: Any) -> tuple[Any, ...]:
-    seen: dict[str, Any] = {}
-    for item in items:
-        seen.setdefault(key(item), item)
-    return tuple(seen[k] for k in sorted(seen))
 
 
 def _rebuilt(
@@ -286,8 +256,6 @@ def _rebuilt(
     return replace(
         customer,
         links=tuple(former.links.get(link.record, link) for link in customer.links),
-        vehicles=former.vehicles,
-        clubs=former.clubs,
     )
 
 
@@ -360,8 +328,6 @@ class Overlay:
                 customer.id,
                 customer.records,
                 {link.record: link for link in customer.links},
-                customer.vehicles,
-                customer.clubs,
                 events.get(customer.id) or self._events(customer.id),
                 frozenset(r.key for r in customer.records if r.key in self._held),
             )

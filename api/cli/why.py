@@ -16,6 +16,7 @@ import typer
 from api.cli.connect import neo4j_settings, open_driver
 from api.pipeline import record_from_props
 from graph.cypher import resolution as resolution_graph
+from graph.cypher.resolution import Key
 from linkage import settings as linkage_settings
 from linkage.explain import explain
 from ontology.errors import C360Error
@@ -62,9 +63,10 @@ def _answer(a: tuple[str, str], b: tuple[str, str], expect_same: bool) -> None:
         chain = (
             resolution_graph.chain(driver, settings.database, a, b) if same else None
         )
+        claims = resolution_graph.claims(driver, settings.database, [a, b])
     finally:
         driver.close()
-    for line in _lines(a, b, found, same, chain, model, expect_same):
+    for line in _lines(a, b, found, claims, same, chain, model, expect_same):
         print(line)
 
 
@@ -72,6 +74,7 @@ def _lines(
     a: tuple[str, str],
     b: tuple[str, str],
     found: dict[str, Any],
+    claims: dict[Key, tuple[list[dict[str, Any]], list[dict[str, Any]]]],
     same: bool,
     chain: dict[str, Any] | None,
     model: dict[str, Any] | None,
@@ -113,7 +116,9 @@ def _lines(
             + (f" apart from {', '.join(d['apartFrom'])}" if d.get("apartFrom") else "")
             + f" by {d['actor']} at {d['at']}: {d['decisionReason']}"
         )
-    ra, rb = record_from_props(found["a"]), record_from_props(found["b"])
+    # Each with the vehicles and clubs it states, as a batch run compares them.
+    ra = record_from_props(found["a"], *claims.get(a, ([], [])))
+    rb = record_from_props(found["b"], *claims.get(b, ([], [])))
     if ra is None or rb is None:
         out.append("(a record has no identifying value left to compare)")
         return out

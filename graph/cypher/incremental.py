@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import LiteralString
 
+from graph.cypher.resolution import CLUBS, VEHICLES
+
 # A household of the person ``p`` in a pattern comprehension over ``h``: its ID and every
 # member with the membership's evidence (the regrouping needs them whole).
 _HOUSEHOLD: LiteralString = (
@@ -42,9 +44,12 @@ _PERSON: LiteralString = (
        ambiguous: CASE WHEN s.givenName IS NULL
          THEN EXISTS { (s)-[m:MATCHED]-() WHERE m.decisionReason = $ambiguous }
          ELSE false END}],
-    vehicles: [(p)-[o:OWNS]->(v:Vehicle) |
-      {vin: v.vin, model: head([(v)-[:OF_MODEL]->(m:Model) | m.code]), props: properties(o)}],
-    clubs: [(p)-[m:MEMBER_OF]->(c:Club) | {club: c.code, props: properties(m)}],
+    vehicles: """
+    + VEHICLES
+    + """,
+    clubs: """
+    + CLUBS
+    + """,
     households: [(p)-[:IN_HOUSEHOLD]->(h:Household) | """
     + _HOUSEHOLD
     + """],

@@ -90,6 +90,26 @@ WITH key, s WHERE s IS NULL
 RETURN collect(key) AS missing
 """
 
+# What lives on a person ``p`` that its records state (``statedBy``), as
+# ``api.pipeline.record_from_props`` gives each record back its own: pattern comprehensions.
+VEHICLES: LiteralString = """[(p)-[o:OWNS]->(v:Vehicle) |
+      {vin: v.vin, model: head([(v)-[:OF_MODEL]->(m:Model) | m.code]), props: properties(o)}]"""
+CLUBS: LiteralString = (
+    "[(p)-[m:MEMBER_OF]->(c:Club) | {club: c.code, props: properties(m)}]"
+)
+
+# The vehicles and clubs of the persons of these records.
+CLAIMS: LiteralString = (
+    """
+UNWIND $keys AS k
+MATCH (:SourceRecord {source: k[0], sourceId: k[1]})-[:RESOLVED_TO]->(p:Person)
+RETURN k, """
+    + VEHICLES
+    + " AS vehicles, "
+    + CLUBS
+    + " AS clubs"
+)
+
 PAIR: LiteralString = """
 MATCH (a:SourceRecord {source: $a[0], sourceId: $a[1]})
 MATCH (b:SourceRecord {source: $b[0], sourceId: $b[1]})
@@ -184,6 +204,16 @@ def pair(driver: neo4j.Driver, database: str, a: Key, b: Key) -> dict[str, Any] 
     """Both records, their people, their resolution links and any direct evidence."""
     records, _, _ = driver.execute_query(PAIR, a=list(a), b=list(b), database_=database)
     return dict(records[0]) if records else None
+
+
+def claims(
+    driver: neo4j.Driver, database: str, keys: list[Key]
+) -> dict[Key, tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """Each record -> its person's vehicles and clubs (``VEHICLES``, ``CLUBS``)."""
+    records, _, _ = driver.execute_query(
+        CLAIMS, keys=[list(k) for k in keys], database_=database
+    )
+    return {(r["k"][0], r["k"][1]): (r["vehicles"], r["clubs"]) for r in records}
 
 
 def chain(driver: neo4j.Driver, database: str, a: Key, b: Key) -> dict[str, Any] | None:

@@ -1019,6 +1019,108 @@ def test_a_delta_s_app_account_with_a_used_vehicle_takes_its_later_service_visit
     assert owners() == after
 
 
+def test_a_moved_app_account_takes_its_vehicle_along(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """Someone's app account declares a vehicle, which went to service. The account
+    becomes a copy of someone else's (a correction) that keeps the vehicle: the ownership
+    goes with it, stated by that account alone, and so does the service visit; the former
+    customer owns it no more. A batch run of the changed data agrees."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    vin = _vin("999904")
+    app = {
+        "user_id": "u-9999990",
+        "login_email": "q.oyelaran@example.org",
+        "display_name": "Quintus Oyelaran",
+        "country": "IT",
+        "installed_at": "2022-01-10",
+        "updated_at": "2022-01-10",
+        "garage": [{"vin": vin, "declared_at": "2022-01-10", "status": "declared"}],
+    }
+    apps = everything / "owner_app_accounts.jsonl"
+    with apps.open(encoding="utf-8") as fh:
+        users = [json.loads(line) for line in fh]
+    accounts = everything / "dealer_crm_accounts.csv"
+    with accounts.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    dealer = {
+        **rows[0],
+        "ACCOUNT_ID": "A-9999990",
+        "FIRST_NAME": "Quintus",
+        "LAST_NAME": "Oyelaran",
+        "EMAIL": str(app["login_email"]),
+        "MOBILE": "",
+        **{k: "" for k in ("BIRTH_DATE", "STREET", "ZIP", "CITY")},
+    }
+    _write_accounts(accounts, [*rows, dealer])
+    _write_users(apps, [*users, app])
+    _append_csv(everything / "service_visits.csv", _visits(vin, ["01/06/2023"]), ",")
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+
+    def owned() -> dict[str, list[tuple[frozenset[str], tuple[str, ...]]]]:
+        """The test vehicle and its visit -> for each person who has it, that person's
+        records and (the vehicle) the records its ownership is stated by."""
+        found, _, _ = clean_graph.execute_query(
+            "MATCH (p:Person)-[o:OWNS]->(:Vehicle {vin: $vin}) "
+            "RETURN 'vehicle' AS what, o.statedBy AS by, "
+            "[(p)<-[:RESOLVED_TO]-(s) | s.sourceId] AS records "
+            "UNION ALL MATCH (p:Person)-[:HAD]->(t:ServiceVisit) "
+            "WHERE t.sourceId STARTS WITH 'W-99-' "
+            "RETURN t.sourceId AS what, [] AS by, "
+            "[(p)<-[:RESOLVED_TO]-(s) | s.sourceId] AS records",
+            vin=vin,
+            database_=db,
+        )
+        out: dict[str, list[tuple[frozenset[str], tuple[str, ...]]]] = {}
+        for r in found:
+            had = (frozenset(r["records"]), tuple(r["by"] or ()))
+            out.setdefault(r["what"], []).append(had)
+        return {what: sorted(had, key=str) for what, had in out.items()}
+
+    before = owned()
+    quintus = frozenset({"u-9999990", "{DEALER_CODE}/A-9999990".format(**dealer)})
+    visit = _visits(vin, ["01/06/2023"])[0]["work_order_id"]
+    assert before == {
+        "vehicle": [(quintus, ("owner_app/u-9999990",))],
+        visit: [(quintus, ())],
+    }
+    target = next(
+        r for r in rows if r["EMAIL"] and r["COUNTRY"] in {"IT", "FR", "DE", "ES", "GB"}
+    )
+    moved = {
+        **app,
+        "login_email": target["EMAIL"],
+        "display_name": f"{target['FIRST_NAME']} {target['LAST_NAME']}",
+        "country": target["COUNTRY"],
+    }
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _empty_but(delta, ())
+    _write_users(delta / "owner_app_accounts.jsonl", [moved])
+
+    assert _incremental(clean_graph, db, delta).outcomes == {"moved": 1}
+    after = owned()
+    theirs = after[visit][0][0]
+    assert {"u-9999990", "{DEALER_CODE}/{ACCOUNT_ID}".format(**target)} <= theirs
+    assert after == {
+        "vehicle": [(theirs, ("owner_app/u-9999990",))],
+        visit: [(theirs, ())],
+    }
+    # A batch run of the changed data agrees.
+    _write_users(apps, [*users, moved])
+    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    assert owned() == after
+
+
+def _write_users(path: Path, users: list[dict[str, Any]]) -> None:
+    """The owner app's accounts file at ``path`` holding ``users``."""
+    path.write_text("".join(json.dumps(u) + "\n" for u in users), encoding="utf-8")
+
+
 def _ids(vin: str) -> list[str]:
     """The work order IDs ``_visits`` gives ``vin``'s two visits."""
     return [v["work_order_id"] for v in _visits(vin, ["", ""])]

@@ -177,3 +177,31 @@ def test_the_engine_is_refused_where_it_does_not_apply(
         assert done.returncode != 0, done.stderr
         assert "Traceback" not in done.stderr
         assert "engine" in done.stderr.strip().splitlines()[-1].lower()
+
+
+def test_why_not_compares_the_vehicles_each_record_states(
+    clean_graph: neo4j.Driver, neo4j_settings: Neo4jSettings
+) -> None:
+    """Two Marco Rossis at two dealers, each with his own vehicle: the graph says which
+    record states each ownership, and why-not compares the two records' vehicles (they
+    differ) as the resolution did, not as if neither had one."""
+    env = cli_env(neo4j_settings)
+    done = run_cli("resolve", "--sources", str(HANDMADE), env=env)
+    assert done.returncode == 0, done.stderr
+    rows, _, _ = clean_graph.execute_query(
+        "MATCH (:Person)-[o:OWNS]->(v:Vehicle) WHERE v.vin IN $vins "
+        "RETURN v.vin AS vin, o.statedBy AS by",
+        vins=["ZVLA800AXRN011024", "ZVLNV40A0RP033491"],
+    )
+    assert {r["vin"]: r["by"] for r in rows} == {
+        "ZVLA800AXRN011024": ["dealer_crm/IT-003/A-10007"],
+        "ZVLNV40A0RP033491": ["dealer_crm/IT-011/B-7"],
+    }
+    why_not = run_cli(
+        "why-not", "dealer_crm/IT-003/A-10007", "dealer_crm/IT-011/B-7", env=env
+    )
+    assert why_not.returncode == 0, why_not.stderr
+    (vins,) = [
+        line for line in why_not.stdout.splitlines() if line.startswith("  vehicles:")
+    ]
+    assert "blank" not in vins and "(-" in vins, why_not.stdout

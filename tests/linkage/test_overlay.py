@@ -40,9 +40,7 @@ def _anna(
 
 
 def _candidate(c: Customer) -> Candidate:
-    return Candidate(
-        c.id, c.records, {x.record: x for x in c.links}, c.vehicles, c.clubs
-    )
+    return Candidate(c.id, c.records, {x.record: x for x in c.links})
 
 
 def test_a_record_reaches_a_customer_merged_earlier_in_its_transaction() -> None:

@@ -292,8 +292,6 @@ def test_incremental_resolution_uses_co_attendance_too() -> None:
             c.id,
             c.records,
             {link.record: link for link in c.links},
-            c.vehicles,
-            c.clubs,
             frozenset(e for r in c.records for e in r.events),
         )
         for c in res.customers
