@@ -52,10 +52,8 @@ def rows(
             props["viaRecord"] = "/".join(t.owner.value)
         elif t.owner.kind == "contact" and (via := contact_block_key(t.owner.value[0])):
             props["viaContact"] = via  # and the touchpoint follows its contact point
-        elif t.owner.kind == "vin":
-            props["viaVehicle"] = t.owner.value[
-                0
-            ]  # and it goes to the owner on its day
+        elif t.owner.kind == "vin":  # and it goes to the vehicle's owner on its day
+            props["viaVehicle"] = t.owner.value[0]
         links = dict(t.links)
         if "aboutVehicle" in links:
             links["aboutVehicle"] = links["aboutVehicle"].upper()

@@ -236,8 +236,8 @@ def test_removed_properties_and_relationships_with_data_need_a_data_migration(
             "",
         ),
         (
-            " ] ,\n        [ sh:path c360:coOwner ; sh:datatype xsd:boolean ; sh:maxCount 1 ] .",
-            " ] .",
+            "        [ sh:path c360:coOwner ; sh:datatype xsd:boolean ; sh:maxCount 1 ] ,\n",
+            "",
         ),
     )
     step = plan(graph, slimmer, db)
