@@ -31,6 +31,7 @@ from ontology.model import default as default_ontology
 from tests.conftest import cli_env, run_cli
 
 pytestmark = pytest.mark.neo4j
+ACCOUNT = "{DEALER_CODE}/{ACCOUNT_ID}"  # a dealer account's source ID
 
 
 def _incremental(
@@ -246,8 +247,7 @@ def test_records_sharing_a_transaction_resolve_as_they_would_one_by_one(
     _, batch, delta = split
 
     def resolved(per_transaction: int) -> tuple[object, dict[str, object]]:
-        clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
-        pipeline.run(clean_graph, batch / "sources.toml", database=db)
+        _batch_afresh(clean_graph, db, batch)
         result = _incremental(clean_graph, db, delta, per_transaction)
         return result.outcomes, _graph_state(clean_graph, db)
 
@@ -346,8 +346,7 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     write(delta, held)
     mentioned = {f"web_form/{f['submission_id']}" for f in held}
 
-    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
-    pipeline.run(clean_graph, whole / "sources.toml", database=db)
+    _batch_afresh(clean_graph, db, whole)
     expected = _referrals(clean_graph, db)
     scores = _influence(clean_graph, db)
     linked = {e[0] for e in expected} & mentioned
@@ -356,8 +355,7 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     assert f"web_form/{earlier['submission_id']}" in linked
     assert f"web_form/{first2['submission_id']}" not in {e[0] for e in expected}
 
-    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
-    pipeline.run(clean_graph, batch / "sources.toml", database=db)
+    _batch_afresh(clean_graph, db, batch)
     assert not {e[0] for e in _referrals(clean_graph, db)} & mentioned
     assert _influence(clean_graph, db).keys() != scores.keys()
     result = _incremental(clean_graph, db, delta)
@@ -423,8 +421,7 @@ def _add_partner(folders: list[Path]) -> tuple[str, str]:
     for folder in folders[1:]:
         with (folder / "dealer_crm_accounts.csv").open("a", encoding="utf-8") as fh:
             csv.DictWriter(fh, list(partner), delimiter=";").writerow(partner)
-    key = "{DEALER_CODE}/{ACCOUNT_ID}"
-    return key.format(**partner), key.format(**there)
+    return ACCOUNT.format(**partner), ACCOUNT.format(**there)
 
 
 def test_a_delta_s_records_join_households_as_a_batch_of_everything_makes_them(
@@ -443,8 +440,7 @@ def test_a_delta_s_records_join_households_as_a_batch_of_everything_makes_them(
     partner, neighbour = _add_partner([batch, everything, delta])
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
     full = _housemates(clean_graph, db)
-    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
-    pipeline.run(clean_graph, batch / "sources.toml", database=db)
+    _batch_afresh(clean_graph, db, batch)
     before, batch_assigned = _housemates(clean_graph, db), _assignment(clean_graph, db)
     _incremental(clean_graph, db, delta, 25)
     after, assigned = _housemates(clean_graph, db), _assignment(clean_graph, db)
@@ -489,6 +485,43 @@ def _empty_but(folder: Path, keep: Collection[str]) -> None:
             with path.open(encoding="utf-8") as fh:
                 header = fh.readline()
             path.write_text(header, encoding="utf-8")
+
+
+def _batch_afresh(driver: neo4j.Driver, db: str, folder: Path) -> None:
+    """An empty graph, then a batch run of ``folder``'s sources: what the incremental
+    loads must match."""
+    driver.execute_query("MATCH (n) DETACH DELETE n", database_=db)
+    pipeline.run(driver, folder / "sources.toml", database=db)
+
+
+def _newcomer(
+    rows: list[dict[str, str]], account_id: str, **fields: str
+) -> dict[str, str]:
+    """A dealer account at the first account's dealer of Quintus Oyelaran (or whom
+    ``fields`` say), a person no generated one resembles: no birth date, address or mobile."""
+    blank = dict.fromkeys(("MOBILE", "BIRTH_DATE", "STREET", "ZIP", "CITY"), "")
+    quintus = {
+        "FIRST_NAME": "Quintus",
+        "LAST_NAME": "Oyelaran",
+        "EMAIL": "q.oyelaran@example.org",
+    }
+    return {**rows[0], **blank, **quintus, "ACCOUNT_ID": account_id, **fields}
+
+
+def _well_known(
+    driver: neo4j.Driver, db: str, rows: list[dict[str, str]], n: int = 1
+) -> list[dict[str, str]]:
+    """The first ``n`` dealer accounts (by source ID) of people with three records or
+    more: an account that becomes a copy of one of them surely joins its person."""
+    found, _, _ = driver.execute_query(
+        "MATCH (s:SourceRecord {source: 'dealer_crm'})-[:RESOLVED_TO]->(p:Person) "
+        "WHERE COUNT { (p)<-[:RESOLVED_TO]-() } >= 3 "
+        "RETURN s.sourceId AS id ORDER BY id LIMIT $n",
+        n=n,
+        database_=db,
+    )
+    by_id = {ACCOUNT.format(**r): r for r in rows}
+    return [by_id[r["id"]] for r in found]
 
 
 def _write_accounts(path: Path, rows: list[dict[str, str]]) -> None:
@@ -562,8 +595,7 @@ def test_a_changed_record_that_moves_away_takes_its_person_out_of_the_household(
     _incremental(clean_graph, db, delta)
     assert _homes_of(clean_graph, db, ids) == after
     _write_accounts(accounts, [*rows, moved, stayer])
-    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
-    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    _batch_afresh(clean_graph, db, everything)
     batch = _homes_of(clean_graph, db, ids)
     assert batch[ids[0]] is None and batch[ids[1]] == batch[ids[2]] is not None
 
@@ -586,24 +618,15 @@ def test_a_record_that_moves_to_another_customer_takes_its_touchpoints_along(
         rows = list(csv.DictReader(fh, delimiter=";"))
     with (everything / "dealer_crm_orders.csv").open(encoding="utf-8") as fh:
         orders = list(csv.DictReader(fh, delimiter=";"))
-    fresh = {"MOBILE": "", "BIRTH_DATE": "", "STREET": "", "ZIP": "", "CITY": ""}
-    stays = {
-        **rows[0],
-        **fresh,
-        "ACCOUNT_ID": "A-9999990",
-        "FIRST_NAME": "Quintus",
-        "LAST_NAME": "Oyelaran",
-        "EMAIL": "q.oyelaran@example.org",
-    }
+    stays = _newcomer(rows, "A-9999990")
     leaves = {**stays, "ACCOUNT_ID": "A-9999991"}  # the same person, another account
-    alone = {
-        **rows[0],
-        **fresh,
-        "ACCOUNT_ID": "A-9999992",
-        "FIRST_NAME": "Ilse",
-        "LAST_NAME": "Brandauer",
-        "EMAIL": "ilse.b@example.org",
-    }
+    alone = _newcomer(
+        rows,
+        "A-9999992",
+        FIRST_NAME="Ilse",
+        LAST_NAME="Brandauer",
+        EMAIL="ilse.b@example.org",
+    )
     movers = [leaves, alone]
     bought = [
         {
@@ -617,8 +640,7 @@ def test_a_record_that_moves_to_another_customer_takes_its_touchpoints_along(
     ]
     with (everything / "dealer_crm_orders.csv").open("a", encoding="utf-8") as fh:
         csv.DictWriter(fh, list(orders[0]), delimiter=";").writerows(bought)
-    key = "{DEALER_CODE}/{ACCOUNT_ID}"
-    ids = {key.format(**r) for r in [stays, *movers]}
+    ids = {ACCOUNT.format(**r) for r in [stays, *movers]}
 
     def journeys() -> dict[tuple[str, str], set[str]]:
         """The touchpoints of the people the test is about -> their persons' records."""
@@ -639,19 +661,12 @@ def test_a_record_that_moves_to_another_customer_takes_its_touchpoints_along(
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
     # Each mover becomes a copy of someone with three records or more, under its own
     # account ID: it joins them, and "alone"'s customer is left without records.
-    found, _, _ = clean_graph.execute_query(
-        "MATCH (s:SourceRecord {source: 'dealer_crm'})-[:RESOLVED_TO]->(p:Person) "
-        "WHERE COUNT { (p)<-[:RESOLVED_TO]-() } >= 3 "
-        "RETURN s.sourceId AS id ORDER BY id LIMIT 2",
-        database_=db,
-    )
-    by_id = {key.format(**r): r for r in rows}
-    targets = [by_id[r["id"]] for r in found]
+    targets = _well_known(clean_graph, db, rows, 2)
     changed = [
         {**t, "DEALER_CODE": m["DEALER_CODE"], "ACCOUNT_ID": m["ACCOUNT_ID"]}
         for t, m in zip(targets, movers, strict=True)
     ]
-    ids |= {key.format(**t) for t in targets}
+    ids |= {ACCOUNT.format(**t) for t in targets}
     before = journeys()
     assert orphans() == 0
     delta = shutil.copytree(everything, tmp_path / "delta")
@@ -663,13 +678,12 @@ def test_a_record_that_moves_to_another_customer_takes_its_touchpoints_along(
     moved = {
         t
         for t, records in before.items()
-        if records & {key.format(**m) for m in movers}
+        if records & {ACCOUNT.format(**m) for m in movers}
     }
     assert len(moved) >= 6  # two dealer visits, two orders, two deliveries
     # A batch run of the changed data attaches them the same way.
     _write_accounts(accounts, [*rows, stays, *changed])
-    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
-    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    _batch_afresh(clean_graph, db, everything)
     assert after == journeys()
     assert after != before
 
@@ -689,16 +703,7 @@ def test_a_moved_record_s_contact_points_take_their_touchpoints_along(
     accounts = everything / "dealer_crm_accounts.csv"
     with accounts.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter=";"))
-    fresh = {"BIRTH_DATE": "", "STREET": "", "ZIP": "", "CITY": ""}
-    stays = {
-        **rows[0],
-        **fresh,
-        "ACCOUNT_ID": "A-9999990",
-        "FIRST_NAME": "Quintus",
-        "LAST_NAME": "Oyelaran",
-        "EMAIL": "q.oyelaran@example.org",
-        "MOBILE": "+39 331 555 0199",
-    }
+    stays = _newcomer(rows, "A-9999990", MOBILE="+39 331 555 0199")
     leaves = {**stays, "ACCOUNT_ID": "A-9999991", "EMAIL": "quintus.o@example.com"}
     messages = everything / "communications.jsonl"
     sent = [
@@ -724,7 +729,6 @@ def test_a_moved_record_s_contact_points_take_their_touchpoints_along(
     ]
     with messages.open("a", encoding="utf-8") as fh:
         fh.writelines(json.dumps(m) + "\n" for m in sent)
-    key = "{DEALER_CODE}/{ACCOUNT_ID}"
 
     def whose() -> dict[str, set[str]]:
         """Each of the test's messages -> its person's records."""
@@ -737,15 +741,9 @@ def test_a_moved_record_s_contact_points_take_their_touchpoints_along(
     _write_accounts(accounts, [*rows, stays, leaves])
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
     before = whose()
-    quintus = {key.format(**stays), key.format(**leaves)}
+    quintus = {ACCOUNT.format(**stays), ACCOUNT.format(**leaves)}
     assert before == {m["message_id"]: quintus for m in sent}
-    found, _, _ = clean_graph.execute_query(
-        "MATCH (s:SourceRecord {source: 'dealer_crm'})-[:RESOLVED_TO]->(p:Person) "
-        "WHERE COUNT { (p)<-[:RESOLVED_TO]-() } >= 3 "
-        "RETURN s.sourceId AS id ORDER BY id LIMIT 1",
-        database_=db,
-    )
-    target = next(r for r in rows if key.format(**r) == found[0]["id"])
+    (target,) = _well_known(clean_graph, db, rows)
     changed = {
         **target,
         "DEALER_CODE": leaves["DEALER_CODE"],
@@ -757,12 +755,11 @@ def test_a_moved_record_s_contact_points_take_their_touchpoints_along(
 
     assert _incremental(clean_graph, db, delta).outcomes == {"moved": 1}
     after = whose()
-    assert key.format(**target) in after["M-99-1"]
-    assert after["M-99-2"] == after["M-99-3"] == {key.format(**stays)}
+    assert ACCOUNT.format(**target) in after["M-99-1"]
+    assert after["M-99-2"] == after["M-99-3"] == {ACCOUNT.format(**stays)}
     # A batch run of the changed data attaches them the same way.
     _write_accounts(accounts, [*rows, stays, changed])
-    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
-    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    _batch_afresh(clean_graph, db, everything)
     assert whose() == after
 
 
@@ -820,16 +817,7 @@ def test_a_moved_record_s_vehicle_takes_its_service_visits_along(
     accounts = everything / "dealer_crm_accounts.csv"
     with accounts.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter=";"))
-    fresh = {"BIRTH_DATE": "", "STREET": "", "ZIP": "", "CITY": ""}
-    stays = {
-        **rows[0],
-        **fresh,
-        "ACCOUNT_ID": "A-9999990",
-        "FIRST_NAME": "Quintus",
-        "LAST_NAME": "Oyelaran",
-        "EMAIL": "q.oyelaran@example.org",
-        "MOBILE": "+39 331 555 0199",
-    }
+    stays = _newcomer(rows, "A-9999990", MOBILE="+39 331 555 0199")
     leaves = {**stays, "ACCOUNT_ID": "A-9999991"}
     vin = _vin("999901")
     _append_csv(
@@ -853,19 +841,12 @@ def test_a_moved_record_s_vehicle_takes_its_service_visits_along(
         _visits(vin, ["01/06/2024", "10/01/2025"]),
         ",",
     )
-    key = "{DEALER_CODE}/{ACCOUNT_ID}"
     _write_accounts(accounts, [*rows, stays, leaves])
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
     before = _whose_visits(clean_graph, db)
-    quintus = {key.format(**stays), key.format(**leaves)}
+    quintus = {ACCOUNT.format(**stays), ACCOUNT.format(**leaves)}
     assert before == {"O-99-1#order": quintus, **dict.fromkeys(_ids(vin), quintus)}
-    found, _, _ = clean_graph.execute_query(
-        "MATCH (s:SourceRecord {source: 'dealer_crm'})-[:RESOLVED_TO]->(p:Person) "
-        "WHERE COUNT { (p)<-[:RESOLVED_TO]-() } >= 3 "
-        "RETURN s.sourceId AS id ORDER BY id LIMIT 1",
-        database_=db,
-    )
-    target = next(r for r in rows if key.format(**r) == found[0]["id"])
+    (target,) = _well_known(clean_graph, db, rows)
     changed = {
         **target,
         "DEALER_CODE": leaves["DEALER_CODE"],
@@ -876,12 +857,11 @@ def test_a_moved_record_s_vehicle_takes_its_service_visits_along(
 
     assert _incremental(clean_graph, db, delta).outcomes == {"moved": 1}
     after = _whose_visits(clean_graph, db)
-    assert all(key.format(**target) in records for records in after.values())
+    assert all(ACCOUNT.format(**target) in records for records in after.values())
     assert len(after) == 3
     # A batch run of the changed data attaches them the same way.
     _write_accounts(accounts, [*rows, stays, changed])
-    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
-    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    _batch_afresh(clean_graph, db, everything)
     assert _whose_visits(clean_graph, db) == after
 
 
@@ -922,9 +902,7 @@ def test_a_delta_s_order_takes_the_vehicle_s_later_service_visits(
     _append_csv(orders, [order(1, first, "01.01.2023")], ";")
     _append_csv(visits, [early, late], ",")
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
-    buyer, reseller = (
-        "{DEALER_CODE}/{ACCOUNT_ID}".format(**a) for a in (first, second)
-    )
+    buyer, reseller = (ACCOUNT.format(**a) for a in (first, second))
 
     def owners() -> dict[str, str]:
         """Each of the test's service visits -> the buyer or the reseller, whichever
@@ -954,8 +932,7 @@ def test_a_delta_s_order_takes_the_vehicle_s_later_service_visits(
     # A batch run of everything attaches them the same way.
     _append_csv(orders, [order(2, second, "01.09.2024")], ";")
     _append_csv(visits, [then, now], ",")
-    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
-    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    _batch_afresh(clean_graph, db, everything)
     assert owners() == after
 
 
@@ -972,22 +949,11 @@ def test_a_delta_s_app_account_with_a_used_vehicle_takes_its_later_service_visit
     everything = shutil.copytree(split[0], tmp_path / "all")
     vin = _vin("999903")
 
-    def account(user: str, name: str, email: str, since: str) -> dict[str, Any]:
-        return {
-            "user_id": user,
-            "login_email": email,
-            "display_name": name,
-            "country": "IT",
-            "installed_at": since,
-            "updated_at": since,
-            "garage": [{"vin": vin, "declared_at": since, "status": "declared"}],
-        }
-
-    first = account(
-        "u-9999990", "Quintus Oyelaran", "q.oyelaran@example.org", "2022-01-10"
+    first = _app_user(
+        "u-9999990", "Quintus Oyelaran", "q.oyelaran@example.org", "2022-01-10", vin
     )
-    then = account(
-        "u-9999991", "Ottilie Brannigan", "o.brannigan@example.org", "2024-09-01"
+    then = _app_user(
+        "u-9999991", "Ottilie Brannigan", "o.brannigan@example.org", "2024-09-01", vin
     )
     apps = everything / "owner_app_accounts.jsonl"
     with apps.open("a", encoding="utf-8") as fh:
@@ -1014,8 +980,7 @@ def test_a_delta_s_app_account_with_a_used_vehicle_takes_its_later_service_visit
     # A batch run of everything attaches them the same way.
     with apps.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(then) + "\n")
-    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
-    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    _batch_afresh(clean_graph, db, everything)
     assert owners() == after
 
 
@@ -1032,30 +997,16 @@ def test_a_moved_app_account_takes_its_vehicle_along(
     db = neo4j_settings.database
     everything = shutil.copytree(split[0], tmp_path / "all")
     vin = _vin("999904")
-    app = {
-        "user_id": "u-9999990",
-        "login_email": "q.oyelaran@example.org",
-        "display_name": "Quintus Oyelaran",
-        "country": "IT",
-        "installed_at": "2022-01-10",
-        "updated_at": "2022-01-10",
-        "garage": [{"vin": vin, "declared_at": "2022-01-10", "status": "declared"}],
-    }
+    app = _app_user(
+        "u-9999990", "Quintus Oyelaran", "q.oyelaran@example.org", "2022-01-10", vin
+    )
     apps = everything / "owner_app_accounts.jsonl"
     with apps.open(encoding="utf-8") as fh:
         users = [json.loads(line) for line in fh]
     accounts = everything / "dealer_crm_accounts.csv"
     with accounts.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter=";"))
-    dealer = {
-        **rows[0],
-        "ACCOUNT_ID": "A-9999990",
-        "FIRST_NAME": "Quintus",
-        "LAST_NAME": "Oyelaran",
-        "EMAIL": str(app["login_email"]),
-        "MOBILE": "",
-        **{k: "" for k in ("BIRTH_DATE", "STREET", "ZIP", "CITY")},
-    }
+    dealer = _newcomer(rows, "A-9999990")
     _write_accounts(accounts, [*rows, dealer])
     _write_users(apps, [*users, app])
     _append_csv(everything / "service_visits.csv", _visits(vin, ["01/06/2023"]), ",")
@@ -1082,7 +1033,7 @@ def test_a_moved_app_account_takes_its_vehicle_along(
         return {what: sorted(had, key=str) for what, had in out.items()}
 
     before = owned()
-    quintus = frozenset({"u-9999990", "{DEALER_CODE}/A-9999990".format(**dealer)})
+    quintus = frozenset({"u-9999990", ACCOUNT.format(**dealer)})
     visit = _visits(vin, ["01/06/2023"])[0]["work_order_id"]
     assert before == {
         "vehicle": [(quintus, ("owner_app/u-9999990",))],
@@ -1104,16 +1055,28 @@ def test_a_moved_app_account_takes_its_vehicle_along(
     assert _incremental(clean_graph, db, delta).outcomes == {"moved": 1}
     after = owned()
     theirs = after[visit][0][0]
-    assert {"u-9999990", "{DEALER_CODE}/{ACCOUNT_ID}".format(**target)} <= theirs
+    assert {"u-9999990", ACCOUNT.format(**target)} <= theirs
     assert after == {
         "vehicle": [(theirs, ("owner_app/u-9999990",))],
         visit: [(theirs, ())],
     }
     # A batch run of the changed data agrees.
     _write_users(apps, [*users, moved])
-    clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=db)
-    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    _batch_afresh(clean_graph, db, everything)
     assert owned() == after
+
+
+def _app_user(user: str, name: str, email: str, since: str, vin: str) -> dict[str, Any]:
+    """An owner app account, as the app's file has it, that declared ``vin`` on ``since``."""
+    return {
+        "user_id": user,
+        "login_email": email,
+        "display_name": name,
+        "country": "IT",
+        "installed_at": since,
+        "updated_at": since,
+        "garage": [{"vin": vin, "declared_at": since, "status": "declared"}],
+    }
 
 
 def _write_users(path: Path, users: list[dict[str, Any]]) -> None:
