@@ -16,9 +16,9 @@ import typer
 from api.cli.connect import neo4j_settings, open_driver
 from api.pipeline import record_from_props
 from graph.cypher import resolution as resolution_graph
-from graph.cypher.resolution import Key
 from linkage import settings as linkage_settings
 from linkage.explain import explain
+from linkage.ids import Key
 from ontology.errors import C360Error
 
 Record = Annotated[
