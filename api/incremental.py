@@ -37,7 +37,7 @@ from linkage.households import Home, regroup, split
 from linkage.ids import Key
 from linkage.incremental import Candidate, Outcome, Overlay, home_keys_of, resolve_one
 from linkage.pairscore import PairScorer
-from linkage.records import SourceRecord
+from linkage.records import Quarantined, SourceRecord
 from linkage.referrals import Mention, Referral
 from linkage.resolve import (
     AMBIGUOUS,
@@ -157,6 +157,7 @@ def run(
                 result.candidates.append(d.candidates)
                 result.outcomes[d.kind] += 1
             result.records += len(chunk)
+            result.quarantined += done.quarantined
             if progress:
                 progress("incremental", result.records, len(records))
     started = time.perf_counter()
@@ -230,6 +231,7 @@ def _journeys(
             if row["links"].get("aboutVehicle") and "viaVehicle" not in row["props"]
         ]
         moved = touchpoint_load.follow_vehicles(tx, signs)
+        gate.quarantined += moved.quarantined
         mentions = stones.mentions(data.referrals, directory)
         known = _referrals_around(tx, mentions, directory, first_lead)
         referrals, displaced = touchpoint_load.referral_rows(
@@ -243,7 +245,7 @@ def _journeys(
         )
         ids = {row["person"] for rows in by_label.values() for row in rows}
         ids |= {p for r in referrals + unrefer for p in (r["referrer"], r["referee"])}
-        ids |= moved
+        ids |= moved.touched
         _derive(tx, sorted(ids), segment_query)
         return written, len(referrals)
 
@@ -377,18 +379,24 @@ class Resolver:
         after.merged = overlay.merged()
         # A changed record may have dropped a vehicle its customer owned through it.
         after.owners = {overlay.current(c) for c in after.owners | changed}
-        moved = {key for key, _ in after.moved}
-        contacts = {
-            r.key: contact_keys(w)
-            for r, w in zip(records, rows, strict=True)
-            if r.key in moved
-        }
-        after.journeys = _journey_moves(after, overlay, contacts)
+        # Their contact points, and those a changed record held before: whose touchpoints
+        # named one may have another holder now, or none, or several.
+        after.contacts = {k for w in rows for k in contact_keys(w)}
+        after.contacts.update(
+            k
+            for c in read.values()
+            for r in c.records
+            if r.key in mine
+            for k in contact_keys(frames.row(r))
+        )
+        after.journeys = _journey_moves(after, overlay)
         after.homes, after.homes_gone = self._households(
             tx, records, homes, row["neighbours"], overlay, households, changed, after
         )
         stored = [stored_keys(row, self.settings) for row in rows]
-        self._write(tx, records, stored, overlay.written(), former, after)
+        done.quarantined = self._write(
+            tx, records, stored, overlay.written(), former, after
+        )
         done.write = time.perf_counter() - began
         return done
 
@@ -525,9 +533,9 @@ class Resolver:
         customers: list[Customer],
         former: dict[str, list[str]],
         after: _AfterWrites,
-    ) -> None:
+    ) -> list[Quarantined]:
         """The records, then their customers as the transaction leaves them, then the
-        rest."""
+        rest; the touchpoints that no one can have any more (quarantined)."""
         at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         tx.run(
             load.RECORD_AND_PERSONS,
@@ -545,7 +553,6 @@ class Resolver:
             tx.run(queries.HAND_OVER, moves=_hand_over(after.merged.items()))
         if after.journeys.via:
             tx.run(queries.MOVE_TOUCHPOINTS, moves=after.journeys.via)
-            tx.run(queries.FOLLOW_CONTACTS, moves=after.journeys.via)
         if after.journeys.whole:
             tx.run(queries.HAND_OVER, moves=_hand_over(after.journeys.whole))
         if after.gone:
@@ -558,14 +565,18 @@ class Resolver:
             tx.run(resolution_graph.HOUSEHOLDS, rows=after.homes)
         if after.evidence:
             tx.run(resolution_graph.EVIDENCE, rows=after.evidence)
-        # Vehicles may have changed hands with the records: their service visits follow.
-        alive = after.ids - after.gone
+        # Contact points and vehicles may have changed hands with the records: the
+        # messages and service visits that named them follow (or, with no one to go to,
+        # are quarantined).
+        followed = [touchpoint_load.follow_contacts(tx, after.contacts)]
         if owners := after.owners - after.gone:
-            alive |= touchpoint_load.follow_vehicles(
-                tx, touchpoint_load.vehicles_around(tx, owners)
-            )
+            vins = touchpoint_load.vehicles_around(tx, owners)
+            followed.append(touchpoint_load.follow_vehicles(tx, vins))
+        alive = (after.ids - after.gone).union(*(f.touched for f in followed))
+        quarantined = [q for f in followed for q in f.quarantined]
         # The person rows replace properties: derive the stage and segments again.
         _derive(tx, sorted(alive), self.segment_query)
+        return quarantined
 
 
 @dataclass
@@ -575,6 +586,7 @@ class Done:
     read: float
     records: list[Decided] = field(default_factory=list)
     write: float = 0.0
+    quarantined: list[Quarantined] = field(default_factory=list)  # touchpoints
 
 
 @dataclass(frozen=True)
@@ -594,6 +606,7 @@ class _AfterWrites:
     ids: set[str] = field(default_factory=set)  # customers written
     gone: set[str] = field(default_factory=set)  # absorbed or left without records
     owners: set[str] = field(default_factory=set)  # whose vehicles may have changed
+    contacts: set[str] = field(default_factory=set)  # whose holders may have changed
     merged: dict[str, str] = field(default_factory=dict)  # absorbed -> its survivor
     homes: list[dict[str, Any]] = field(default_factory=list)  # household rows
     homes_gone: list[str] = field(default_factory=list)  # households that are no more
@@ -609,18 +622,14 @@ class _AfterWrites:
 class _JourneyMoves:
     """Touchpoints that follow a changed record to another customer: all of a customer
     it was the last record of (``whole``: (former, new) customer IDs), else those whose
-    row named the record or one of its contact points (``via``: rows of
-    ``MOVE_TOUCHPOINTS`` and ``FOLLOW_CONTACTS``)."""
+    row named the record (``via``: rows of ``MOVE_TOUCHPOINTS``)."""
 
     whole: list[tuple[str, str]]
     via: list[dict[str, Any]]
 
 
-def _journey_moves(
-    after: _AfterWrites, overlay: Overlay, contacts: Mapping[Key, list[str]]
-) -> _JourneyMoves:
-    """Where the touchpoints of the transaction's moved records go, as it ends
-    (``contacts``: each record's contact keys, ``linkage.blocks.contact_keys``)."""
+def _journey_moves(after: _AfterWrites, overlay: Overlay) -> _JourneyMoves:
+    """Where the touchpoints of the transaction's moved records go, as it ends."""
     whole, via = [], []
     for key, former in after.emptied:
         into = overlay.person_of(key)
@@ -634,7 +643,6 @@ def _journey_moves(
                     "from": now,
                     "into": into,
                     "record": "/".join(key),
-                    "contacts": contacts[key],
                 }
             )
     return _JourneyMoves(whole, via)

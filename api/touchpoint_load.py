@@ -8,7 +8,8 @@ rules of §5 do not allow. Touchpoints stream through (millions at 1M people).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import neo4j
@@ -131,27 +132,72 @@ def directory_from_graph(
     return directory
 
 
-def follow_vehicles(tx: neo4j.ManagedTransaction, vins: Iterable[str]) -> set[str]:
+@dataclass
+class Followed:
+    """Where a change sends touchpoints reached through a vehicle or a contact point: to
+    the person a batch run would attach them to now, or, with none, out of the graph and
+    into quarantine with the reason, as a batch run would quarantine their rows."""
+
+    touched: set[str] = field(default_factory=set)  # persons that gained or lost one
+    quarantined: list[Quarantined] = field(default_factory=list)
+    _moves: list[dict[str, str]] = field(default_factory=list)
+    _drops: list[dict[str, str]] = field(default_factory=list)
+
+    def decide(
+        self, t: Mapping[str, Any], into: str | None, why: str, value: str
+    ) -> None:
+        """``t`` (source, sourceId, labels, person) goes ``into`` that person, or with
+        None is quarantined for ``why``."""
+        key = {"source": t["source"], "sourceId": t["sourceId"]}
+        if into is None:
+            self._drops.append(key)
+            self.touched.add(t["person"])
+            label = "/".join(sorted(set(t["labels"]) - {cypher.TOUCHPOINT}))
+            self.quarantined.append(
+                Quarantined(f"{t['source']}/{t['sourceId']}", f"{label}: {why}", value)
+            )
+        elif into != t["person"]:
+            self._moves.append({**key, "into": into})
+            self.touched |= {into, t["person"]}
+
+    def apply(self, tx: neo4j.ManagedTransaction) -> None:
+        if self._moves:
+            tx.run(cypher.REATTACH, moves=self._moves).consume()
+        if self._drops:
+            tx.run(
+                cypher.UNATTACH, drops=self._drops, reference=sorted(cypher.REFERENCE)
+            ).consume()
+
+
+def follow_vehicles(tx: neo4j.ManagedTransaction, vins: Iterable[str]) -> Followed:
     """Touchpoints whose rows named one of ``vins`` (``viaVehicle``: a service visit) go to
-    the vehicle's owner on their day, as the graph has it now and a batch run would attach
-    them; the persons that gained or lost one. With no known owner now, one stays where it
-    is (a batch run would quarantine it)."""
+    the vehicle's owner on their day, as the graph has it now."""
+    followed = Followed()
     wanted = sorted(set(vins))
     reached = tx.run(cypher.REACHED_BY_VEHICLE, vins=wanted).data() if wanted else []
     if not reached:
-        return set()
+        return followed
     directory = directory_from_graph(tx, [tp.Owner("vin", (v,)) for v in wanted])
-    moves, touched = [], set()
     for r in reached:
-        owner, _ = directory.find(tp.Owner("vin", (r["vin"],)), _day(r["at"]))
-        if owner is not None and owner != r["person"]:
-            moves.append(
-                {"source": r["source"], "sourceId": r["sourceId"], "into": owner}
-            )
-            touched |= {owner, r["person"]}
-    if moves:
-        tx.run(cypher.REATTACH, moves=moves).consume()
-    return touched
+        owner, why = directory.find(tp.Owner("vin", (r["vin"],)), _day(r["at"]))
+        followed.decide(r, owner, why, r["vin"])
+    followed.apply(tx)
+    return followed
+
+
+def follow_contacts(tx: neo4j.ManagedTransaction, keys: Iterable[str]) -> Followed:
+    """Touchpoints whose rows named one of the contact points ``keys`` (``viaContact``: a
+    message) go to the one person whose records hold it now."""
+    followed = Followed()
+    wanted = sorted(set(keys))
+    if not wanted:
+        return followed
+    for r in tx.run(cypher.REACHED_BY_CONTACT, keys=wanted):
+        holder, why = tp.sole_holder(r["holders"])
+        for t in r["reached"]:
+            followed.decide(t, holder, why, f"contact key {r['key']}")
+    followed.apply(tx)
+    return followed
 
 
 def vehicles_around(tx: neo4j.ManagedTransaction, ids: Iterable[str]) -> list[str]:

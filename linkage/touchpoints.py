@@ -26,7 +26,7 @@ reason, so nothing is dropped silently; so is a touchpoint whose person cannot b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -409,18 +409,23 @@ class Directory:
             pid = self.by_record.get((value[0], value[1]))
             return pid, "" if pid else f"no resolved record {value[0]}/{value[1]}"
         if kind == "contact":
-            ids = self.by_contact.get(value[0], set())
-            if len(ids) == 1:
-                return next(iter(ids)), ""
-            if ids:
-                return None, f"contact point shared by {len(ids)} persons"
-            return None, "no person has this contact point"
+            return sole_holder(self.by_contact.get(value[0], ()))
         if not self._sorted:
             for spans in self.owned.values():
                 spans.sort(key=lambda s: (s[0], s[2]))
             self._sorted = True
         pid = owner_at(self.owned.get(value[0], []), day)
         return pid, "" if pid else "no known owner of this VIN"
+
+
+def sole_holder(ids: Collection[str]) -> tuple[str | None, str]:
+    """The person a contact point's touchpoint belongs to among those holding it: the one
+    holder, or none (and why) when nobody or several people hold it."""
+    if len(ids) == 1:
+        return next(iter(ids)), ""
+    if ids:
+        return None, f"contact point shared by {len(ids)} persons"
+    return None, "no person has this contact point"
 
 
 def attach(

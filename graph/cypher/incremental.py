@@ -173,24 +173,6 @@ DELETE h
 MERGE (into)-[:HAD]->(t)
 """
 
-# Touchpoints whose rows named one of a moved record's contact points (``viaContact``) go
-# where a batch run attaches them: to the one person whose records hold it now. Shared, or
-# held by the former customer's other records too, they stay.
-FOLLOW_CONTACTS: LiteralString = """
-UNWIND $moves AS m
-MATCH (from:Person {id: m.from})-[h:HAD]->(t:Touchpoint)
-WHERE t.viaContact IN m.contacts
-WITH from, h, t, COLLECT {
-  MATCH (:BlockingKey {blockKey: t.viaContact})<-[:IN_BLOCK]-(:SourceRecord)
-        -[:RESOLVED_TO]->(q:Person)
-  RETURN DISTINCT q.id
-} AS holders
-WHERE size(holders) = 1 AND holders[0] <> from.id
-MATCH (into:Person {id: holders[0]})
-DELETE h
-MERGE (into)-[:HAD]->(t)
-"""
-
 # Persons merged into another, or left without records, are removed.
 REMOVE_PERSONS: LiteralString = """
 MATCH (p:Person) WHERE p.id IN $ids AND NOT (p)<-[:RESOLVED_TO]-()

@@ -142,7 +142,35 @@ RETURN collect(DISTINCT vin) AS vins
 REACHED_BY_VEHICLE: LiteralString = """
 UNWIND $vins AS vin
 MATCH (t:Touchpoint {viaVehicle: vin})<-[:HAD]-(p:Person)
-RETURN vin, t.source AS source, t.sourceId AS sourceId, t.at AS at, p.id AS person
+RETURN vin, t.source AS source, t.sourceId AS sourceId, labels(t) AS labels, t.at AS at,
+       p.id AS person
+"""
+
+# The touchpoints whose rows named one of these contact points (``viaContact``, the key the
+# records holding it are stored under), with their person, and who holds each key now.
+REACHED_BY_CONTACT: LiteralString = """
+UNWIND $keys AS key
+MATCH (t:Touchpoint {viaContact: key})<-[:HAD]-(p:Person)
+WITH key, collect({source: t.source, sourceId: t.sourceId, labels: labels(t), person: p.id})
+     AS reached
+RETURN key, reached, COLLECT {
+  MATCH (:BlockingKey {blockKey: key})<-[:IN_BLOCK]-(:SourceRecord)-[:RESOLVED_TO]->(q:Person)
+  RETURN DISTINCT q.id
+} AS holders
+"""
+
+# Touchpoints that no person can have any more (a batch run would quarantine their rows),
+# with the context only they made (a vehicle or campaign no other node links to).
+UNATTACH: LiteralString = """
+UNWIND $drops AS d
+MATCH (t:Touchpoint {source: d.source, sourceId: d.sourceId})
+WITH t, [(t)-->(c) WHERE none(l IN labels(c) WHERE l IN $reference) | c] AS context
+DETACH DELETE t
+WITH context
+UNWIND context AS c
+WITH DISTINCT c
+WHERE NOT EXISTS { (c)--() }
+DELETE c
 """
 
 # Touchpoints handed to another person.

@@ -487,11 +487,25 @@ def _empty_but(folder: Path, keep: Collection[str]) -> None:
             path.write_text(header, encoding="utf-8")
 
 
-def _batch_afresh(driver: neo4j.Driver, db: str, folder: Path) -> None:
+def _batch_afresh(
+    driver: neo4j.Driver, db: str, folder: Path
+) -> pipeline.PipelineResult:
     """An empty graph, then a batch run of ``folder``'s sources: what the incremental
     loads must match."""
     driver.execute_query("MATCH (n) DETACH DELETE n", database_=db)
-    pipeline.run(driver, folder / "sources.toml", database=db)
+    return pipeline.run(driver, folder / "sources.toml", database=db)
+
+
+def _why_quarantined(
+    quarantined: Collection[Any], prefix: str
+) -> dict[str, tuple[str, str]]:
+    """The quarantined rows whose source ID starts with ``prefix`` -> (source, reason)."""
+    out = {}
+    for q in quarantined:
+        source, _, sid = q.location.partition("/")
+        if sid.startswith(prefix):
+            out[sid] = (source, q.reason)
+    return out
 
 
 def _newcomer(
@@ -761,6 +775,76 @@ def test_a_moved_record_s_contact_points_take_their_touchpoints_along(
     _write_accounts(accounts, [*rows, stays, changed])
     _batch_afresh(clean_graph, db, everything)
     assert whose() == after
+
+
+def test_a_contact_point_a_delta_leaves_shared_or_unheld_takes_its_messages_out(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """Someone got an email and a text. A delta brings someone else's account with the
+    same email (a couple's), and a correction of the first account's mobile: nobody can
+    tell whose the email was, and nobody holds the old mobile. Both messages leave the
+    graph, quarantined with the reason, as a batch run of the changed data quarantines
+    them."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    accounts = everything / "dealer_crm_accounts.csv"
+    with accounts.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    quintus = _newcomer(rows, "A-9999990", MOBILE="+39 331 555 0199")
+    partner = _newcomer(
+        rows, "A-9999992", FIRST_NAME="Zofia", LAST_NAME="Kowalczyk-Lindqvist"
+    )
+    corrected = {**quintus, "MOBILE": "+39 331 555 0177"}
+    sent = [
+        {
+            "message_id": f"M-99-{n}",
+            "campaign": "newsletter-2025-08",
+            "channel": channel,
+            "recipient": to,
+            "sent_at": f"2025-08-0{n}T10:00:00",
+            "delivered_at": None,
+            "opened_at": None,
+            "clicked_at": None,
+            "reminder_of": None,
+        }
+        for n, (channel, to) in enumerate(
+            [("email", quintus["EMAIL"]), ("sms", quintus["MOBILE"])], start=1
+        )
+    ]
+    with (everything / "communications.jsonl").open("a", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(m) + "\n" for m in sent)
+    _write_accounts(accounts, [*rows, quintus])
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+
+    def whose() -> dict[str, set[str]]:
+        """Each of the test's messages in the graph -> its person's records."""
+        return {
+            t[1]: {r[1] for r in records}
+            for t, records in _journeys(clean_graph, db).items()
+            if t[1].startswith("M-99-")
+        }
+
+    assert whose() == {m: {ACCOUNT.format(**quintus)} for m in ("M-99-1", "M-99-2")}
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _only(delta, [corrected, partner])
+
+    result = _incremental(clean_graph, db, delta)
+    assert result.outcomes == {"new customer": 1, "updated": 1}
+    assert whose() == {}
+    reasons = {
+        "M-99-1": "Communication: contact point shared by 2 persons",
+        "M-99-2": "Communication: no person has this contact point",
+    }
+    out = _why_quarantined(result.quarantined, "M-99-")
+    assert {sid: reason for sid, (_, reason) in out.items()} == reasons
+    # A batch run of the changed data quarantines them for the same reasons.
+    _write_accounts(accounts, [*rows, corrected, partner])
+    batch = _batch_afresh(clean_graph, db, everything)
+    assert whose() == {}
+    assert _why_quarantined(batch.quarantined, "M-99-") == out
 
 
 def _vin(serial: str) -> str:
@@ -1064,6 +1148,58 @@ def test_a_moved_app_account_takes_its_vehicle_along(
     _write_users(apps, [*users, moved])
     _batch_afresh(clean_graph, db, everything)
     assert owned() == after
+
+
+def test_a_vehicle_a_change_leaves_with_no_owner_takes_its_service_visits_out(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """An app user declared a vehicle, which went to service. A correction of the account
+    removes it from the garage: nobody is known to own the vehicle, so the visit leaves
+    the graph, quarantined with the reason, and so does the vehicle, as in a batch run of
+    the changed data."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    vin = _vin("999905")
+    app = _app_user(
+        "u-9999990", "Quintus Oyelaran", "q.oyelaran@example.org", "2022-01-10", vin
+    )
+    apps = everything / "owner_app_accounts.jsonl"
+    with apps.open(encoding="utf-8") as fh:
+        users = [json.loads(line) for line in fh]
+    _write_users(apps, [*users, app])
+    _append_csv(everything / "service_visits.csv", _visits(vin, ["01/06/2023"]), ",")
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+
+    def found() -> dict[str, int]:
+        """How many of the test's vehicle and visit the graph holds, and owners of it."""
+        rows, _, _ = clean_graph.execute_query(
+            "RETURN COUNT { (:Vehicle {vin: $vin}) } AS vehicle, "
+            "COUNT { (:Person)-[:OWNS]->(:Vehicle {vin: $vin}) } AS owners, "
+            "COUNT { (:Person)-[:HAD]->(:ServiceVisit {viaVehicle: $vin}) } AS visits",
+            vin=vin,
+            database_=db,
+        )
+        return dict(rows[0])
+
+    assert found() == {"vehicle": 1, "owners": 1, "visits": 1}
+    emptied = {**app, "updated_at": "2025-01-10", "garage": []}
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _empty_but(delta, ())
+    _write_users(delta / "owner_app_accounts.jsonl", [emptied])
+
+    result = _incremental(clean_graph, db, delta)
+    assert result.outcomes == {"updated": 1}
+    assert found() == {"vehicle": 0, "owners": 0, "visits": 0}
+    out = _why_quarantined(result.quarantined, "W-99-")
+    assert {r for _, r in out.values()} == {"ServiceVisit: no known owner of this VIN"}
+    # A batch run of the changed data agrees.
+    _write_users(apps, [*users, emptied])
+    batch = _batch_afresh(clean_graph, db, everything)
+    assert found() == {"vehicle": 0, "owners": 0, "visits": 0}
+    assert _why_quarantined(batch.quarantined, "W-99-") == out
 
 
 def _app_user(user: str, name: str, email: str, since: str, vin: str) -> dict[str, Any]:
