@@ -149,17 +149,21 @@ def link(
     """Mentions -> at most one referrer per person, no cycles, each hop before the
     referee's first lead (``first_lead``: person id -> ISO time). Earliest mention first.
     ``known`` (referee -> its referral) holds the referrals already in the graph around
-    these persons, for an incremental run: they count for cycles, and a mention earlier
-    than the one a referee's referral rests on takes its place, as a batch run of
-    everything would decide (``Linked.displaced``, when it names another referrer)."""
+    these persons, for an incremental run: a mention earlier than the one a referral rests
+    on comes first, as a batch run of everything would take them. So it takes the place of
+    the referee's later referral, and of a later referral it would close a cycle with (a
+    batch run refuses the hop that closes a cycle: the latest); both are
+    ``Linked.displaced``, and quarantined with the reason a batch run would give."""
     out = Linked()
-    known = known or {}
-    referrer_of = {b: r.referrer for b, r in known.items()}
+    graph = dict(known or {})
+    referred = dict(graph)  # referee -> its referral, as the mentions so far leave it
     settled: set[str] = set()  # referees a mention of this run gave their referrer
     for m in sorted(mentions, key=lambda m: (m.at, m.evidence)):
         a, why_a = directory.find(m.referrer, m.at[:10])
         b, why_b = directory.find(m.referee, m.at[:10])
-        held = known.get(b) if b else None
+        held = graph.get(b) if b else None
+        cycle = _path_up(referred, a, b) if a and b else None
+        latest = max(cycle, key=_order) if cycle else None  # the hop a batch refuses
         reason = None
         if a is None or b is None:
             reason = f"referrer: {why_a}" if a is None else f"referee: {why_b}"
@@ -169,37 +173,54 @@ def link(
             reason = f"after the referee's first lead ({first_lead[b]})"
         elif b in settled:
             reason = "the referee was referred earlier by someone else"
-        elif held is not None and (held.at, held.evidence) <= (m.at, m.evidence):
+        elif held is not None and _order(held) <= _order(m):
             reason = (
                 "the graph has this referral already"
                 if held.referrer == a
                 else "the referee was referred earlier by someone else (in the graph)"
             )
-        elif _reaches(referrer_of, a, b):
+        elif latest is not None and _order(latest) < _order(m):
             reason = "would close a referral cycle"
         if reason or a is None or b is None:
-            out.quarantined.append(
-                Quarantined(
-                    m.evidence,
-                    f"referral ({m.mechanism}): {reason}",
-                    " ".join(m.referrer.value),
-                )
-            )
+            out.quarantined.append(_refused(m, reason or ""))
             continue
+        if latest is not None:  # a later referral of the graph closes it: that one goes
+            out.displaced.append(latest)
+            out.quarantined.append(_refused(latest, "would close a referral cycle"))
+            del referred[latest.referee], graph[latest.referee]
         if held is not None and held.referrer != a:
             out.displaced.append(held)
-        referrer_of[b] = a
+            out.quarantined.append(
+                _refused(held, "the referee was referred earlier by someone else")
+            )
+        referred[b] = Referral(a, b, m.mechanism, m.at, m.evidence)
         settled.add(b)
-        out.referrals.append(Referral(a, b, m.mechanism, m.at, m.evidence))
+        out.referrals.append(referred[b])
     return out
 
 
-def _reaches(referrer_of: Mapping[str, str], start: str, target: str) -> bool:
-    """Whether walking up from ``start`` through its referrers meets ``target``."""
-    seen, node = set(), start
-    while node in referrer_of and node not in seen:
+def _order(hop: Mention | Referral) -> tuple[str, str]:
+    """The order a batch run takes mentions in: by time, then by the row's ID."""
+    return hop.at, hop.evidence
+
+
+def _refused(hop: Mention | Referral, reason: str) -> Quarantined:
+    """A mention not linked (or a graph's referral taken out), and why."""
+    who = " ".join(hop.referrer.value) if isinstance(hop, Mention) else hop.referrer
+    return Quarantined(hop.evidence, f"referral ({hop.mechanism}): {reason}", who)
+
+
+def _path_up(
+    referred: Mapping[str, Referral], start: str, target: str
+) -> list[Referral] | None:
+    """The referrals walked up from ``start`` through its referrers until ``target``
+    (so a hop target -> start would close a cycle); None if the walk never meets it."""
+    seen, node, path = set(), start, []
+    while node in referred and node not in seen:
         seen.add(node)
-        node = referrer_of[node]
+        hop = referred[node]
+        path.append(hop)
+        node = hop.referrer
         if node == target:
-            return True
-    return start == target
+            return path
+    return None

@@ -325,6 +325,7 @@ def test_an_earlier_mention_takes_the_place_of_the_graph_s_referral() -> None:
     ]
     assert linked.displaced == [known["B"]]
     assert [(q.location, q.reason.split(": ", 1)[1]) for q in linked.quarantined] == [
+        ("web/B-old", "the referee was referred earlier by someone else"),
         (
             "web/D-2020-02-01T00:00:00",
             "the referee was referred earlier by someone else (in the graph)",
@@ -341,3 +342,40 @@ def test_an_earlier_mention_takes_the_place_of_the_graph_s_referral() -> None:
     )
     assert again.referrals == [] and again.displaced == []
     assert again.quarantined[0].reason.endswith("the graph has this referral already")
+
+
+def test_an_earlier_mention_refuses_the_graph_s_later_hop_of_a_cycle() -> None:
+    """The graph has A -> B -> C. A mention C -> A dated before both arrives: a batch run
+    of everything takes it first, and refuses B -> C, the hop that closes the cycle. A
+    mention dated after them is the one refused."""
+    m = _mention
+    first, second = (
+        rf.Referral("A", "B", "declared", "2020-05-01T00:00:00", "web/B-old"),
+        rf.Referral("B", "C", "declared", "2020-06-01T00:00:00", "web/C-old"),
+    )
+    everything = rf.link(
+        [
+            m("2020-05-01T00:00:00", "A", "B"),
+            m("2020-06-01T00:00:00", "B", "C"),
+            m("2020-01-01T00:00:00", "C", "A"),
+        ],
+        tp.Directory(_people()),
+        {},
+    )
+    assert [(r.referrer, r.referee) for r in everything.referrals] == [
+        ("C", "A"),
+        ("A", "B"),
+    ]
+    known = {"B": first, "C": second}
+    early = rf.link(
+        [m("2020-01-01T00:00:00", "C", "A")], tp.Directory(_people()), {}, known
+    )
+    assert [(r.referrer, r.referee) for r in early.referrals] == [("C", "A")]
+    assert early.displaced == [second]
+    reasons = [(q.location, q.reason.split(": ", 1)[1]) for q in early.quarantined]
+    assert reasons == [("web/C-old", "would close a referral cycle")]
+    late = rf.link(
+        [m("2020-07-01T00:00:00", "C", "A")], tp.Directory(_people()), {}, known
+    )
+    assert late.referrals == [] and late.displaced == []
+    assert late.quarantined[0].reason.endswith("would close a referral cycle")
