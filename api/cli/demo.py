@@ -54,7 +54,11 @@ def demo(
         data = demo_data_dir()
         shutil.rmtree(data, ignore_errors=True)
         generated = generate(people, seed, data, progress=ProgressPrinter())
-        result = run_load(generated.folder / "sources.toml", ontology)
+        result = run_load(
+            generated.folder / "sources.toml",
+            ontology,
+            quarantine=generated.folder / "quarantine.jsonl",
+        )
         settings = external or (managed.settings() if managed else None)
         if settings is None:
             raise C360Error("the managed Neo4j stopped during the demo; see its log")

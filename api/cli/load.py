@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +19,7 @@ from api.cli.output import ProgressPrinter, say
 from graph.connection import Neo4jSettings
 from graph.server import ManagedNeo4j
 from linkage import settings as linkage_settings
+from linkage.records import Quarantined
 from linkage.resolve import Engine
 from ontology.errors import C360Error
 from ontology.model import load as load_ontology
@@ -63,6 +67,15 @@ def load(
         ),
     ] = 1,
     engine: EngineOption = Engine.DUCKDB,
+    quarantine: Annotated[
+        Path | None,
+        typer.Option(
+            "--quarantine",
+            help="Keep every quarantined row in this file (JSON Lines: location, "
+            "reason, value, field); the report shows the first 20",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Ingest the sources, resolve identities and write the graph (idempotent; IDs stay stable)."""
     if incremental and bulk_import:
@@ -72,9 +85,38 @@ def load(
             "--incremental scores each record in process on DuckDB: --engine is for a batch"
         )
     if incremental:
-        run_incremental(sources, ontology, settings, per_transaction)
+        run_incremental(sources, ontology, settings, per_transaction, quarantine)
     else:
-        run_load(sources, ontology, settings, retrain, bulk_import, engine)
+        run_load(sources, ontology, settings, retrain, bulk_import, engine, quarantine)
+
+
+def keep_quarantine(path: Path | None, quarantined: Sequence[Quarantined]) -> None:
+    """Every quarantined row into ``path`` (None: nowhere), one JSON object a line.
+    Called with none before a run too, so that a path that cannot be written fails at
+    once, not after the load."""
+    if path is None:
+        return
+    try:
+        with path.open("w", encoding="utf-8") as fh:
+            for q in quarantined:
+                fh.write(json.dumps(dataclasses.asdict(q), ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise C360Error(
+            f"cannot write the quarantine file {path}: {exc.strerror}"
+        ) from exc
+
+
+def _report_quarantine(quarantined: Sequence[Quarantined], kept: Path | None) -> None:
+    """The first 20 quarantined rows, and where the rest are (or how to keep them)."""
+    for q in quarantined[:20]:
+        say(f"  quarantined {q}")
+    if kept is not None:
+        say(f"  all {len(quarantined)} quarantined rows are in {kept}")
+    elif len(quarantined) > 20:
+        say(
+            f"  ... and {len(quarantined) - 20} more quarantined "
+            "(--quarantine FILE keeps them all)"
+        )
 
 
 def run_incremental(
@@ -82,8 +124,10 @@ def run_incremental(
     ontology: Path | None = None,
     settings_path: Path | None = None,
     per_transaction: int = 1,
+    quarantine: Path | None = None,
 ) -> None:
     """Resolve the records of ``sources`` one by one against the graph and report timings."""
+    keep_quarantine(quarantine, [])
     settings = neo4j_settings()
     driver = open_driver(settings)
     try:
@@ -111,8 +155,8 @@ def run_incremental(
         f"{incremental_run.percentile(result.total_ms, 50):.1f} ms, p95 "
         f"{incremental_run.percentile(result.total_ms, 95):.1f} ms"
     )
-    for q in result.quarantined[:20]:
-        say(f"  quarantined {q}")
+    keep_quarantine(quarantine, result.quarantined)
+    _report_quarantine(result.quarantined, quarantine)
 
 
 def run_load(
@@ -122,8 +166,11 @@ def run_load(
     retrain: bool = False,
     bulk_import: bool = False,
     engine: Engine = Engine.DUCKDB,
+    quarantine: Path | None = None,
 ) -> pipeline.PipelineResult:
-    """Validate against (and shape the graph by) ``ontology``, default ``$C360_ONTOLOGY`` or ours."""
+    """Validate against (and shape the graph by) ``ontology``, default ``$C360_ONTOLOGY``
+    or ours; every quarantined row into the file ``quarantine``, if given."""
+    keep_quarantine(quarantine, [])
     model = load_ontology(ontology)
     settings = neo4j_settings()
     importer = None
@@ -151,11 +198,12 @@ def run_load(
         )
     finally:
         driver.close()
-    report(result)
+    keep_quarantine(quarantine, result.quarantined)
+    report(result, quarantine)
     return result
 
 
-def report(result: pipeline.PipelineResult) -> None:
+def report(result: pipeline.PipelineResult, kept: Path | None = None) -> None:
     say(
         f"{result.lines} input rows -> {result.records} source records -> {result.persons} customers "
         f"(consolidation {result.consolidation_rate:.0%}), {result.households} households, "
@@ -177,8 +225,4 @@ def report(result: pipeline.PipelineResult) -> None:
         )
     for name, columns in sorted(result.unmapped.items()):
         say(f"  {name}: columns not mapped to a property: {', '.join(sorted(columns))}")
-    shown = result.quarantined[:20]
-    for q in shown:
-        say(f"  quarantined {q}")
-    if len(result.quarantined) > len(shown):
-        say(f"  ... and {len(result.quarantined) - len(shown)} more quarantined")
+    _report_quarantine(result.quarantined, kept)

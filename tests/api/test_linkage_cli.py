@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import neo4j
 import pytest
 
 from graph.connection import Neo4jSettings
+from linkage.sources import ingest, load_sources
 from tests.conftest import HANDMADE, cli_env, run_cli
 
 BELLINI_APP, BELLINI_TICKET = "owner_app/u-5f2c", "ticketing/T-2024-7781"
@@ -205,3 +209,41 @@ def test_why_not_compares_the_vehicles_each_record_states(
         line for line in why_not.stdout.splitlines() if line.startswith("  vehicles:")
     ]
     assert "blank" not in vins and "(-" in vins, why_not.stdout
+
+
+def test_every_quarantined_row_is_kept_in_the_file_given(
+    clean_graph: neo4j.Driver, neo4j_settings: Neo4jSettings, tmp_path: Path
+) -> None:
+    """``--quarantine FILE`` keeps every row the report counts, with its reason, for a
+    batch and an incremental run; a file that cannot be written is one clear line before
+    anything is loaded."""
+    env = cli_env(neo4j_settings)
+    nowhere = tmp_path / "missing" / "quarantine.jsonl"
+    bad = run_cli(
+        "resolve", "--sources", str(HANDMADE), "--quarantine", str(nowhere), env=env
+    )
+    assert bad.returncode != 0
+    assert bad.stderr.strip().splitlines() == [
+        f"c360: cannot write the quarantine file {nowhere}: No such file or directory"
+    ]
+    rows, _, _ = clean_graph.execute_query("MATCH (n) RETURN count(n) AS n")
+    assert rows[0]["n"] == 0
+    read = {(q.location, q.reason) for q in ingest(load_sources(HANDMADE)).quarantined}
+    assert len(read) >= 3
+    kept = tmp_path / "quarantine.jsonl"
+    for extra in ([], ["--incremental"]):
+        done = run_cli(
+            "resolve",
+            "--sources",
+            str(HANDMADE),
+            "--quarantine",
+            str(kept),
+            *extra,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        lines = [json.loads(line) for line in kept.read_text("utf-8").splitlines()]
+        assert f"; {len(lines)} quarantined;" in done.stderr
+        assert f"all {len(lines)} quarantined rows are in {kept}" in done.stderr
+        assert read <= {(q["location"], q["reason"]) for q in lines}
+        assert all(set(q) == {"location", "reason", "value", "field"} for q in lines)
