@@ -569,7 +569,8 @@ class Resolver:
         # messages and service visits that named them follow (or, with no one to go to,
         # are quarantined).
         followed = [touchpoint_load.follow_contacts(tx, after.contacts)]
-        if owners := after.owners - after.gone:
+        # (An order that followed its contact point starts another ownership.)
+        if owners := (after.owners | followed[0].touched) - after.gone:
             vins = touchpoint_load.vehicles_around(tx, owners)
             followed.append(touchpoint_load.follow_vehicles(tx, vins))
         alive = (after.ids - after.gone).union(*(f.touched for f in followed))

@@ -497,7 +497,7 @@ def _batch_afresh(
 
 
 def _why_quarantined(
-    quarantined: Collection[Any], prefix: str
+    quarantined: Collection[Any], prefix: str | tuple[str, ...]
 ) -> dict[str, tuple[str, str]]:
     """The quarantined rows whose source ID starts with ``prefix`` -> (source, reason)."""
     out = {}
@@ -1200,6 +1200,63 @@ def test_a_vehicle_a_change_leaves_with_no_owner_takes_its_service_visits_out(
     batch = _batch_afresh(clean_graph, db, everything)
     assert found() == {"vehicle": 0, "owners": 0, "visits": 0}
     assert _why_quarantined(batch.quarantined, "W-99-") == out
+
+
+def test_an_order_whose_email_a_delta_leaves_shared_takes_the_vehicle_s_visits_out(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """A source of web orders names the buyer by email. Someone ordered a vehicle that way,
+    and it went to service. A delta brings someone else's account with the same email: the
+    order can be nobody's now, so nobody is known to own the vehicle, and both leave the
+    graph, quarantined, as in a batch run of the changed data."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    vin = _vin("999906")
+    with (everything / "sources.toml").open("a", encoding="utf-8") as fh:
+        fh.write(
+            '\n[[source]]\nname = "web_order"\nfile = "web_orders.csv"\n'
+            'format = "csv"\ndelimiter = ","\nkind = "touchpoint"\nid = ["order_id"]\n'
+            '[[source.touchpoint]]\ntype = "Order"\nat = "ordered_at"\n'
+            'person = { contact = "email" }\n[source.touchpoint.columns]\n'
+            '"vin" = "aboutVehicle"\n'
+        )
+    accounts = everything / "dealer_crm_accounts.csv"
+    with accounts.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    quintus = _newcomer(rows, "A-9999990")
+    partner = _newcomer(
+        rows, "A-9999992", FIRST_NAME="Zofia", LAST_NAME="Kowalczyk-Lindqvist"
+    )
+    (everything / "web_orders.csv").write_text(
+        f"order_id,email,vin,ordered_at\nO-99-1,{quintus['EMAIL']},{vin},2023-01-10\n",
+        encoding="utf-8",
+    )
+    _append_csv(everything / "service_visits.csv", _visits(vin, ["01/06/2023"]), ",")
+    _write_accounts(accounts, [*rows, quintus])
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    (visit,) = _ids(vin)[:1]
+    assert _whose_visits(clean_graph, db) == {
+        t: {ACCOUNT.format(**quintus)} for t in ("O-99-1", visit)
+    }
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _only(delta, [partner])
+
+    result = _incremental(clean_graph, db, delta)
+    assert result.outcomes == {"new customer": 1}
+    assert _whose_visits(clean_graph, db) == {}
+    out = _why_quarantined(result.quarantined, ("O-99-", "W-99-"))
+    assert {sid: reason for sid, (_, reason) in out.items()} == {
+        "O-99-1": "Order: contact point shared by 2 persons",
+        visit: "ServiceVisit: no known owner of this VIN",
+    }
+    # A batch run of the changed data agrees.
+    _write_accounts(accounts, [*rows, quintus, partner])
+    batch = _batch_afresh(clean_graph, db, everything)
+    assert _whose_visits(clean_graph, db) == {}
+    assert _why_quarantined(batch.quarantined, ("O-99-", "W-99-")) == out
 
 
 def _app_user(user: str, name: str, email: str, since: str, vin: str) -> dict[str, Any]:
