@@ -719,44 +719,20 @@ def test_a_moved_record_s_contact_points_take_their_touchpoints_along(
         rows = list(csv.DictReader(fh, delimiter=";"))
     stays = _newcomer(rows, "A-9999990", MOBILE="+39 331 555 0199")
     leaves = {**stays, "ACCOUNT_ID": "A-9999991", "EMAIL": "quintus.o@example.com"}
-    messages = everything / "communications.jsonl"
-    sent = [
-        {
-            "message_id": f"M-99-{n}",
-            "campaign": "newsletter-2025-08",
-            "channel": channel,
-            "recipient": to,
-            "sent_at": f"2025-08-0{n}T10:00:00",
-            "delivered_at": None,
-            "opened_at": None,
-            "clicked_at": None,
-            "reminder_of": None,
-        }
-        for n, (channel, to) in enumerate(
-            [
-                ("email", leaves["EMAIL"]),
-                ("email", stays["EMAIL"]),
-                ("sms", stays["MOBILE"]),
-            ],
-            start=1,
-        )
-    ]
-    with messages.open("a", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(m) + "\n" for m in sent)
-
-    def whose() -> dict[str, set[str]]:
-        """Each of the test's messages -> its person's records."""
-        return {
-            t[1]: {r[1] for r in records}
-            for t, records in _journeys(clean_graph, db).items()
-            if t[1].startswith("M-99-")
-        }
+    sent = _send(
+        everything,
+        [
+            ("email", leaves["EMAIL"]),
+            ("email", stays["EMAIL"]),
+            ("sms", stays["MOBILE"]),
+        ],
+    )
 
     _write_accounts(accounts, [*rows, stays, leaves])
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
-    before = whose()
+    before = _whose_messages(clean_graph, db)
     quintus = {ACCOUNT.format(**stays), ACCOUNT.format(**leaves)}
-    assert before == {m["message_id"]: quintus for m in sent}
+    assert before == dict.fromkeys(sent, frozenset(quintus))
     (target,) = _well_known(clean_graph, db, rows)
     changed = {
         **target,
@@ -768,13 +744,13 @@ def test_a_moved_record_s_contact_points_take_their_touchpoints_along(
     _only(delta, [changed])
 
     assert _incremental(clean_graph, db, delta).outcomes == {"moved": 1}
-    after = whose()
+    after = _whose_messages(clean_graph, db)
     assert ACCOUNT.format(**target) in after["M-99-1"]
     assert after["M-99-2"] == after["M-99-3"] == {ACCOUNT.format(**stays)}
     # A batch run of the changed data attaches them the same way.
     _write_accounts(accounts, [*rows, stays, changed])
     _batch_afresh(clean_graph, db, everything)
-    assert whose() == after
+    assert _whose_messages(clean_graph, db) == after
 
 
 def test_a_contact_point_a_delta_leaves_shared_or_unheld_takes_its_messages_out(
@@ -798,6 +774,35 @@ def test_a_contact_point_a_delta_leaves_shared_or_unheld_takes_its_messages_out(
         rows, "A-9999992", FIRST_NAME="Zofia", LAST_NAME="Kowalczyk-Lindqvist"
     )
     corrected = {**quintus, "MOBILE": "+39 331 555 0177"}
+    _send(everything, [("email", quintus["EMAIL"]), ("sms", quintus["MOBILE"])])
+    _write_accounts(accounts, [*rows, quintus])
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+
+    assert _whose_messages(clean_graph, db) == {
+        m: {ACCOUNT.format(**quintus)} for m in ("M-99-1", "M-99-2")
+    }
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _only(delta, [corrected, partner])
+
+    result = _incremental(clean_graph, db, delta)
+    assert result.outcomes == {"new customer": 1, "updated": 1}
+    assert _whose_messages(clean_graph, db) == {}
+    reasons = {
+        "M-99-1": "Communication: contact point shared by 2 persons",
+        "M-99-2": "Communication: no person has this contact point",
+    }
+    out = _why_quarantined(result.quarantined, "M-99-")
+    assert {sid: reason for sid, (_, reason) in out.items()} == reasons
+    # A batch run of the changed data quarantines them for the same reasons.
+    _write_accounts(accounts, [*rows, corrected, partner])
+    batch = _batch_afresh(clean_graph, db, everything)
+    assert _whose_messages(clean_graph, db) == {}
+    assert _why_quarantined(batch.quarantined, "M-99-") == out
+
+
+def _send(folder: Path, messages: list[tuple[str, str]]) -> list[str]:
+    """Messages (channel, recipient) M-99-1, M-99-2, ... added to ``folder``'s
+    communications, sent in August 2025; their IDs."""
     sent = [
         {
             "message_id": f"M-99-{n}",
@@ -810,41 +815,20 @@ def test_a_contact_point_a_delta_leaves_shared_or_unheld_takes_its_messages_out(
             "clicked_at": None,
             "reminder_of": None,
         }
-        for n, (channel, to) in enumerate(
-            [("email", quintus["EMAIL"]), ("sms", quintus["MOBILE"])], start=1
-        )
+        for n, (channel, to) in enumerate(messages, start=1)
     ]
-    with (everything / "communications.jsonl").open("a", encoding="utf-8") as fh:
+    with (folder / "communications.jsonl").open("a", encoding="utf-8") as fh:
         fh.writelines(json.dumps(m) + "\n" for m in sent)
-    _write_accounts(accounts, [*rows, quintus])
-    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    return [m["message_id"] for m in sent]
 
-    def whose() -> dict[str, set[str]]:
-        """Each of the test's messages in the graph -> its person's records."""
-        return {
-            t[1]: {r[1] for r in records}
-            for t, records in _journeys(clean_graph, db).items()
-            if t[1].startswith("M-99-")
-        }
 
-    assert whose() == {m: {ACCOUNT.format(**quintus)} for m in ("M-99-1", "M-99-2")}
-    delta = shutil.copytree(everything, tmp_path / "delta")
-    _only(delta, [corrected, partner])
-
-    result = _incremental(clean_graph, db, delta)
-    assert result.outcomes == {"new customer": 1, "updated": 1}
-    assert whose() == {}
-    reasons = {
-        "M-99-1": "Communication: contact point shared by 2 persons",
-        "M-99-2": "Communication: no person has this contact point",
+def _whose_messages(driver: neo4j.Driver, db: str) -> dict[str, set[str]]:
+    """Each of ``_send``'s messages in the graph -> its person's records."""
+    return {
+        t[1]: {r[1] for r in records}
+        for t, records in _journeys(driver, db).items()
+        if t[1].startswith("M-99-")
     }
-    out = _why_quarantined(result.quarantined, "M-99-")
-    assert {sid: reason for sid, (_, reason) in out.items()} == reasons
-    # A batch run of the changed data quarantines them for the same reasons.
-    _write_accounts(accounts, [*rows, corrected, partner])
-    batch = _batch_afresh(clean_graph, db, everything)
-    assert whose() == {}
-    assert _why_quarantined(batch.quarantined, "M-99-") == out
 
 
 def _vin(serial: str) -> str:
@@ -1080,20 +1064,13 @@ def test_a_moved_app_account_takes_its_vehicle_along(
     customer owns it no more. A batch run of the changed data agrees."""
     db = neo4j_settings.database
     everything = shutil.copytree(split[0], tmp_path / "all")
-    vin = _vin("999904")
-    app = _app_user(
-        "u-9999990", "Quintus Oyelaran", "q.oyelaran@example.org", "2022-01-10", vin
-    )
+    vin, app, users = _app_owner(everything, "999904")
     apps = everything / "owner_app_accounts.jsonl"
-    with apps.open(encoding="utf-8") as fh:
-        users = [json.loads(line) for line in fh]
     accounts = everything / "dealer_crm_accounts.csv"
     with accounts.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter=";"))
     dealer = _newcomer(rows, "A-9999990")
     _write_accounts(accounts, [*rows, dealer])
-    _write_users(apps, [*users, app])
-    _append_csv(everything / "service_visits.csv", _visits(vin, ["01/06/2023"]), ",")
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
 
     def owned() -> dict[str, list[tuple[frozenset[str], tuple[str, ...]]]]:
@@ -1162,15 +1139,8 @@ def test_a_vehicle_a_change_leaves_with_no_owner_takes_its_service_visits_out(
     the changed data."""
     db = neo4j_settings.database
     everything = shutil.copytree(split[0], tmp_path / "all")
-    vin = _vin("999905")
-    app = _app_user(
-        "u-9999990", "Quintus Oyelaran", "q.oyelaran@example.org", "2022-01-10", vin
-    )
+    vin, app, users = _app_owner(everything, "999905")
     apps = everything / "owner_app_accounts.jsonl"
-    with apps.open(encoding="utf-8") as fh:
-        users = [json.loads(line) for line in fh]
-    _write_users(apps, [*users, app])
-    _append_csv(everything / "service_visits.csv", _visits(vin, ["01/06/2023"]), ",")
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
 
     def found() -> dict[str, int]:
@@ -1270,6 +1240,24 @@ def _app_user(user: str, name: str, email: str, since: str, vin: str) -> dict[st
         "updated_at": since,
         "garage": [{"vin": vin, "declared_at": since, "status": "declared"}],
     }
+
+
+def _app_owner(
+    folder: Path, serial: str
+) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+    """Quintus Oyelaran's app account added to ``folder``: it declared a vehicle (its VIN
+    ends in ``serial``) in 2022, which went to service on 1 June 2023. (The VIN, the
+    account, the app's accounts before it.)"""
+    vin = _vin(serial)
+    app = _app_user(
+        "u-9999990", "Quintus Oyelaran", "q.oyelaran@example.org", "2022-01-10", vin
+    )
+    apps = folder / "owner_app_accounts.jsonl"
+    with apps.open(encoding="utf-8") as fh:
+        users = [json.loads(line) for line in fh]
+    _write_users(apps, [*users, app])
+    _append_csv(folder / "service_visits.csv", _visits(vin, ["01/06/2023"]), ",")
+    return vin, app, users
 
 
 def _write_users(path: Path, users: list[dict[str, Any]]) -> None:
