@@ -160,7 +160,8 @@ RETURN key, reached, COLLECT {
 """
 
 # Touchpoints that no person can have any more (a batch run would quarantine their rows),
-# with the context only they made (a vehicle or campaign no other node links to).
+# with the context only they made: a vehicle or campaign that nothing but reference data
+# links to any more.
 UNATTACH: LiteralString = """
 UNWIND $drops AS d
 MATCH (t:Touchpoint {source: d.source, sourceId: d.sourceId})
@@ -169,8 +170,8 @@ DETACH DELETE t
 WITH context
 UNWIND context AS c
 WITH DISTINCT c
-WHERE NOT EXISTS { (c)--() }
-DELETE c
+WHERE NOT EXISTS { (c)--(o) WHERE none(l IN labels(o) WHERE l IN $reference) }
+DETACH DELETE c
 """
 
 # Touchpoints handed to another person.

@@ -1245,13 +1245,14 @@ def _app_user(user: str, name: str, email: str, since: str, vin: str) -> dict[st
 def _app_owner(
     folder: Path, serial: str
 ) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
-    """Quintus Oyelaran's app account added to ``folder``: it declared a vehicle (its VIN
-    ends in ``serial``) in 2022, which went to service on 1 June 2023. (The VIN, the
-    account, the app's accounts before it.)"""
+    """Quintus Oyelaran's app account added to ``folder``: it declared a vehicle (a V96;
+    its VIN ends in ``serial``) in 2022, which went to service on 1 June 2023. (The VIN,
+    the account, the app's accounts before it.)"""
     vin = _vin(serial)
     app = _app_user(
         "u-9999990", "Quintus Oyelaran", "q.oyelaran@example.org", "2022-01-10", vin
     )
+    app["garage"][0]["model"] = "V96"
     apps = folder / "owner_app_accounts.jsonl"
     with apps.open(encoding="utf-8") as fh:
         users = [json.loads(line) for line in fh]
