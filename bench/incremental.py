@@ -113,6 +113,7 @@ def main() -> None:
             f"referral influence again in {result.influence_s:.1f} s; "
             f"{seconds:.1f} s in all; "
             + ", ".join(f"{n} {k}" for k, n in sorted(result.outcomes.items()))
+            + f"; {len(result.quarantined):,} quarantined"
         )
         print(
             f"  per transaction: resolution (read candidates + decide) p50 "
