@@ -214,7 +214,8 @@ def _path_up(
     referred: Mapping[str, Referral], start: str, target: str
 ) -> list[Referral] | None:
     """The referrals walked up from ``start`` through its referrers until ``target``
-    (so a hop target -> start would close a cycle); None if the walk never meets it."""
+    (so a hop start -> target, start referring target, would close a cycle); None if the
+    walk never meets it."""
     seen, node, path = set(), start, []
     while node in referred and node not in seen:
         seen.add(node)
