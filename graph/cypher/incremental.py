@@ -162,9 +162,8 @@ CALL (gone, into) {
 """
 
 # A changed record that moved to another customer takes along the touchpoints whose rows
-# named it (``viaRecord``). Those reached through its contact points follow below; those
-# reached through a VIN go to the vehicle's owner on their day once the persons are written
-# (``api.touchpoint_load.follow_vehicles``).
+# named it (``viaRecord``). Those reached through a contact point or a VIN are decided again
+# once the persons are written (``api.touchpoint_load.follow_contacts``, ``follow_vehicles``).
 MOVE_TOUCHPOINTS: LiteralString = """
 UNWIND $moves AS m
 MATCH (from:Person {id: m.from})-[h:HAD]->(t:Touchpoint {viaRecord: m.record})
