@@ -133,12 +133,12 @@ def run(
     never = frozenset(
         decisions_from(resolution_graph.decisions(driver, database)).never
     )
-    people = (
-        segments.people_query(segment_compile.load(None, model))
+    derive = _derive_query(
+        segments.people_step(segment_compile.load(None, model))
         if "Segment" in model.nodes
         else None
     )
-    resolver = Resolver(gate, settings, PairScorer(settings, stored), never, people)
+    resolver = Resolver(gate, settings, PairScorer(settings, stored), never, derive)
     result = IncrementalResult(quarantined=gate.quarantined)
     if stones.skipped:
         result.outcomes["suppressed"] += stones.skipped["source records"]
@@ -162,7 +162,7 @@ def run(
                 progress("incremental", result.records, len(records))
     started = time.perf_counter()
     result.touchpoints, result.referrals = _journeys(
-        driver, database, model, data, gate, stones, settings.version, people, progress
+        driver, database, model, data, gate, stones, settings.version, derive, progress
     )
     result.touchpoints_s = time.perf_counter() - started
     if records or result.touchpoints or result.referrals:
@@ -188,7 +188,7 @@ def _journeys(
     gate: Gate,
     stones: Tombstones,
     version: str,
-    segment_query: tuple[LiteralString, dict[str, Any]] | None,
+    derive: tuple[LiteralString, dict[str, Any]],
     progress: Callable[[str, int, int], None] | None,
 ) -> tuple[int, int]:
     """The delta's touchpoints and referrals, attached to the persons they name as the
@@ -246,7 +246,7 @@ def _journeys(
         ids = {row["person"] for rows in by_label.values() for row in rows}
         ids |= {p for r in referrals + unrefer for p in (r["referrer"], r["referee"])}
         ids |= moved.touched
-        _derive(tx, sorted(ids), segment_query)
+        _derive(tx, sorted(ids), derive)
         return written, len(referrals)
 
     with driver.session(database=database) as session:
@@ -286,17 +286,25 @@ def _referrals_around(
     return known
 
 
+def _derive_query(
+    segment_step: tuple[LiteralString, dict[str, Any]] | None,
+) -> tuple[LiteralString, dict[str, Any]]:
+    """One query deriving the lifecycle stages of persons ``$ids`` again, then their
+    segments (``graph.segments.people_step``; some read the stage)."""
+    step, params = segment_step or ("", {})
+    query = lifecycle.STAGES_OF + "\n" + step + "\nRETURN count(*) AS people"
+    return query, {**params, "sleeperDays": lifecycle.SLEEPER_DAYS}
+
+
 def _derive(
     tx: neo4j.ManagedTransaction,
     ids: list[str],
-    segment_query: tuple[LiteralString, dict[str, Any]] | None,
+    derive: tuple[LiteralString, dict[str, Any]],
 ) -> None:
-    """The lifecycle stages of ``ids`` derived again, then their segments (some read it)."""
+    """The lifecycle stages and segments of ``ids`` derived again (``_derive_query``)."""
     now = dt.datetime.now().replace(microsecond=0)
-    tx.run(lifecycle.STAGES_OF, ids=ids, asOf=now, sleeperDays=lifecycle.SLEEPER_DAYS)
-    if segment_query is not None:
-        query, params = segment_query
-        tx.run(query, {**params, "ids": ids, "asOf": now})
+    query, params = derive
+    tx.run(query, {**params, "ids": ids, "asOf": now}).consume()
 
 
 class Resolver:
@@ -309,13 +317,13 @@ class Resolver:
         settings: LinkageSettings,
         scorer: PairScorer,
         never: frozenset[tuple[Key, Key]],
-        segment_query: tuple[LiteralString, dict[str, Any]] | None = None,
+        derive: tuple[LiteralString, dict[str, Any]],
     ):
         self.gate = gate
         self.settings = settings
         self.scorer = scorer
         self.never = never
-        self.segment_query = segment_query  # segments.people_query of the definitions
+        self.derive = derive  # _derive_query of the segment definitions
 
     def write_all(
         self, tx: neo4j.ManagedTransaction, records: list[SourceRecord]
@@ -576,7 +584,7 @@ class Resolver:
         alive = (after.ids - after.gone).union(*(f.touched for f in followed))
         quarantined = [q for f in followed for q in f.quarantined]
         # The person rows replace properties: derive the stage and segments again.
-        _derive(tx, sorted(alive), self.segment_query)
+        _derive(tx, sorted(alive), self.derive)
         return quarantined
 
 

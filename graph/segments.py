@@ -143,43 +143,46 @@ def refresh(
     return done
 
 
-def people_query(segments: tuple[Segment, ...]) -> tuple[LiteralString, dict[str, Any]]:
-    """One query re-evaluating every dynamic segment for the people ``$ids`` (an incremental
-    update's customers, inside its transaction): the same entries and exits as ``refresh``
-    would make for them, with each stored member count moved by the difference."""
-    params: dict[str, Any] = {}
-    blocks = []
-    for i, seg in enumerate(s for s in segments if s.kind == "dynamic"):
+def people_step(segments: tuple[Segment, ...]) -> tuple[LiteralString, dict[str, Any]]:
+    """A ``CALL (p)`` clause re-evaluating every dynamic segment for a person ``p`` bound
+    before it (an incremental update's customers, inside its transaction): the same
+    entries and exits as ``refresh`` would make for them, with each stored member count
+    moved by the difference.
+
+    Every predicate is evaluated in one projection, then only the memberships that change
+    are written: a person whose segments stay as they were costs reads only (no write
+    locks on the segments, nothing for the commit to log)."""
+    dynamic = [s for s in segments if s.kind == "dynamic"]
+    params: dict[str, Any] = {"dynamicSegments": [s.id for s in dynamic]}
+    cases = []
+    for i, seg in enumerate(dynamic):
         prefix = f"s{i}_"
         pred, own = seg.prefixed(prefix, "$asOf")
         params |= {f"{prefix}id": seg.id, **own}
-        blocks.append(
-            f"CALL (p) {{\n  MATCH (Seg:Segment {{id: ${prefix}id}})\n"
-            f"  WITH p, Seg, ({pred}) AS Held\n"
-            + _PERSON_STEP
-            + f"  RETURN count(*) AS Done{i}\n}}"
-        )
-    text = (
-        "MATCH (p:Person) WHERE p.id IN $ids\n"
-        + "\n".join(blocks)
-        + "\nRETURN count(*) AS people"
-    )
+        cases.append(f"    CASE WHEN {pred} THEN ${prefix}id END")
+    held = "[id IN [\n" + ",\n".join(cases) + "\n  ] WHERE id IS NOT NULL]"
+    text = "CALL (p) {\n  WITH p, " + held + " AS Held\n" + _PERSON_STEP + "}"
     return cast(LiteralString, text), params  # type: ignore[redundant-cast]  # built from the ontology-checked definitions
 
 
-# One person and one segment: close a membership that no longer holds (or holds under an
-# older rule version), open one for a newcomer, and move the stored count.
+# One person's held segments (``Held``, IDs): close each open membership that no longer
+# holds (or holds under an older rule version), then open one for each held segment the
+# person has no open membership of, moving the stored counts.
 _PERSON_STEP = """\
-  OPTIONAL MATCH (p)-[Mem:IN_SEGMENT]->(Seg) WHERE Mem.until IS NULL
-  WITH p, Seg, Held, Mem,
-       Mem IS NOT NULL AND (NOT Held OR Mem.ruleVersion <> Seg.ruleVersion) AS Stale
-  WITH p, Seg, Held, Mem, Stale, Held AND (Mem IS NULL OR Stale) AS Enter
-  FOREACH (_ IN CASE WHEN Stale THEN [1] ELSE [] END |
-    SET Mem.until = date($asOf), Mem.evaluatedAt = $asOf)
-  FOREACH (_ IN CASE WHEN Enter THEN [1] ELSE [] END |
-    CREATE (p)-[:IN_SEGMENT {since: date($asOf), ruleVersion: Seg.ruleVersion, evaluatedAt: $asOf}]->(Seg))
-  SET Seg.memberCount = coalesce(Seg.memberCount, 0)
-    + CASE WHEN Enter THEN 1 ELSE 0 END - CASE WHEN Stale THEN 1 ELSE 0 END
+  CALL (p, Held) {
+    MATCH (p)-[Mem:IN_SEGMENT]->(Seg:Segment)
+    WHERE Mem.until IS NULL AND Seg.id IN $dynamicSegments
+      AND (NOT Seg.id IN Held OR Mem.ruleVersion <> Seg.ruleVersion)
+    SET Mem.until = date($asOf), Mem.evaluatedAt = $asOf,
+        Seg.memberCount = coalesce(Seg.memberCount, 0) - 1
+  }
+  CALL (p, Held) {
+    UNWIND Held AS id
+    MATCH (Seg:Segment {id: id})
+    WHERE NOT EXISTS { (p)-[Mem:IN_SEGMENT]->(Seg) WHERE Mem.until IS NULL }
+    CREATE (p)-[:IN_SEGMENT {since: date($asOf), ruleVersion: Seg.ruleVersion, evaluatedAt: $asOf}]->(Seg)
+    SET Seg.memberCount = coalesce(Seg.memberCount, 0) + 1
+  }
 """
 
 
