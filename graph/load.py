@@ -64,7 +64,8 @@ MERGE (s:SourceRecord {source: r.source, sourceId: r.sourceId})
 SET s = r.props
 WITH s, r
 CALL (s, r) {
-  OPTIONAL MATCH (s)-[old:HAS_CONTACT_POINT]->()
+  OPTIONAL MATCH (s)-[old:HAS_CONTACT_POINT]->(c)
+  WHERE NOT coalesce((c:Email AND c.value = r.email) OR (c:Phone AND c.value = r.phone), false)
   DELETE old
 }
 CALL (s, r) {
@@ -113,18 +114,25 @@ CALL (s, r) {
 # The golden record replaces the person's properties, except those computed over the whole
 # graph after a batch (referral influence, RFM and CLV): an incremental update keeps them
 # until the next batch recomputes them. The lifecycle stage is derived again by the caller.
+# Only what changed is written: a property set to the value it has, or a relationship kept
+# (not deleted and created again), costs the commit nothing.
 _PERSONS: LiteralString = """
 UNWIND rows AS r
 MERGE (p:Person {id: r.id})
-WITH r, p, p {.referralDescendants, .referralConversions, .referralInfluence,
-              .daysSincePurchase, .purchasesInWindow, .spendInWindow, .rfmRecency,
-              .rfmFrequency, .rfmMonetary, .rfmLabel, .clv, .valueScoredAt,
-              .valueModel} AS computed
-SET p = r.props
-SET p += computed
+WITH r, p, [k IN keys(p) WHERE NOT k IN keys(r.props) AND NOT k IN [
+  'referralDescendants', 'referralConversions', 'referralInfluence', 'daysSincePurchase',
+  'purchasesInWindow', 'spendInWindow', 'rfmRecency', 'rfmFrequency', 'rfmMonetary',
+  'rfmLabel', 'clv', 'valueScoredAt', 'valueModel', 'lifecycleStage']] AS stale
+FOREACH (k IN stale | REMOVE p[k])
+SET p += r.props
 WITH p, r
-CALL (p) {
-  OPTIONAL MATCH (p)-[old:OWNS|MEMBER_OF|PREFERS_DEALER|IN_HOUSEHOLD]->()
+CALL (p, r) {
+  // (A household membership always goes: the caller writes the households again.)
+  OPTIONAL MATCH (p)-[old:OWNS|MEMBER_OF|PREFERS_DEALER|IN_HOUSEHOLD]->(x)
+  WHERE NOT coalesce(
+    (type(old) = 'OWNS' AND x.vin IN [v IN r.vehicles | v.vin])
+    OR (type(old) = 'MEMBER_OF' AND x.code IN [c IN r.clubs | c.club])
+    OR (type(old) = 'PREFERS_DEALER' AND x.code = r.preferredDealer), false)
   DELETE old
 }
 CALL (p, r) {
@@ -133,9 +141,8 @@ CALL (p, r) {
   OPTIONAL MATCH (s)-[stale:RESOLVED_TO]->(other:Person) WHERE other <> p
   DELETE stale
   MERGE (s)-[rt:RESOLVED_TO]->(p)
-  WITH rt, link, rt.at AS was
-  SET rt = link.props
-  SET rt.at = coalesce(was, link.props.at)  // when the record first resolved here
+  WITH rt, link.props AS props
+  SET rt = props {.*, at: coalesce(rt.at, props.at)}  // when the record first resolved here
 }
 CALL (p, r) {
   UNWIND r.vehicles AS v

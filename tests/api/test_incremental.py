@@ -1381,3 +1381,83 @@ def test_incremental_without_a_stored_model_is_one_clear_line(
     assert done.returncode == 2
     assert "no linkage model stored" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_moved_club_registration_takes_its_membership_along(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """A club registration of someone with other records is corrected to be someone
+    else's: the membership goes with it, and the former customer (who stays, with their
+    other records) is a member of that club no more. The person write keeps the
+    relationships that still hold and removes only those that do not. A batch run of the
+    changed data agrees."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    clubs = everything / "club_registrations.csv"
+    with clubs.open(encoding="utf-8", newline="") as fh:
+        registrations = list(csv.DictReader(fh))
+    found, _, _ = clean_graph.execute_query(
+        "MATCH (s:SourceRecord {source: 'club_registration'})-[:RESOLVED_TO]->(p) "
+        "WHERE COUNT { (p)<-[:RESOLVED_TO]-() } >= 3 "
+        "AND COUNT { (p)-[:MEMBER_OF]->() } = 1 "
+        "RETURN s.sourceId AS id ORDER BY id LIMIT 1",
+        database_=db,
+    )
+    (registration,) = [
+        r
+        for r in registrations
+        if f"{r['club_code']}/{r['member_no']}" == found[0]["id"]
+    ]
+    with (everything / "dealer_crm_accounts.csv").open(encoding="utf-8") as fh:
+        accounts = list(csv.DictReader(fh, delimiter=";"))
+    (target,) = _well_known(clean_graph, db, accounts)
+
+    def members() -> list[tuple[frozenset[str], tuple[str, ...]]]:
+        """For each person in the registration's club: its records and the records its
+        membership is stated by."""
+        rows, _, _ = clean_graph.execute_query(
+            "MATCH (p:Person)-[m:MEMBER_OF]->(:Club {code: $club}) "
+            "RETURN m.statedBy AS by, [(p)<-[:RESOLVED_TO]-(s) | s.sourceId] AS records",
+            club=registration["club_code"],
+            database_=db,
+        )
+        return sorted(
+            ((frozenset(r["records"]), tuple(r["by"])) for r in rows), key=str
+        )
+
+    stated = f"club_registration/{found[0]['id']}"
+    before = [m for m in members() if stated in m[1]]
+    assert len(before) == 1 and ACCOUNT.format(**target) not in before[0][0]
+    moved = {
+        **registration,
+        "name": f"{target['FIRST_NAME']} {target['LAST_NAME']}",
+        "email": target["EMAIL"],
+        "phone": "",
+        "country": target["COUNTRY"],
+    }
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _empty_but(delta, ())
+    with (delta / "club_registrations.csv").open("a", encoding="utf-8") as fh:
+        csv.DictWriter(fh, list(moved)).writerow(moved)
+
+    assert _incremental(clean_graph, db, delta).outcomes == {"moved": 1}
+    after = members()
+    holding = [m for m in after if stated in m[1]]
+    assert len(holding) == 1 and ACCOUNT.format(**target) in holding[0][0]
+    # The former customer is still there, and in the club no more.
+    rest = before[0][0] - {found[0]["id"]}
+    assert (
+        len({p for (_, i), p in _assignment(clean_graph, db).items() if i in rest}) == 1
+    )
+    assert not [m for m in after if m[0] == rest]
+    # A batch run of the changed data agrees.
+    with clubs.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.DictWriter(fh, list(moved))
+        out.writeheader()
+        out.writerows(moved if r is registration else r for r in registrations)
+    _batch_afresh(clean_graph, db, everything)
+    assert members() == after
