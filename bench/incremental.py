@@ -115,14 +115,6 @@ def main() -> None:
             + ", ".join(f"{n} {k}" for k, n in sorted(result.outcomes.items()))
             + f"; {len(result.quarantined):,} quarantined"
         )
-        # Neo4j plans each query again for each size of its list parameters (1, 10,
-        # 100...), up to a second for the largest: the first transactions of a run pay it.
-        later = len(result.total_ms) // 2
-        print(
-            f"  steady: the later half of its transactions, "
-            f"{sum(result.sizes[later:]) / max(sum(result.total_ms[later:]) / 1000, 1e-9):.0f} "
-            f"records/s (the first half has Neo4j planning the queries for this size)"
-        )
         print(
             f"  per transaction: resolution (read candidates + decide) p50 "
             f"{p(result.resolve_ms, 50):.1f} ms, p95 {p(result.resolve_ms, 95):.1f} ms; "
