@@ -154,25 +154,33 @@ def people_step(segments: tuple[Segment, ...]) -> tuple[LiteralString, dict[str,
     locks on the segments, nothing for the commit to log)."""
     dynamic = [s for s in segments if s.kind == "dynamic"]
     params: dict[str, Any] = {"dynamicSegments": [s.id for s in dynamic]}
-    cases = []
+    verdicts = []
     for i, seg in enumerate(dynamic):
         prefix = f"s{i}_"
         pred, own = seg.prefixed(prefix, "$asOf")
         params |= {f"{prefix}id": seg.id, **own}
-        cases.append(f"    CASE WHEN {pred} THEN ${prefix}id END")
-    held = "[id IN [\n" + ",\n".join(cases) + "\n  ] WHERE id IS NOT NULL]"
-    text = "CALL (p) {\n  WITH p, " + held + " AS Held\n" + _PERSON_STEP + "}"
+        verdicts.append(f"    {{id: ${prefix}id, held: {pred}}}")
+    text = (
+        "CALL (p) {\n  WITH p, [\n"
+        + ",\n".join(verdicts)
+        + "\n  ] AS Verdicts\n"
+        + _PERSON_STEP
+        + "}"
+    )
     return cast(LiteralString, text), params  # type: ignore[redundant-cast]  # built from the ontology-checked definitions
 
 
-# One person's held segments (``Held``, IDs): close each open membership that no longer
-# holds (or holds under an older rule version), then open one for each held segment the
-# person has no open membership of, moving the stored counts.
+# One person's verdicts (``Verdicts``: each dynamic segment's ID and whether its rule
+# holds): close each open membership whose rule does not hold (or that an older rule version
+# made), then open one for each segment that holds and has none open, moving the stored
+# counts. A rule that comes out null changes nothing, as in ``refresh``.
 _PERSON_STEP = """\
-  CALL (p, Held) {
+  WITH p, [v IN Verdicts WHERE v.held | v.id] AS Held,
+       [v IN Verdicts WHERE NOT v.held | v.id] AS Unheld
+  CALL (p, Unheld) {
     MATCH (p)-[Mem:IN_SEGMENT]->(Seg:Segment)
     WHERE Mem.until IS NULL AND Seg.id IN $dynamicSegments
-      AND (NOT Seg.id IN Held OR Mem.ruleVersion <> Seg.ruleVersion)
+      AND (Seg.id IN Unheld OR Mem.ruleVersion <> Seg.ruleVersion)
     SET Mem.until = date($asOf), Mem.evaluatedAt = $asOf,
         Seg.memberCount = coalesce(Seg.memberCount, 0) - 1
   }
