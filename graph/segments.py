@@ -153,7 +153,7 @@ def people_step(segments: tuple[Segment, ...]) -> tuple[LiteralString, dict[str,
     are written: a person whose segments stay as they were costs reads only (no write
     locks on the segments, nothing for the commit to log)."""
     dynamic = [s for s in segments if s.kind == "dynamic"]
-    params: dict[str, Any] = {"dynamicSegments": [s.id for s in dynamic]}
+    params: dict[str, Any] = {}
     verdicts = []
     for i, seg in enumerate(dynamic):
         prefix = f"s{i}_"
@@ -175,11 +175,11 @@ def people_step(segments: tuple[Segment, ...]) -> tuple[LiteralString, dict[str,
 # made), then open one for each segment that holds and has none open, moving the stored
 # counts. A rule that comes out null changes nothing, as in ``refresh``.
 _PERSON_STEP = """\
-  WITH p, [v IN Verdicts WHERE v.held | v.id] AS Held,
+  WITH p, Verdicts, [v IN Verdicts WHERE v.held | v.id] AS Held,
        [v IN Verdicts WHERE NOT v.held | v.id] AS Unheld
-  CALL (p, Unheld) {
+  CALL (p, Verdicts, Unheld) {
     MATCH (p)-[Mem:IN_SEGMENT]->(Seg:Segment)
-    WHERE Mem.until IS NULL AND Seg.id IN $dynamicSegments
+    WHERE Mem.until IS NULL AND Seg.id IN [v IN Verdicts | v.id]
       AND (Seg.id IN Unheld OR Mem.ruleVersion <> Seg.ruleVersion)
     SET Mem.until = date($asOf), Mem.evaluatedAt = $asOf,
         Seg.memberCount = coalesce(Seg.memberCount, 0) - 1

@@ -540,8 +540,13 @@ def _well_known(
 
 def _write_accounts(path: Path, rows: list[dict[str, str]]) -> None:
     """The dealer accounts file at ``path`` holding ``rows``."""
+    _write_csv(path, rows, ";")
+
+
+def _write_csv(path: Path, rows: list[dict[str, str]], delimiter: str) -> None:
+    """The CSV file at ``path`` holding ``rows`` (the first row's keys as the header)."""
     with path.open("w", encoding="utf-8", newline="") as fh:
-        out = csv.DictWriter(fh, list(rows[0]), delimiter=";")
+        out = csv.DictWriter(fh, list(rows[0]), delimiter=delimiter)
         out.writeheader()
         out.writerows(rows)
 
@@ -1441,8 +1446,7 @@ def test_a_moved_club_registration_takes_its_membership_along(
     }
     delta = shutil.copytree(everything, tmp_path / "delta")
     _empty_but(delta, ())
-    with (delta / "club_registrations.csv").open("a", encoding="utf-8") as fh:
-        csv.DictWriter(fh, list(moved)).writerow(moved)
+    _append_csv(delta / "club_registrations.csv", [moved], ",")
 
     assert _incremental(clean_graph, db, delta).outcomes == {"moved": 1}
     after = members()
@@ -1455,9 +1459,6 @@ def test_a_moved_club_registration_takes_its_membership_along(
     )
     assert not [m for m in after if m[0] == rest]
     # A batch run of the changed data agrees.
-    with clubs.open("w", encoding="utf-8", newline="") as fh:
-        out = csv.DictWriter(fh, list(moved))
-        out.writeheader()
-        out.writerows(moved if r is registration else r for r in registrations)
+    _write_csv(clubs, [moved if r is registration else r for r in registrations], ",")
     _batch_afresh(clean_graph, db, everything)
     assert members() == after
