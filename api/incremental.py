@@ -25,14 +25,14 @@ import neo4j
 
 from api import touchpoint_load
 from api.pipeline import Gate, decisions_from, record_from_props
-from graph import influence, load, privacy, segment_compile, segments
+from graph import influence, load, privacy, schema, segment_compile, segments
 from graph.cypher import incremental as queries
 from graph.cypher import lifecycle
 from graph.cypher import referrals as referral_cypher
 from graph.cypher import resolution as resolution_graph
 from graph.cypher import segments as segment_cypher
 from linkage import frame as frames
-from linkage.blocks import block_keys, contact_keys, home_keys, stored_keys
+from linkage.blocks import block_keys, contact_values, home_keys, stored_keys
 from linkage.households import Home, regroup, split
 from linkage.ids import Key
 from linkage.incremental import Candidate, Outcome, Overlay, home_keys_of, resolve_one
@@ -50,7 +50,7 @@ from linkage.resolve import (
 from linkage.settings import LinkageSettings
 from linkage.sources import Ingested, ingest, load_sources
 from linkage.tombstones import Tombstones
-from linkage.touchpoints import Directory
+from linkage.touchpoints import Directory, Touchpoint
 from ontology.errors import C360Error
 from ontology.model import Ontology
 from ontology.validate import validators
@@ -81,6 +81,8 @@ class IncrementalResult:
     decide_ms: list[float] = field(default_factory=list)
     candidates: list[int] = field(default_factory=list)
     touchpoints: int = 0  # the delta's touchpoints written, after the records
+    held: int = 0  # the delta's touchpoints that found no person, held for later
+    claimed: int = 0  # touchpoints held before that a change gave a person
     referrals: int = 0  # the delta's referral mentions written as REFERRED
     touchpoints_s: float = 0.0  # the seconds the touchpoints and referrals took
     rescored: int = 0  # people whose referral influence changed
@@ -125,6 +127,9 @@ def run(
             "run `c360 resolve --sources FILE` once (a batch run trains and stores it)"
         )
     data = ingest(load_sources(sources_path), progress)
+    # As a batch run does: a graph loaded under an earlier ontology gets the constraints
+    # and indexes it declares now (the held touchpoints' indexes, say).
+    schema.apply_schema(driver, model, database)
     gate = Gate(validators(model), list(data.quarantined))
     stones = privacy.tombstones(driver, database)
     records, duplicates = dedupe(gate.records(stones.records(data.records)))
@@ -138,7 +143,10 @@ def run(
         if "Segment" in model.nodes
         else None
     )
-    resolver = Resolver(gate, settings, PairScorer(settings, stored), never, derive)
+    holding = touchpoint_load.Holding(model, gate)
+    resolver = Resolver(
+        gate, settings, PairScorer(settings, stored), never, derive, holding
+    )
     result = IncrementalResult(quarantined=gate.quarantined)
     if stones.skipped:
         result.outcomes["suppressed"] += stones.skipped["source records"]
@@ -158,12 +166,15 @@ def run(
                 result.outcomes[d.kind] += 1
             result.records += len(chunk)
             result.quarantined += done.quarantined
+            result.claimed += done.claimed
             if progress:
                 progress("incremental", result.records, len(records))
     started = time.perf_counter()
-    result.touchpoints, result.referrals = _journeys(
-        driver, database, model, data, gate, stones, settings.version, derive, progress
+    journeys = _journeys(
+        driver, database, holding, data, stones, settings.version, derive, progress
     )
+    result.touchpoints, result.referrals, result.held, claimed = journeys
+    result.claimed += claimed
     result.touchpoints_s = time.perf_counter() - started
     if records or result.touchpoints or result.referrals:
         started = time.perf_counter()
@@ -183,30 +194,32 @@ def _influence(tx: neo4j.ManagedTransaction, version: str) -> int:
 def _journeys(
     driver: neo4j.Driver,
     database: str,
-    model: Ontology,
+    holding: touchpoint_load.Holding,
     data: Ingested,
-    gate: Gate,
     stones: Tombstones,
     version: str,
     derive: tuple[LiteralString, dict[str, Any]],
     progress: Callable[[str, int, int], None] | None,
-) -> tuple[int, int]:
+) -> tuple[int, int, int, int]:
     """The delta's touchpoints and referrals, attached to the persons they name as the
-    graph has them now (their stages and segments derived again); how many of each were
-    written. A mention is checked as a batch checks it (``linkage.referrals.link``),
-    against the referrals and first buying signals already in the graph too.
+    graph has them now (their stages and segments derived again); how many touchpoints
+    and referrals were written, how many touchpoints found no person (held), and how
+    many held before found one. A mention is checked as a batch checks it
+    (``linkage.referrals.link``), against the referrals and first buying signals already
+    in the graph too.
 
     One transaction, under the stored model's lock like the resolving ones: another
     loader cannot merge away a person between the read of who the touchpoints belong to
     and their write."""
     touchpoints = list(data.touchpoints)
     if not touchpoints and not data.referrals:
-        return 0, 0
+        return 0, 0, 0, 0
+    model, gate = holding.model, holding.gate
     owners = [t.owner for t in touchpoints]
     owners += [o for m in data.referrals for o in (m.referrer, m.referee)]
     quarantined, skipped = len(gate.quarantined), dict(stones.skipped)
 
-    def attach(tx: neo4j.ManagedTransaction) -> tuple[int, int]:
+    def attach(tx: neo4j.ManagedTransaction) -> tuple[int, int, int, int]:
         # A retried transaction starts again: what the first try noted is dropped.
         del gate.quarantined[quarantined:]
         stones.skipped.clear()
@@ -215,14 +228,16 @@ def _journeys(
         directory = touchpoint_load.directory_from_graph(tx, owners)
         first_lead: dict[str, str] = {}
         by_label: dict[str, list[dict[str, Any]]] = {}
+        held: list[tuple[Touchpoint, str]] = []
         for label, row in touchpoint_load.first_leads(
             touchpoint_load.rows(
-                stones.touchpoints(touchpoints, directory), directory, gate
+                stones.touchpoints(touchpoints, directory), directory, gate, held
             ),
             first_lead,
         ):
             by_label.setdefault(label, []).append(row)
         written = touchpoint_load.write(tx, model, by_label, progress)
+        touchpoint_load.unhold(tx, by_label)  # a row held before that has a person now
         # An order or a delivery starts an ownership: later service visits follow it.
         signs = [
             row["links"]["aboutVehicle"]
@@ -230,8 +245,10 @@ def _journeys(
             for row in rows
             if row["links"].get("aboutVehicle") and "viaVehicle" not in row["props"]
         ]
-        moved = touchpoint_load.follow_vehicles(tx, signs)
+        moved = touchpoint_load.follow_vehicles(tx, signs, holding)
         gate.quarantined += moved.quarantined
+        claimed = touchpoint_load.claim_held(tx, holding, vins=signs)
+        touchpoint_load.hold(tx, held, gate)
         mentions = stones.mentions(data.referrals, directory)
         known = _referrals_around(tx, mentions, directory, first_lead)
         referrals, displaced = touchpoint_load.referral_rows(
@@ -245,9 +262,9 @@ def _journeys(
         )
         ids = {row["person"] for rows in by_label.values() for row in rows}
         ids |= {p for r in referrals + unrefer for p in (r["referrer"], r["referee"])}
-        ids |= moved.touched
+        ids |= moved.touched | claimed.touched
         _derive(tx, sorted(ids), derive)
-        return written, len(referrals)
+        return written, len(referrals), len(held), claimed.claimed
 
     with driver.session(database=database) as session:
         return session.execute_write(attach)
@@ -318,7 +335,9 @@ class Resolver:
         scorer: PairScorer,
         never: frozenset[tuple[Key, Key]],
         derive: tuple[LiteralString, dict[str, Any]],
+        holding: touchpoint_load.Holding,
     ):
+        self.holding = holding  # touchpoints without a person are kept for later
         self.gate = gate
         self.settings = settings
         self.scorer = scorer
@@ -389,22 +408,22 @@ class Resolver:
         after.owners = {overlay.current(c) for c in after.owners | changed}
         # Their contact points, and those a changed record held before: whose touchpoints
         # named one may have another holder now, or none, or several.
-        after.contacts = {k for w in rows for k in contact_keys(w)}
+        after.contacts = {k: v for w in rows for k, v in contact_values(w).items()}
         after.contacts.update(
-            k
+            kv
             for c in read.values()
             for r in c.records
             if r.key in mine
-            for k in contact_keys(frames.row(r))
+            for kv in contact_values(frames.row(r)).items()
         )
         after.journeys = _journey_moves(after, overlay)
         after.homes, after.homes_gone = self._households(
             tx, records, homes, row["neighbours"], overlay, households, changed, after
         )
         stored = [stored_keys(row, self.settings) for row in rows]
-        done.quarantined = self._write(
-            tx, records, stored, overlay.written(), former, after
-        )
+        followed = self._write(tx, records, stored, overlay.written(), former, after)
+        done.quarantined = [q for f in followed for q in f.quarantined]
+        done.claimed = sum(f.claimed for f in followed)
         done.write = time.perf_counter() - began
         return done
 
@@ -541,9 +560,10 @@ class Resolver:
         customers: list[Customer],
         former: dict[str, list[str]],
         after: _AfterWrites,
-    ) -> list[Quarantined]:
+    ) -> list[touchpoint_load.Followed]:
         """The records, then their customers as the transaction leaves them, then the
-        rest; the touchpoints that no one can have any more (quarantined)."""
+        rest; where the touchpoints the change reached went (the quarantined: to no
+        one)."""
         at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         tx.run(
             load.RECORD_AND_PERSONS,
@@ -573,19 +593,27 @@ class Resolver:
             tx.run(resolution_graph.HOUSEHOLDS, rows=after.homes)
         if after.evidence:
             tx.run(resolution_graph.EVIDENCE, rows=after.evidence)
-        # Contact points and vehicles may have changed hands with the records: the
-        # messages and service visits that named them follow (or, with no one to go to,
-        # are quarantined).
-        followed = [touchpoint_load.follow_contacts(tx, after.contacts)]
-        # (An order that followed its contact point starts another ownership.)
-        if owners := (after.owners | followed[0].touched) - after.gone:
+        # Held touchpoints that named the records or their contact points may have a
+        # person now. Contact points and vehicles may have changed hands with the
+        # records: the messages and service visits that named them follow (or, with no
+        # one to go to, are quarantined and held).
+        held = self.holding
+        followed = [
+            touchpoint_load.claim_held(
+                tx, held, ["/".join(r.key) for r in records], after.contacts
+            ),
+            touchpoint_load.follow_contacts(tx, after.contacts, held),
+        ]
+        # (An order that followed its contact point, or was claimed, starts another
+        # ownership.)
+        if owners := after.owners.union(*(f.touched for f in followed)) - after.gone:
             vins = touchpoint_load.vehicles_around(tx, owners)
-            followed.append(touchpoint_load.follow_vehicles(tx, vins))
+            followed.append(touchpoint_load.follow_vehicles(tx, vins, held))
+            followed.append(touchpoint_load.claim_held(tx, held, vins=vins))
         alive = (after.ids - after.gone).union(*(f.touched for f in followed))
-        quarantined = [q for f in followed for q in f.quarantined]
         # The person rows replace properties: derive the stage and segments again.
         _derive(tx, sorted(alive), self.derive)
-        return quarantined
+        return followed
 
 
 @dataclass
@@ -596,6 +624,7 @@ class Done:
     records: list[Decided] = field(default_factory=list)
     write: float = 0.0
     quarantined: list[Quarantined] = field(default_factory=list)  # touchpoints
+    claimed: int = 0  # held touchpoints given a person
 
 
 @dataclass(frozen=True)
@@ -615,7 +644,9 @@ class _AfterWrites:
     ids: set[str] = field(default_factory=set)  # customers written
     gone: set[str] = field(default_factory=set)  # absorbed or left without records
     owners: set[str] = field(default_factory=set)  # whose vehicles may have changed
-    contacts: set[str] = field(default_factory=set)  # whose holders may have changed
+    contacts: dict[str, str] = field(
+        default_factory=dict
+    )  # key -> contact point: whose holders may have changed
     merged: dict[str, str] = field(default_factory=dict)  # absorbed -> its survivor
     homes: list[dict[str, Any]] = field(default_factory=list)  # household rows
     homes_gone: list[str] = field(default_factory=list)  # households that are no more

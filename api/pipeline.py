@@ -68,6 +68,7 @@ class PipelineResult:
     touchpoint_rows: dict[str, int]
     touchpoints: int
     referrals: int
+    held: int = 0  # touchpoints that found no person, held for a later change
     review: int = 0
     households: int = 0
     trained: bool = True  # False when the stored model was reused
@@ -107,6 +108,8 @@ class Writes:
         self._directory = tp.Directory(tp.views(resolution.customers))
         self._first_leads: dict[str, str] = {}
         self._touchpoints_done = False
+        # Touchpoints that found no person, with why: kept for a later change.
+        self.held: list[tuple[tp.Touchpoint, str]] = []
         # The records resolution kept (one per key: the latest update of a duplicated one).
         self._kept = {id(r) for c in resolution.customers for r in c.records}
         self.sizes = {
@@ -147,6 +150,7 @@ class Writes:
             self._stones.touchpoints(self._data.touchpoints, self._directory),
             self._directory,
             self._gate,
+            self.held,
         )
         for label, row in touchpoint_load.first_leads(rows, self._first_leads):
             self.counts["touchpoints"] += 1
@@ -239,6 +243,10 @@ def run(
         schema.apply_schema(driver, model, database)
     else:
         _write(driver, writes, model, progress, database)
+    # Rows that found no person wait for a change that gives them one; rows held before
+    # that have one now are held no more.
+    touchpoint_load.hold(driver, writes.held, gate, database)
+    driver.execute_query(touchpoint_cypher.UNHOLD_WRITTEN, database_=database)
     gate.quarantined += stones.report()  # counts only: what was erased is not named
     resolution_graph.prune_households(driver, database)
     resolution_graph.save_model(
@@ -264,6 +272,7 @@ def run(
         unmapped=data.unmapped,
         touchpoint_rows=dict(data.touchpoint_rows),
         touchpoints=writes.counts["touchpoints"],
+        held=len(writes.held),
         referrals=writes.counts["referrals"],
         review=sum(1 for p in resolution.pairs if p.decision == "review"),
         households=len(resolution.households),

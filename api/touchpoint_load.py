@@ -29,13 +29,19 @@ if TYPE_CHECKING:
 
 
 def rows(
-    touchpoints: Iterable[tp.Touchpoint], directory: tp.Directory, gate: Gate
+    touchpoints: Iterable[tp.Touchpoint],
+    directory: tp.Directory,
+    gate: Gate,
+    held: list[tuple[tp.Touchpoint, str]] | None = None,
+    unattached: list[Quarantined] | None = None,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """(class, write row) of each touchpoint, as they come; what cannot be written goes to
-    the gate's quarantine: no person, a value the shapes refuse, or a touchpoint id
-    already seen (the first row is kept, as a source's own duplicate ids are)."""
+    the gate's quarantine: no person (``unattached``, if given; and ``held``, with the
+    reason, if given), a value the shapes refuse, or a touchpoint id already seen (the
+    first row is kept, as a source's own duplicate ids are)."""
     seen: set[str] = set()
-    for t, person in tp.attach(touchpoints, directory, gate.quarantined):
+    lost = gate.quarantined if unattached is None else unattached
+    for t, person in tp.attach(touchpoints, directory, lost, held):
         key = f"{t.source}/{t.source_id}"
         if key in seen:
             gate.quarantined.append(
@@ -48,13 +54,7 @@ def rows(
             continue
         seen.add(key)
         props = {"source": t.source, "sourceId": t.source_id, "at": t.at, **t.props}
-        # The record the touchpoint follows when a changed record moves to another customer.
-        if t.owner.kind == "record":
-            props["viaRecord"] = "/".join(t.owner.value)
-        elif t.owner.kind == "contact" and (via := contact_block_key(t.owner.value[0])):
-            props["viaContact"] = via  # and the touchpoint follows its contact point
-        elif t.owner.kind == "vin":  # and it goes to the vehicle's owner on its day
-            props["viaVehicle"] = t.owner.value[0]
+        props.update(_via(t.owner))
         links = dict(t.links)
         if "aboutVehicle" in links:
             links["aboutVehicle"] = links["aboutVehicle"].upper()
@@ -62,6 +62,146 @@ def rows(
         if clean is None:
             continue
         yield t.label, {"props": clean, "links": links, "person": person}
+
+
+def _via(owner: tp.Owner) -> dict[str, str]:
+    """How a written or held touchpoint names its person, so a change finds it: the
+    record it follows when that record moves to another customer, the key of its contact
+    point (not the value), or the VIN whose owner on its day it goes to."""
+    if owner.kind == "record":
+        return {"viaRecord": "/".join(owner.value)}
+    if owner.kind == "contact" and (via := contact_block_key(owner.value[0])):
+        return {"viaContact": via}
+    if owner.kind == "vin":
+        return {"viaVehicle": owner.value[0]}
+    return {}
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What holding and claiming touchpoints takes: the ontology (their classes and
+    links) and the gate (their shapes)."""
+
+    model: Ontology
+    gate: Gate
+
+
+def hold_rows(
+    held: Iterable[tuple[tp.Touchpoint, str]], gate: Gate
+) -> list[dict[str, Any]]:
+    """``HOLD`` rows of touchpoints that found no person (with why), kept as read."""
+    out = []
+    for t, reason in held:
+        props = {
+            "source": t.source,
+            "sourceId": t.source_id,
+            "at": t.at,
+            "heldReason": reason,
+            "heldRow": tp.to_json(t),
+            **_via(t.owner),
+        }
+        clean = gate.check(cypher.HELD, f"{t.source}/{t.source_id}", props)
+        if clean is not None:
+            out.append({"props": clean})
+    return out
+
+
+def hold(
+    target: neo4j.Driver | neo4j.ManagedTransaction,
+    held: Iterable[tuple[tp.Touchpoint, str]],
+    gate: Gate,
+    database: str = "neo4j",
+) -> int:
+    """Keep ``held`` in the graph (``HeldTouchpoint``); how many."""
+    return load.load_rows(
+        target,
+        cypher.HOLD,
+        hold_rows(held, gate),
+        what="held touchpoints",
+        database=database,
+    )
+
+
+def claim_held(
+    tx: neo4j.ManagedTransaction,
+    holding: Holding,
+    records: Iterable[str] = (),
+    contacts: Iterable[str] = (),
+    vins: Iterable[str] = (),
+) -> Followed:
+    """The held touchpoints that name one of ``records`` (source/sourceId), contact point
+    keys ``contacts`` or ``vins``, attached to the person the graph now gives them, as a
+    batch run of all the sources attaches them; those still without one stay held (with
+    the reason now)."""
+    claimed = Followed()
+    wanted = {
+        "records": sorted(set(records)),
+        "contacts": sorted(set(contacts)),
+        "vins": sorted(set(vins)),
+    }
+    if not any(wanted.values()):
+        return claimed
+    found = [tp.from_json(r["row"]) for r in tx.run(cypher.HELD_AROUND, wanted)]
+    if not found:
+        return claimed
+    directory = directory_from_graph(tx, [t.owner for t in found])
+    still: list[tuple[tp.Touchpoint, str]] = []
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for label, row in rows(found, directory, holding.gate, still, unattached=[]):
+        by_label.setdefault(label, []).append(row)
+        claimed.touched.add(row["person"])
+    claimed.claimed = write(tx, holding.model, by_label)
+    unhold(tx, by_label)
+    if still:
+        hold(tx, still, holding.gate)
+    return claimed
+
+
+def unhold(
+    tx: neo4j.ManagedTransaction, by_label: Mapping[str, list[dict[str, Any]]]
+) -> None:
+    """Held rows of the keys of touchpoints written (``by_label``) are held no more."""
+    keys = [
+        {"source": r["props"]["source"], "sourceId": r["props"]["sourceId"]}
+        for rows in by_label.values()
+        for r in rows
+    ]
+    if keys:
+        tx.run(cypher.UNHOLD, keys=keys).consume()
+
+
+def _as_read(
+    model: Ontology, stored: Mapping[str, Any], owner: tp.Owner
+) -> tp.Touchpoint:
+    """A stored touchpoint (``AS_STORED``) as the row that made it was read."""
+    labels = set(stored["labels"])
+    label = next(
+        n for n in labels if n in model.nodes and set(model.node(n).labels) == labels
+    )
+    props = dict(stored["props"])
+    source, source_id, at = props.pop("source"), props.pop("sourceId"), props.pop("at")
+    rels = {r.type: r for r in model.outgoing(label)}
+    links = {
+        rel.name: str(load.as_text(target[model.node(rel.target).key[0]]))
+        for kind, target in stored["links"]
+        if (rel := rels.get(kind))
+    }
+    return tp.Touchpoint(
+        label,
+        source,
+        source_id,
+        str(load.as_text(at)),
+        owner,
+        {
+            k: str(load.as_text(v))
+            for k, v in props.items()
+            if k not in _VIA and v is not None
+        },
+        links,
+    )
+
+
+_VIA = frozenset({"viaRecord", "viaContact", "viaVehicle"})
 
 
 def write(
@@ -140,17 +280,28 @@ class Followed:
 
     touched: set[str] = field(default_factory=set)  # persons that gained or lost one
     quarantined: list[Quarantined] = field(default_factory=list)
+    claimed: int = 0  # held touchpoints attached (``claim_held``)
     _moves: list[dict[str, str]] = field(default_factory=list)
     _drops: list[dict[str, str]] = field(default_factory=list)
+    _held: dict[tuple[str, str], tuple[tp.Owner, str]] = field(
+        default_factory=dict
+    )  # drops kept as read: key -> (how the row named its person, why it has none)
 
     def decide(
-        self, t: Mapping[str, Any], into: str | None, why: str, value: str
+        self,
+        t: Mapping[str, Any],
+        into: str | None,
+        why: str,
+        value: str,
+        owner: tp.Owner | None = None,
     ) -> None:
         """``t`` (source, sourceId, labels, person) goes ``into`` that person, or with
-        None is quarantined for ``why``."""
+        None is quarantined for ``why`` (and held, if its ``owner`` is known)."""
         key = {"source": t["source"], "sourceId": t["sourceId"]}
         if into is None:
             self._drops.append(key)
+            if owner is not None:
+                self._held[(t["source"], t["sourceId"])] = (owner, why)
             self.touched.add(t["person"])
             label = "/".join(sorted(set(t["labels"]) - {cypher.TOUCHPOINT}))
             self.quarantined.append(
@@ -160,18 +311,29 @@ class Followed:
             self._moves.append({**key, "into": into})
             self.touched |= {into, t["person"]}
 
-    def apply(self, tx: neo4j.ManagedTransaction) -> None:
+    def apply(self, tx: neo4j.ManagedTransaction, holding: Holding | None) -> None:
         if self._moves:
             tx.run(cypher.REATTACH, moves=self._moves).consume()
+        if self._held and holding is not None:  # taken out, but kept as read
+            keys = [{"source": s, "sourceId": i} for s, i in self._held]
+            held = []
+            for stored in tx.run(cypher.AS_STORED, keys=keys):
+                props = stored["props"]
+                owner, why = self._held[(props["source"], props["sourceId"])]
+                held.append((_as_read(holding.model, stored, owner), why))
+            hold(tx, held, holding.gate)
         if self._drops:
             tx.run(
                 cypher.UNATTACH, drops=self._drops, reference=sorted(cypher.REFERENCE)
             ).consume()
 
 
-def follow_vehicles(tx: neo4j.ManagedTransaction, vins: Iterable[str]) -> Followed:
+def follow_vehicles(
+    tx: neo4j.ManagedTransaction, vins: Iterable[str], holding: Holding | None = None
+) -> Followed:
     """Touchpoints whose rows named one of ``vins`` (``viaVehicle``: a service visit) go to
-    the vehicle's owner on their day, as the graph has it now."""
+    the vehicle's owner on their day, as the graph has it now; with none, they are held
+    (given ``holding``)."""
     followed = Followed()
     wanted = sorted(set(vins))
     reached = tx.run(cypher.REACHED_BY_VEHICLE, vins=wanted).data() if wanted else []
@@ -179,24 +341,31 @@ def follow_vehicles(tx: neo4j.ManagedTransaction, vins: Iterable[str]) -> Follow
         return followed
     directory = directory_from_graph(tx, [tp.Owner("vin", (v,)) for v in wanted])
     for r in reached:
-        owner, why = directory.find(tp.Owner("vin", (r["vin"],)), _day(r["at"]))
-        followed.decide(r, owner, why, r["vin"])
-    followed.apply(tx)
+        via = tp.Owner("vin", (r["vin"],))
+        owner, why = directory.find(via, _day(r["at"]))
+        followed.decide(r, owner, why, r["vin"], via)
+    followed.apply(tx, holding)
     return followed
 
 
-def follow_contacts(tx: neo4j.ManagedTransaction, keys: Iterable[str]) -> Followed:
-    """Touchpoints whose rows named one of the contact points ``keys`` (``viaContact``: a
-    message) go to the one person whose records hold it now."""
+def follow_contacts(
+    tx: neo4j.ManagedTransaction,
+    keys: Mapping[str, str],
+    holding: Holding | None = None,
+) -> Followed:
+    """Touchpoints whose rows named one of the contact points ``keys`` (``viaContact``:
+    a message; key -> the contact point, ``linkage.blocks.contact_values``) go to the one
+    person whose records hold it now; with none, they are held (given ``holding``)."""
     followed = Followed()
-    wanted = sorted(set(keys))
+    wanted = sorted(keys)
     if not wanted:
         return followed
     for r in tx.run(cypher.REACHED_BY_CONTACT, keys=wanted):
         holder, why = tp.sole_holder(r["holders"])
+        via = tp.Owner("contact", (keys[r["key"]],))
         for t in r["reached"]:
-            followed.decide(t, holder, why, f"contact key {r['key']}")
-    followed.apply(tx)
+            followed.decide(t, holder, why, f"contact key {r['key']}", via)
+    followed.apply(tx, holding)
     return followed
 
 

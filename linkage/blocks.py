@@ -68,9 +68,17 @@ def contact_block_key(contact: str) -> str | None:
 
 def contact_keys(row: Mapping[str, Any]) -> list[str]:
     """The keys of the contact points ``row`` (a ``linkage.frame.row``) holds, sorted."""
-    return sorted(
-        _digest((c,), (row[c],)) for c in CONTACTS.values() if row.get(c) is not None
-    )
+    return sorted(contact_values(row))
+
+
+def contact_values(row: Mapping[str, Any]) -> dict[str, str]:
+    """The key of each contact point ``row`` (a ``linkage.frame.row``) holds -> the
+    contact point (a ``contact_key``): what a touchpoint that named it names."""
+    return {
+        _digest((column,), (row[column],)): f"{kind}:{row[column]}"
+        for kind, column in CONTACTS.items()
+        if row.get(column) is not None
+    }
 
 
 Spec = tuple[tuple[str, ...], bool]  # the columns, and whether one of them is a list

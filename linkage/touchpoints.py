@@ -26,6 +26,7 @@ reason, so nothing is dropped silently; so is a touchpoint whose person cannot b
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -432,9 +433,11 @@ def attach(
     touchpoints: Iterable[Touchpoint],
     directory: Directory,
     quarantined: list[Quarantined],
+    held: list[tuple[Touchpoint, str]] | None = None,
 ) -> Iterator[tuple[Touchpoint, str]]:
     """Each touchpoint with the id of its person, as they come; one with no person goes to
-    ``quarantined`` with why there is none.
+    ``quarantined`` with why there is none (and to ``held``, with it, to be kept for a
+    later change that gives it one).
 
     A VIN reaches its owner on the touchpoint's date (``owner_at``). Ownership comes from
     the records' vehicle claims and from the person's own touchpoints about that vehicle
@@ -448,7 +451,7 @@ def attach(
             continue
         pid, reason = directory.find(t.owner, t.at[:10])
         if pid is None:
-            quarantined.append(_unattached(t, reason))
+            _unattached(t, reason, quarantined, held)
             continue
         yield t, pid
         about = t.links.get("aboutVehicle")
@@ -457,7 +460,7 @@ def attach(
     for t in by_vin:
         pid, reason = directory.find(t.owner, t.at[:10])
         if pid is None:
-            quarantined.append(_unattached(t, reason))
+            _unattached(t, reason, quarantined, held)
         else:
             yield t, pid
 
@@ -494,7 +497,48 @@ def views(customers: Iterable[Any]) -> list[PersonView]:
     return out
 
 
-def _unattached(t: Touchpoint, reason: str) -> Quarantined:
-    return Quarantined(
-        f"{t.source}/{t.source_id}", f"{t.label}: {reason}", " ".join(t.owner.value)
+def _unattached(
+    t: Touchpoint,
+    reason: str,
+    quarantined: list[Quarantined],
+    held: list[tuple[Touchpoint, str]] | None,
+) -> None:
+    quarantined.append(
+        Quarantined(
+            f"{t.source}/{t.source_id}", f"{t.label}: {reason}", " ".join(t.owner.value)
+        )
+    )
+    if held is not None:
+        held.append((t, reason))
+
+
+def to_json(t: Touchpoint) -> str:
+    """``t`` as the text a held touchpoint keeps (``from_json`` reads it back)."""
+    return json.dumps(
+        {
+            "label": t.label,
+            "source": t.source,
+            "sourceId": t.source_id,
+            "at": t.at,
+            "owner": [t.owner.kind, *t.owner.value],
+            "props": t.props,
+            "links": t.links,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def from_json(text: str) -> Touchpoint:
+    """The touchpoint ``to_json`` wrote."""
+    d = json.loads(text)
+    kind, *value = d["owner"]
+    return Touchpoint(
+        d["label"],
+        d["source"],
+        d["sourceId"],
+        d["at"],
+        Owner(kind, tuple(value)),
+        dict(d["props"]),
+        dict(d["links"]),
     )

@@ -148,6 +148,8 @@ def run_incremental(
     say(
         f"{result.records} records resolved one by one ({outcomes}); "
         f"{result.touchpoints} touchpoints and {result.referrals} referrals written; "
+        f"{result.held} touchpoints held without a person, {result.claimed} held before "
+        "attached; "
         f"referral influence changed for {result.rescored} people; "
         f"{len(result.quarantined)} quarantined; per transaction of {per_transaction}: "
         f"resolution p50 {incremental_run.percentile(result.resolve_ms, 50):.1f} ms, p95 "
@@ -214,7 +216,11 @@ def report(result: pipeline.PipelineResult, kept: Path | None = None) -> None:
             else "stored model reused (--retrain to train again)"
         )
     )
-    say(f"  {result.touchpoints} touchpoints written to the customers' journeys")
+    say(
+        f"  {result.touchpoints} touchpoints written to the customers' journeys; "
+        f"{result.held} held without a person (in the quarantine too) until a change "
+        "gives them one"
+    )
     if result.refreshed_segments:
         say(
             f"  {len(result.refreshed_segments)} segments refreshed: "

@@ -78,6 +78,18 @@ ERASE_STEPS: dict[str, LiteralString] = {
         MATCH (p:Person {id: $id})-[:HAD]->(t:Touchpoint)
         WHERE NOT EXISTS { (t)<-[:HAD]-(o:Person) WHERE o <> p }
         DETACH DELETE t RETURN count(*) AS n""",
+    # rows held without a person that named one of its records or contact points
+    "held touchpoints": """
+        CALL () {
+          UNWIND $keys AS k
+          MATCH (h:HeldTouchpoint {viaRecord: k})
+          RETURN h
+          UNION
+          MATCH (:Person {id: $id})<-[:RESOLVED_TO]-(:SourceRecord)-[:IN_BLOCK]->(b:BlockingKey)
+          MATCH (h:HeldTouchpoint {viaContact: b.blockKey})
+          RETURN h
+        }
+        DETACH DELETE h RETURN count(*) AS n""",
     "consent statements": """
         MATCH (:Person {id: $id})<-[:RESOLVED_TO]-(:SourceRecord)-[:STATED_CONSENT]->(c:Consent)
         DETACH DELETE c RETURN count(*) AS n""",

@@ -182,3 +182,56 @@ MATCH (into:Person {id: m.into})
 DELETE h
 MERGE (into)-[:HAD]->(t)
 """
+
+# Held touchpoints (``HeldTouchpoint``): rows that found no person, kept as read until a
+# change gives them one (``api.touchpoint_load.claim_held``).
+HELD = "HeldTouchpoint"
+
+HOLD: LiteralString = """
+UNWIND $rows AS r
+MERGE (h:HeldTouchpoint {source: r.props.source, sourceId: r.props.sourceId})
+SET h = r.props
+"""
+
+# Held rows that a touchpoint of the same key has replaced: written now.
+UNHOLD: LiteralString = """
+UNWIND $keys AS k
+MATCH (h:HeldTouchpoint {source: k.source, sourceId: k.sourceId})
+DELETE h
+"""
+
+# The same, for every held row (after a batch write).
+UNHOLD_WRITTEN: LiteralString = """
+MATCH (h:HeldTouchpoint)
+WHERE EXISTS { MATCH (:Touchpoint {source: h.source, sourceId: h.sourceId}) }
+DELETE h
+RETURN count(*) AS removed
+"""
+
+# The held rows that name one of these records (source/sourceId), contact point keys or
+# VINs: a change to them may have given the rows a person.
+HELD_AROUND: LiteralString = """
+CALL () {
+  UNWIND $records AS k
+  MATCH (h:HeldTouchpoint {viaRecord: k})
+  RETURN h
+  UNION
+  UNWIND $contacts AS k
+  MATCH (h:HeldTouchpoint {viaContact: k})
+  RETURN h
+  UNION
+  UNWIND $vins AS v
+  MATCH (h:HeldTouchpoint {viaVehicle: v})
+  RETURN h
+}
+RETURN h.heldRow AS row
+"""
+
+# Touchpoints as stored, to be held as read: their labels, properties and the keys of
+# what they link to, by relationship type.
+AS_STORED: LiteralString = """
+UNWIND $keys AS k
+MATCH (t:Touchpoint {source: k.source, sourceId: k.sourceId})
+RETURN labels(t) AS labels, properties(t) AS props,
+       [(t)-[r]->(c) | [type(r), properties(c)]] AS links
+"""

@@ -16,7 +16,7 @@ import neo4j
 import pytest
 
 from api import incremental, pipeline
-from graph import segment_compile, segments
+from graph import privacy, segment_compile, segments
 from graph.connection import Neo4jSettings
 from linkage import evaluate
 from linkage.blocks import block_keys
@@ -798,16 +798,115 @@ def test_a_contact_point_a_delta_leaves_shared_or_unheld_takes_its_messages_out(
     }
     out = _why_quarantined(result.quarantined, "M-99-")
     assert {sid: reason for sid, (_, reason) in out.items()} == reasons
-    # A batch run of the changed data quarantines them for the same reasons.
+    # They are held, as read, for a change that gives them one person again.
+    held = {sid: reason.partition(": ")[2] for sid, reason in reasons.items()}
+    assert _held_touchpoints(clean_graph, db) == held
+    # A batch run of the changed data quarantines (and holds) them for the same reasons.
     _write_accounts(accounts, [*rows, corrected, partner])
     batch = _batch_afresh(clean_graph, db, everything)
     assert _whose_messages(clean_graph, db) == {}
     assert _why_quarantined(batch.quarantined, "M-99-") == out
+    assert _held_touchpoints(clean_graph, db) == held
+
+    # The partner's email corrected to another, and the mobile corrected back: the email
+    # has one holder again, the old mobile too, and both messages come back to them.
+    moved = {**partner, "EMAIL": "z.kowalczyk@example.org"}
+    _only(delta, [quintus, moved])
+    again = _incremental(clean_graph, db, delta)
+    assert again.outcomes == {"updated": 2}
+    assert again.claimed == 2
+    back = {m: {ACCOUNT.format(**quintus)} for m in ("M-99-1", "M-99-2")}
+    assert _whose_messages(clean_graph, db) == back
+    assert _held_touchpoints(clean_graph, db) == {}
+    _write_accounts(accounts, [*rows, quintus, moved])
+    _batch_afresh(clean_graph, db, everything)
+    assert _whose_messages(clean_graph, db) == back
+    assert _held_touchpoints(clean_graph, db) == {}
 
 
-def _send(folder: Path, messages: list[tuple[str, str]]) -> list[str]:
-    """Messages (channel, recipient) M-99-1, M-99-2, ... added to ``folder``'s
-    communications, sent in August 2025; their IDs."""
+def _held_touchpoints(driver: neo4j.Driver, db: str) -> dict[str, str]:
+    """The tests' held touchpoints (messages and service visits) -> why they found no
+    person; each keeps the row as read."""
+    rows, _, _ = driver.execute_query(
+        "MATCH (h:HeldTouchpoint) WHERE h.sourceId STARTS WITH 'M-99-' "
+        "OR h.sourceId STARTS WITH 'W-99-' "
+        "RETURN h.sourceId AS id, h.heldReason AS reason, h.heldRow AS row",
+        database_=db,
+    )
+    assert all(json.loads(r["row"])["sourceId"] == r["id"] for r in rows)
+    return {r["id"]: r["reason"] for r in rows}
+
+
+def test_touchpoints_without_a_person_are_held_until_a_delta_gives_them_one(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """A message to an email nobody holds and a service visit of a vehicle nobody owns:
+    a batch run quarantines both and holds them. A delta brings the dealer account with
+    the email, the next one an app user who declares the vehicle and a message to an
+    address nobody holds: each held touchpoint goes to its person then, and the new
+    message is held, as a batch run of everything attaches and holds them."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    accounts = everything / "dealer_crm_accounts.csv"
+    with accounts.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    quintus = _newcomer(rows, "A-9999990")
+    vin = _vin("999905")
+    (visit,) = _ids(vin)[:1]
+    _send(everything, [("email", quintus["EMAIL"])])
+    _append_csv(everything / "service_visits.csv", _visits(vin, ["01/06/2025"]), ",")
+    batch = pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    assert batch.held >= 2
+    assert _whose_messages(clean_graph, db) == _whose_visits(clean_graph, db) == {}
+    assert set(_why_quarantined(batch.quarantined, ("M-99-", "W-99-"))) == {
+        "M-99-1",
+        visit,
+    }
+    nobody = "no person has this contact point"
+    assert _held_touchpoints(clean_graph, db) == {
+        "M-99-1": nobody,
+        visit: "no known owner of this VIN",
+    }
+
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _only(delta, [quintus])
+    first = _incremental(clean_graph, db, delta)
+    assert (first.outcomes, first.claimed) == ({"new customer": 1}, 1)
+    assert _whose_messages(clean_graph, db) == {"M-99-1": {ACCOUNT.format(**quintus)}}
+    assert _held_touchpoints(clean_graph, db) == {visit: "no known owner of this VIN"}
+
+    owner = _app_user(
+        "u-9999991", "Ottilie Brannigan", "o.brannigan@example.org", "2024-09-01", vin
+    )
+    _empty_but(delta, ())
+    _write_users(delta / "owner_app_accounts.jsonl", [owner])
+    _send(delta, [("email", "nobody.yet@example.org")], first=2)
+    second = _incremental(clean_graph, db, delta)
+    assert (second.outcomes, second.claimed, second.held) == (
+        {"new customer": 1},
+        1,
+        1,
+    )
+    assert _whose_visits(clean_graph, db) == {visit: {"u-9999991"}}
+    assert _held_touchpoints(clean_graph, db) == {"M-99-2": nobody}
+    journeys = _journeys(clean_graph, db)
+
+    # A batch run of everything attaches and holds them the same way.
+    _write_accounts(accounts, [*rows, quintus])
+    with (everything / "owner_app_accounts.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(owner) + "\n")
+    _send(everything, [("email", "nobody.yet@example.org")], first=2)
+    _batch_afresh(clean_graph, db, everything)
+    assert _journeys(clean_graph, db) == journeys
+    assert _held_touchpoints(clean_graph, db) == {"M-99-2": nobody}
+
+
+def _send(folder: Path, messages: list[tuple[str, str]], first: int = 1) -> list[str]:
+    """Messages (channel, recipient) M-99-1, M-99-2, ... (from M-99-``first``) added to
+    ``folder``'s communications, sent in August 2025; their IDs."""
     sent = [
         {
             "message_id": f"M-99-{n}",
@@ -820,7 +919,7 @@ def _send(folder: Path, messages: list[tuple[str, str]]) -> list[str]:
             "clicked_at": None,
             "reminder_of": None,
         }
-        for n, (channel, to) in enumerate(messages, start=1)
+        for n, (channel, to) in enumerate(messages, start=first)
     ]
     with (folder / "communications.jsonl").open("a", encoding="utf-8") as fh:
         fh.writelines(json.dumps(m) + "\n" for m in sent)
@@ -1096,7 +1195,10 @@ def test_a_moved_app_account_takes_its_vehicle_along(
         for r in found:
             had = (frozenset(r["records"]), tuple(r["by"] or ()))
             out.setdefault(r["what"], []).append(had)
-        return {what: sorted(had, key=str) for what, had in out.items()}
+        return {
+            what: sorted(had, key=lambda h: (sorted(h[0]), h[1]))
+            for what, had in out.items()
+        }
 
     before = owned()
     quintus = frozenset({"u-9999990", ACCOUNT.format(**dealer)})
@@ -1430,8 +1532,10 @@ def test_a_moved_club_registration_takes_its_membership_along(
             club=registration["club_code"],
             database_=db,
         )
+        # (Sorted by the sorted records: a frozenset's text depends on how it was built.)
         return sorted(
-            ((frozenset(r["records"]), tuple(r["by"])) for r in rows), key=str
+            ((frozenset(r["records"]), tuple(r["by"])) for r in rows),
+            key=lambda m: (sorted(m[0]), m[1]),
         )
 
     stated = f"club_registration/{found[0]['id']}"
@@ -1462,3 +1566,58 @@ def test_a_moved_club_registration_takes_its_membership_along(
     _write_csv(clubs, [moved if r is registration else r for r in registrations], ",")
     _batch_afresh(clean_graph, db, everything)
     assert members() == after
+
+
+def test_erasing_a_person_erases_the_touchpoints_held_on_their_contact_points(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """A couple share an email; a message to it is held (nobody can tell whose it is).
+    Erasing one of them erases the held message too: it may be theirs."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    accounts = everything / "dealer_crm_accounts.csv"
+    with accounts.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    quintus = _newcomer(rows, "A-9999990")
+    partner = _newcomer(
+        rows, "A-9999992", FIRST_NAME="Zofia", LAST_NAME="Kowalczyk-Lindqvist"
+    )
+    other = _newcomer(
+        rows,
+        "A-9999994",
+        FIRST_NAME="Ottilie",
+        LAST_NAME="Brannigan",
+        EMAIL="o.brannigan@example.org",
+    )
+    _send(everything, [("email", quintus["EMAIL"]), ("email", "nobody@example.org")])
+    _write_accounts(accounts, [*rows, quintus, partner, other])
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    assert _held_touchpoints(clean_graph, db) == {
+        "M-99-1": "contact point shared by 2 persons",
+        "M-99-2": "no person has this contact point",
+    }
+    whose = _assignment(clean_graph, db)
+    erased = privacy.erase(
+        clean_graph,
+        db,
+        whose[("dealer_crm", ACCOUNT.format(**other))],
+        b"a test privacy key",
+        "officer",
+        "erasure request 19",
+    )
+    assert erased.removed["held touchpoints"] == 0  # none of theirs
+    erased = privacy.erase(
+        clean_graph,
+        db,
+        whose[("dealer_crm", ACCOUNT.format(**partner))],
+        b"a test privacy key",
+        "officer",
+        "erasure request 20",
+    )
+    assert erased.removed["held touchpoints"] == 1
+    assert _held_touchpoints(clean_graph, db) == {
+        "M-99-2": "no person has this contact point"
+    }
