@@ -114,6 +114,8 @@ def main() -> None:
             f"{seconds:.1f} s in all; "
             + ", ".join(f"{n} {k}" for k, n in sorted(result.outcomes.items()))
             + f"; {len(result.quarantined):,} quarantined"
+            + f" ({result.held:,} touchpoints held without a person, "
+            f"{result.claimed:,} held before attached)"
         )
         print(
             f"  per transaction: resolution (read candidates + decide) p50 "
