@@ -598,18 +598,22 @@ class Resolver:
         # records: the messages and service visits that named them follow (or, with no
         # one to go to, are quarantined and held).
         held = self.holding
+        owners = after.owners - after.gone
+        vins = touchpoint_load.vehicles_around(tx, owners) if owners else []
+        mine = {r.key for r in records}
+        persons = {r.key: c.id for c in customers for r in c.records if r.key in mine}
         followed = [
-            touchpoint_load.claim_held(
-                tx, held, ["/".join(r.key) for r in records], after.contacts
-            ),
+            touchpoint_load.claim_held(tx, held, persons, after.contacts, vins),
             touchpoint_load.follow_contacts(tx, after.contacts, held),
         ]
-        # (An order that followed its contact point, or was claimed, starts another
-        # ownership.)
-        if owners := after.owners.union(*(f.touched for f in followed)) - after.gone:
-            vins = touchpoint_load.vehicles_around(tx, owners)
+        # An order that was claimed or followed its contact point starts an ownership
+        # too: its vehicle's visits, and those held on it, are decided again.
+        more = set().union(*(f.touched for f in followed)) - after.gone
+        if more and (extra := set(touchpoint_load.vehicles_around(tx, more)) - {*vins}):
+            followed.append(touchpoint_load.claim_held(tx, held, vins=extra))
+            vins = [*vins, *sorted(extra)]
+        if vins:
             followed.append(touchpoint_load.follow_vehicles(tx, vins, held))
-            followed.append(touchpoint_load.claim_held(tx, held, vins=vins))
         alive = (after.ids - after.gone).union(*(f.touched for f in followed))
         # The person rows replace properties: derive the stage and segments again.
         _derive(tx, sorted(alive), self.derive)

@@ -125,29 +125,41 @@ def hold(
 def claim_held(
     tx: neo4j.ManagedTransaction,
     holding: Holding,
-    records: Iterable[str] = (),
+    records: Mapping[tuple[str, str], str] | None = None,
     contacts: Iterable[str] = (),
     vins: Iterable[str] = (),
 ) -> Followed:
-    """The held touchpoints that name one of ``records`` (source/sourceId), contact point
-    keys ``contacts`` or ``vins``, attached to the person the graph now gives them, as a
-    batch run of all the sources attaches them; those still without one stay held (with
-    the reason now)."""
+    """The held touchpoints that name one of ``records`` (key -> its person now), contact
+    point keys ``contacts`` or ``vins``, attached to the person the graph now gives them,
+    as a batch run of all the sources attaches them; those still without one stay held
+    (with the reason now)."""
     claimed = Followed()
+    records = records or {}
     wanted = {
-        "records": sorted(set(records)),
+        "records": sorted("/".join(k) for k in records),
         "contacts": sorted(set(contacts)),
         "vins": sorted(set(vins)),
     }
     if not any(wanted.values()):
         return claimed
-    found = [tp.from_json(r["row"]) for r in tx.run(cypher.HELD_AROUND, wanted)]
+    found = tx.run(cypher.HELD_AROUND, wanted).data()
     if not found:
         return claimed
-    directory = directory_from_graph(tx, [t.owner for t in found])
+    held = [tp.from_json(r["row"]) for r in found]
+    # Who each row names, as the graph has it now: the records' persons are known, the
+    # contact points' holders were read with the rows, the VINs' owners take a read.
+    by_vin = [t.owner for t in held if t.owner.kind == "vin"]
+    directory = directory_from_graph(tx, by_vin) if by_vin else tp.Directory(())
+    for t, r in zip(held, found, strict=True):
+        if t.owner.kind == "record":
+            key = (t.owner.value[0], t.owner.value[1])
+            if pid := records.get(key):
+                directory.by_record[key] = pid
+        elif t.owner.kind == "contact":
+            directory.by_contact[t.owner.value[0]] = set(r["holders"])
     still: list[tuple[tp.Touchpoint, str]] = []
     by_label: dict[str, list[dict[str, Any]]] = {}
-    for label, row in rows(found, directory, holding.gate, still, unattached=[]):
+    for label, row in rows(held, directory, holding.gate, still, unattached=[]):
         by_label.setdefault(label, []).append(row)
         claimed.touched.add(row["person"])
     claimed.claimed = write(tx, holding.model, by_label)
@@ -172,12 +184,16 @@ def unhold(
 
 def _as_read(
     model: Ontology, stored: Mapping[str, Any], owner: tp.Owner
-) -> tp.Touchpoint:
-    """A stored touchpoint (``AS_STORED``) as the row that made it was read."""
+) -> tp.Touchpoint | None:
+    """A stored touchpoint (``AS_STORED``) as the row that made it was read; None if no
+    class of the ontology has its labels any more."""
     labels = set(stored["labels"])
     label = next(
-        n for n in labels if n in model.nodes and set(model.node(n).labels) == labels
+        (n for n in labels if n in model.nodes and set(model.node(n).labels) == labels),
+        None,
     )
+    if label is None:
+        return None
     props = dict(stored["props"])
     source, source_id, at = props.pop("source"), props.pop("sourceId"), props.pop("at")
     rels = {r.type: r for r in model.outgoing(label)}
@@ -282,10 +298,9 @@ class Followed:
     quarantined: list[Quarantined] = field(default_factory=list)
     claimed: int = 0  # held touchpoints attached (``claim_held``)
     _moves: list[dict[str, str]] = field(default_factory=list)
-    _drops: list[dict[str, str]] = field(default_factory=list)
-    _held: dict[tuple[str, str], tuple[tp.Owner, str]] = field(
+    _drops: dict[tuple[str, str], tuple[tp.Owner, str]] = field(
         default_factory=dict
-    )  # drops kept as read: key -> (how the row named its person, why it has none)
+    )  # taken out: key -> (how its row named its person, why it has none)
 
     def decide(
         self,
@@ -293,15 +308,13 @@ class Followed:
         into: str | None,
         why: str,
         value: str,
-        owner: tp.Owner | None = None,
+        owner: tp.Owner,
     ) -> None:
-        """``t`` (source, sourceId, labels, person) goes ``into`` that person, or with
-        None is quarantined for ``why`` (and held, if its ``owner`` is known)."""
+        """``t`` (source, sourceId, labels, person), which its row's ``owner`` reached,
+        goes ``into`` that person, or with None is quarantined for ``why`` and held."""
         key = {"source": t["source"], "sourceId": t["sourceId"]}
         if into is None:
-            self._drops.append(key)
-            if owner is not None:
-                self._held[(t["source"], t["sourceId"])] = (owner, why)
+            self._drops[(t["source"], t["sourceId"])] = (owner, why)
             self.touched.add(t["person"])
             label = "/".join(sorted(set(t["labels"]) - {cypher.TOUCHPOINT}))
             self.quarantined.append(
@@ -311,29 +324,28 @@ class Followed:
             self._moves.append({**key, "into": into})
             self.touched |= {into, t["person"]}
 
-    def apply(self, tx: neo4j.ManagedTransaction, holding: Holding | None) -> None:
+    def apply(self, tx: neo4j.ManagedTransaction, holding: Holding) -> None:
         if self._moves:
             tx.run(cypher.REATTACH, moves=self._moves).consume()
-        if self._held and holding is not None:  # taken out, but kept as read
-            keys = [{"source": s, "sourceId": i} for s, i in self._held]
+        if self._drops:  # taken out of the graph, but held as read
+            drops = [{"source": s, "sourceId": i} for s, i in self._drops]
             held = []
-            for stored in tx.run(cypher.AS_STORED, keys=keys):
+            for stored in tx.run(cypher.AS_STORED, keys=drops):
                 props = stored["props"]
-                owner, why = self._held[(props["source"], props["sourceId"])]
-                held.append((_as_read(holding.model, stored, owner), why))
+                owner, why = self._drops[(props["source"], props["sourceId"])]
+                if (t := _as_read(holding.model, stored, owner)) is not None:
+                    held.append((t, why))
             hold(tx, held, holding.gate)
-        if self._drops:
             tx.run(
-                cypher.UNATTACH, drops=self._drops, reference=sorted(cypher.REFERENCE)
+                cypher.UNATTACH, drops=drops, reference=sorted(cypher.REFERENCE)
             ).consume()
 
 
 def follow_vehicles(
-    tx: neo4j.ManagedTransaction, vins: Iterable[str], holding: Holding | None = None
+    tx: neo4j.ManagedTransaction, vins: Iterable[str], holding: Holding
 ) -> Followed:
     """Touchpoints whose rows named one of ``vins`` (``viaVehicle``: a service visit) go to
-    the vehicle's owner on their day, as the graph has it now; with none, they are held
-    (given ``holding``)."""
+    the vehicle's owner on their day, as the graph has it now; with none, they are held."""
     followed = Followed()
     wanted = sorted(set(vins))
     reached = tx.run(cypher.REACHED_BY_VEHICLE, vins=wanted).data() if wanted else []
@@ -349,13 +361,11 @@ def follow_vehicles(
 
 
 def follow_contacts(
-    tx: neo4j.ManagedTransaction,
-    keys: Mapping[str, str],
-    holding: Holding | None = None,
+    tx: neo4j.ManagedTransaction, keys: Mapping[str, str], holding: Holding
 ) -> Followed:
     """Touchpoints whose rows named one of the contact points ``keys`` (``viaContact``:
     a message; key -> the contact point, ``linkage.blocks.contact_values``) go to the one
-    person whose records hold it now; with none, they are held (given ``holding``)."""
+    person whose records hold it now; with none (or several), they are held."""
     followed = Followed()
     wanted = sorted(keys)
     if not wanted:

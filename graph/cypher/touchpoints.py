@@ -209,7 +209,8 @@ RETURN count(*) AS removed
 """
 
 # The held rows that name one of these records (source/sourceId), contact point keys or
-# VINs: a change to them may have given the rows a person.
+# VINs: a change to them may have given the rows a person; with who holds the contact
+# point a row names now.
 HELD_AROUND: LiteralString = """
 CALL () {
   UNWIND $records AS k
@@ -224,7 +225,11 @@ CALL () {
   MATCH (h:HeldTouchpoint {viaVehicle: v})
   RETURN h
 }
-RETURN h.heldRow AS row
+RETURN h.heldRow AS row, CASE WHEN h.viaContact IS NULL THEN [] ELSE COLLECT {
+  MATCH (:BlockingKey {blockKey: h.viaContact})<-[:IN_BLOCK]-(:SourceRecord)
+        -[:RESOLVED_TO]->(q:Person)
+  RETURN DISTINCT q.id
+} END AS holders
 """
 
 # Touchpoints as stored, to be held as read: their labels, properties and the keys of

@@ -825,11 +825,11 @@ def test_a_contact_point_a_delta_leaves_shared_or_unheld_takes_its_messages_out(
 
 
 def _held_touchpoints(driver: neo4j.Driver, db: str) -> dict[str, str]:
-    """The tests' held touchpoints (messages and service visits) -> why they found no
-    person; each keeps the row as read."""
+    """The tests' held touchpoints (messages, service visits and orders) -> why they
+    found no person; each keeps the row as read."""
     rows, _, _ = driver.execute_query(
         "MATCH (h:HeldTouchpoint) WHERE h.sourceId STARTS WITH 'M-99-' "
-        "OR h.sourceId STARTS WITH 'W-99-' "
+        "OR h.sourceId STARTS WITH 'W-99-' OR h.sourceId STARTS WITH 'O-99-' "
         "RETURN h.sourceId AS id, h.heldReason AS reason, h.heldRow AS row",
         database_=db,
     )
@@ -1621,3 +1621,65 @@ def test_erasing_a_person_erases_the_touchpoints_held_on_their_contact_points(
     assert _held_touchpoints(clean_graph, db) == {
         "M-99-2": "no person has this contact point"
     }
+
+
+def test_a_held_order_takes_the_held_visits_of_its_vehicle_along_when_it_is_claimed(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """An order of a dealer account the batch has not seen, and two service visits of
+    the vehicle: the batch holds all three (no such record; no owner). A delta brings
+    the account, and in the same transaction the person's app account with another
+    vehicle: the order goes to its person, which makes them the vehicle's owner from the
+    order's day, so the visits follow too (though the person's vehicles were looked at
+    before the order came), as a batch run of everything attaches them."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    accounts = everything / "dealer_crm_accounts.csv"
+    with accounts.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    quintus = _newcomer(rows, "A-9999990")
+    vin = _vin("999907")
+    order = {
+        "ORDER_ID": "O-99-1",
+        "DEALER_CODE": quintus["DEALER_CODE"],
+        "ACCOUNT_ID": quintus["ACCOUNT_ID"],
+        "VIN": vin,
+        "MODEL_CODE": "",
+        "ORDER_DATE": "01.01.2023",
+        "DELIVERY_DATE": "",
+        "AMOUNT_EUR": "",
+    }
+    visits = _visits(vin, ["01/06/2023", "01/06/2025"])
+    _append_csv(everything / "dealer_crm_orders.csv", [order], ";")
+    _append_csv(everything / "service_visits.csv", visits, ",")
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    account = ACCOUNT.format(**quintus)
+    ids = [v["work_order_id"] for v in visits]
+    assert _held_touchpoints(clean_graph, db) == {
+        "O-99-1#order": f"no resolved record dealer_crm/{account}",
+        **dict.fromkeys(ids, "no known owner of this VIN"),
+    }
+
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _only(delta, [quintus])
+    app = _app_user(
+        "u-9999990", "Quintus Oyelaran", quintus["EMAIL"], "2022-01-10", _vin("999908")
+    )
+    _write_users(delta / "owner_app_accounts.jsonl", [app])
+    result = _incremental(clean_graph, db, delta, per_transaction=2)
+    assert (result.outcomes, result.claimed) == (
+        {"new customer": 1, "joined": 1},
+        3,
+    )
+    after = _whose_visits(clean_graph, db)
+    assert after == {t: {account, "u-9999990"} for t in ["O-99-1#order", *ids]}
+    assert _held_touchpoints(clean_graph, db) == {}
+    _write_accounts(accounts, [*rows, quintus])
+    with (everything / "owner_app_accounts.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(app) + "\n")
+    _batch_afresh(clean_graph, db, everything)
+    assert _whose_visits(clean_graph, db) == after
+    assert _held_touchpoints(clean_graph, db) == {}
