@@ -172,7 +172,8 @@ def load(args: argparse.Namespace, root: Path, tmp: Path) -> None:
     (root / "held").write_text(str(held))
     (root / "loaded").write_text(
         f"batch: {first.records:,} records -> {first.persons:,} customers in "
-        f"{time.perf_counter() - t0:.0f} s (incl. the Neo4j {how})\n"
+        f"{time.perf_counter() - t0:.0f} s (incl. the Neo4j {how}); "
+        f"{first.held:,} touchpoints held without a person\n"
     )
 
 
