@@ -237,14 +237,8 @@ def _journeys(
         ):
             by_label.setdefault(label, []).append(row)
         written = touchpoint_load.write(tx, model, by_label, progress)
-        touchpoint_load.unhold(tx, by_label)  # a row held before that has a person now
         # An order or a delivery starts an ownership: later service visits follow it.
-        signs = [
-            row["links"]["aboutVehicle"]
-            for rows in by_label.values()
-            for row in rows
-            if row["links"].get("aboutVehicle") and "viaVehicle" not in row["props"]
-        ]
+        signs = sorted(set(touchpoint_load.ownership_signs(by_label)))
         moved = touchpoint_load.follow_vehicles(tx, signs, holding)
         gate.quarantined += moved.quarantined
         claimed = touchpoint_load.claim_held(tx, holding, vins=signs)
@@ -264,7 +258,7 @@ def _journeys(
         ids |= {p for r in referrals + unrefer for p in (r["referrer"], r["referee"])}
         ids |= moved.touched | claimed.touched
         _derive(tx, sorted(ids), derive)
-        return written, len(referrals), len(held), claimed.claimed
+        return written, len(referrals), len(held), claimed.count
 
     with driver.session(database=database) as session:
         return session.execute_write(attach)
@@ -421,9 +415,10 @@ class Resolver:
             tx, records, homes, row["neighbours"], overlay, households, changed, after
         )
         stored = [stored_keys(row, self.settings) for row in rows]
-        followed = self._write(tx, records, stored, overlay.written(), former, after)
+        followed, done.claimed = self._write(
+            tx, records, stored, overlay.written(), former, after
+        )
         done.quarantined = [q for f in followed for q in f.quarantined]
-        done.claimed = sum(f.claimed for f in followed)
         done.write = time.perf_counter() - began
         return done
 
@@ -560,10 +555,10 @@ class Resolver:
         customers: list[Customer],
         former: dict[str, list[str]],
         after: _AfterWrites,
-    ) -> list[touchpoint_load.Followed]:
+    ) -> tuple[list[touchpoint_load.Followed], int]:
         """The records, then their customers as the transaction leaves them, then the
         rest; where the touchpoints the change reached went (the quarantined: to no
-        one)."""
+        one), and how many held ones it attached."""
         at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         tx.run(
             load.RECORD_AND_PERSONS,
@@ -602,22 +597,23 @@ class Resolver:
         vins = touchpoint_load.vehicles_around(tx, owners) if owners else []
         mine = {r.key for r in records}
         persons = {r.key: c.id for c in customers for r in c.records if r.key in mine}
-        followed = [
-            touchpoint_load.claim_held(tx, held, persons, after.contacts, vins),
-            touchpoint_load.follow_contacts(tx, after.contacts, held),
-        ]
-        # An order that was claimed or followed its contact point starts an ownership
-        # too: its vehicle's visits, and those held on it, are decided again.
-        more = set().union(*(f.touched for f in followed)) - after.gone
-        if more and (extra := set(touchpoint_load.vehicles_around(tx, more)) - {*vins}):
-            followed.append(touchpoint_load.claim_held(tx, held, vins=extra))
+        claims = [touchpoint_load.claim_held(tx, held, persons, after.contacts, vins)]
+        followed = [touchpoint_load.follow_contacts(tx, after.contacts, held)]
+        # An order that was claimed, or that followed its contact point, starts (or no
+        # longer starts) an ownership: its vehicle's visits, and those held on it, are
+        # decided again.
+        extra = claims[0].signs | followed[0].signs
+        if extra := extra - {*vins}:
+            claims.append(touchpoint_load.claim_held(tx, held, vins=extra))
             vins = [*vins, *sorted(extra)]
         if vins:
             followed.append(touchpoint_load.follow_vehicles(tx, vins, held))
-        alive = (after.ids - after.gone).union(*(f.touched for f in followed))
+        alive = (after.ids - after.gone).union(
+            *(c.touched for c in claims), *(f.touched for f in followed)
+        )
         # The person rows replace properties: derive the stage and segments again.
         _derive(tx, sorted(alive), self.derive)
-        return followed
+        return followed, sum(c.count for c in claims)
 
 
 @dataclass

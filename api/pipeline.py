@@ -243,10 +243,9 @@ def run(
         schema.apply_schema(driver, model, database)
     else:
         _write(driver, writes, model, progress, database)
-    # Rows that found no person wait for a change that gives them one; rows held before
-    # that have one now are held no more.
+    # Rows that found no person wait for a change that gives them one (the write has
+    # taken those held before that have one now).
     touchpoint_load.hold(driver, writes.held, gate, database)
-    driver.execute_query(touchpoint_cypher.UNHOLD_WRITTEN, database_=database)
     gate.quarantined += stones.report()  # counts only: what was erased is not named
     resolution_graph.prune_households(driver, database)
     resolution_graph.save_model(

@@ -38,10 +38,20 @@ def rows(
     """(class, write row) of each touchpoint, as they come; what cannot be written goes to
     the gate's quarantine: no person (``unattached``, if given; and ``held``, with the
     reason, if given), a value the shapes refuse, or a touchpoint id already seen (the
-    first row is kept, as a source's own duplicate ids are)."""
+    first row is kept, as a source's own duplicate ids are). Once all are through,
+    ``held`` keeps no key a row was written for: the write replaces a held row of its key.
+    """
     seen: set[str] = set()
     lost = gate.quarantined if unattached is None else unattached
-    for t, person in tp.attach(touchpoints, directory, lost, held):
+    yield from _rows(tp.attach(touchpoints, directory, lost, held), gate, seen)
+    if held:
+        held[:] = [h for h in held if f"{h[0].source}/{h[0].source_id}" not in seen]
+
+
+def _rows(
+    attached: Iterable[tuple[tp.Touchpoint, str]], gate: Gate, seen: set[str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    for t, person in attached:
         key = f"{t.source}/{t.source_id}"
         if key in seen:
             gate.quarantined.append(
@@ -122,18 +132,29 @@ def hold(
     )
 
 
+@dataclass
+class Claimed:
+    """Held touchpoints a change gave a person (``claim_held``)."""
+
+    count: int = 0
+    touched: set[str] = field(default_factory=set)  # the persons they went to
+    signs: set[str] = field(
+        default_factory=set
+    )  # VINs an order or delivery among them is about
+
+
 def claim_held(
     tx: neo4j.ManagedTransaction,
     holding: Holding,
     records: Mapping[tuple[str, str], str] | None = None,
     contacts: Iterable[str] = (),
     vins: Iterable[str] = (),
-) -> Followed:
+) -> Claimed:
     """The held touchpoints that name one of ``records`` (key -> its person now), contact
     point keys ``contacts`` or ``vins``, attached to the person the graph now gives them,
     as a batch run of all the sources attaches them; those still without one stay held
     (with the reason now)."""
-    claimed = Followed()
+    claimed = Claimed()
     records = records or {}
     wanted = {
         "records": sorted("/".join(k) for k in records),
@@ -152,34 +173,31 @@ def claim_held(
     directory = directory_from_graph(tx, by_vin) if by_vin else tp.Directory(())
     for t, r in zip(held, found, strict=True):
         if t.owner.kind == "record":
-            key = (t.owner.value[0], t.owner.value[1])
-            if pid := records.get(key):
-                directory.by_record[key] = pid
+            pid = records.get((t.owner.value[0], t.owner.value[1]))
+            directory.learn(t.owner, [pid] if pid else [])
         elif t.owner.kind == "contact":
-            directory.by_contact[t.owner.value[0]] = set(r["holders"])
+            directory.learn(t.owner, r["holders"])
     still: list[tuple[tp.Touchpoint, str]] = []
     by_label: dict[str, list[dict[str, Any]]] = {}
     for label, row in rows(held, directory, holding.gate, still, unattached=[]):
         by_label.setdefault(label, []).append(row)
         claimed.touched.add(row["person"])
-    claimed.claimed = write(tx, holding.model, by_label)
-    unhold(tx, by_label)
+    claimed.count = write(tx, holding.model, by_label)
+    claimed.signs = set(ownership_signs(by_label))
     if still:
         hold(tx, still, holding.gate)
     return claimed
 
 
-def unhold(
-    tx: neo4j.ManagedTransaction, by_label: Mapping[str, list[dict[str, Any]]]
-) -> None:
-    """Held rows of the keys of touchpoints written (``by_label``) are held no more."""
-    keys = [
-        {"source": r["props"]["source"], "sourceId": r["props"]["sourceId"]}
-        for rows in by_label.values()
-        for r in rows
-    ]
-    if keys:
-        tx.run(cypher.UNHOLD, keys=keys).consume()
+def ownership_signs(by_label: Mapping[str, list[dict[str, Any]]]) -> Iterator[str]:
+    """The VINs of written rows (``rows``) that start an ownership: an order or a delivery
+    (about a vehicle, not reaching its person through one), as ``tp.attach`` has it."""
+    for label_rows in by_label.values():
+        for row in label_rows:
+            if (vin := row["links"].get("aboutVehicle")) and "viaVehicle" not in row[
+                "props"
+            ]:
+                yield vin
 
 
 def _as_read(
@@ -296,7 +314,9 @@ class Followed:
 
     touched: set[str] = field(default_factory=set)  # persons that gained or lost one
     quarantined: list[Quarantined] = field(default_factory=list)
-    claimed: int = 0  # held touchpoints attached (``claim_held``)
+    signs: set[str] = field(
+        default_factory=set
+    )  # VINs of orders and deliveries decided
     _moves: list[dict[str, str]] = field(default_factory=list)
     _drops: dict[tuple[str, str], tuple[tp.Owner, str]] = field(
         default_factory=dict
@@ -310,9 +330,12 @@ class Followed:
         value: str,
         owner: tp.Owner,
     ) -> None:
-        """``t`` (source, sourceId, labels, person), which its row's ``owner`` reached,
-        goes ``into`` that person, or with None is quarantined for ``why`` and held."""
+        """``t`` (source, sourceId, labels, person; ``about``: the VIN of an order or delivery),
+        which its row's ``owner`` reached, goes ``into`` that person, or with None is
+        quarantined for ``why`` and held."""
         key = {"source": t["source"], "sourceId": t["sourceId"]}
+        if into != t["person"] and t.get("about"):
+            self.signs.add(t["about"])
         if into is None:
             self._drops[(t["source"], t["sourceId"])] = (owner, why)
             self.touched.add(t["person"])

@@ -398,6 +398,19 @@ class Directory:
                 self.owned.setdefault(vin, []).append((since or "", until, p.id))
         self._sorted = False
 
+    def learn(self, owner: Owner, persons: Iterable[str]) -> None:
+        """``persons`` are who the record or contact point ``owner`` names now, as read
+        elsewhere (the graph): the record's person, or the contact point's holders."""
+        if owner.kind == "record":
+            for pid in persons:
+                self.by_record[(owner.value[0], owner.value[1])] = pid
+        elif owner.kind == "contact":
+            self.by_contact[owner.value[0]] = set(persons)
+        else:
+            raise ValueError(
+                f"a directory learns records and contact points, not {owner.kind}"
+            )
+
     def owns_from(self, vin: str, day: str, person: str) -> None:
         """``person`` owns ``vin`` from ``day`` on (an order or a delivery says so)."""
         self.owned.setdefault(vin.upper(), []).append((day, None, person))

@@ -6,7 +6,8 @@ campaign: the class's outgoing relationships) and hangs off its person with ``HA
 Context that is reference data (dealers, models, events, clubs, countries) is matched, never
 created, so a typo in a code cannot invent a dealer; a vehicle or a campaign the touchpoint
 itself evidences is merged. Re-running replaces the touchpoint's properties, context and
-person, so a record that moved to another person takes its journey along.
+person, so a record that moved to another person takes its journey along. A row of the
+same key held before (``HeldTouchpoint``: it had no person then) is held no more.
 
 Labels, types and keys come from the ontology (checked identifiers, never user input);
 every value is a parameter.
@@ -74,6 +75,14 @@ def write_query(model: Ontology, label: str) -> LiteralString:
         f"  MERGE (p)-[:{HAD}]->(t)",
         "}",
     ]
+    if HELD in model.nodes:  # a row held before (``HOLD``) is held no more
+        held = ", ".join(f"{_ident(k)}: t.{_ident(k)}" for k in model.node(HELD).key)
+        parts += [
+            "CALL (t) {",
+            f"  OPTIONAL MATCH (h:{_ident(HELD)} {{{held}}})",
+            "  DELETE h",
+            "}",
+        ]
     return cast(LiteralString, "\n".join(parts))  # type: ignore[redundant-cast]  # mypy treats LiteralString as str
 
 
@@ -146,18 +155,28 @@ RETURN vin, t.source AS source, t.sourceId AS sourceId, labels(t) AS labels, t.a
        p.id AS person
 """
 
-# The touchpoints whose rows named one of these contact points (``viaContact``, the key the
-# records holding it are stored under), with their person, and who holds each key now.
-REACHED_BY_CONTACT: LiteralString = """
-UNWIND $keys AS key
-MATCH (t:Touchpoint {viaContact: key})<-[:HAD]-(p:Person)
-WITH key, collect({source: t.source, sourceId: t.sourceId, labels: labels(t), person: p.id})
-     AS reached
-RETURN key, reached, COLLECT {
+# Who holds the contact point of the blocking key ``key`` now: the persons of the records
+# stored under it (``REACHED_BY_CONTACT``, ``HELD_AROUND``).
+_HOLDERS: LiteralString = """COLLECT {
   MATCH (:BlockingKey {blockKey: key})<-[:IN_BLOCK]-(:SourceRecord)-[:RESOLVED_TO]->(q:Person)
   RETURN DISTINCT q.id
-} AS holders
+}"""
+
+# The touchpoints whose rows named one of these contact points (``viaContact``, the key the
+# records holding it are stored under), with their person and the vehicle it is about (an
+# order reached so starts an ownership), and who holds each key now.
+REACHED_BY_CONTACT: LiteralString = (
+    """
+UNWIND $keys AS key
+MATCH (t:Touchpoint {viaContact: key})<-[:HAD]-(p:Person)
+WITH key, collect({source: t.source, sourceId: t.sourceId, labels: labels(t), person: p.id,
+                   about: COLLECT { MATCH (t)-[:ABOUT_VEHICLE]->(v:Vehicle) RETURN v.vin }[0]})
+     AS reached
+RETURN key, reached, """
+    + _HOLDERS
+    + """ AS holders
 """
+)
 
 # Touchpoints that no person can have any more (a batch run would quarantine their rows),
 # with the context only they made: a vehicle or campaign that nothing but reference data
@@ -193,25 +212,11 @@ MERGE (h:HeldTouchpoint {source: r.props.source, sourceId: r.props.sourceId})
 SET h = r.props
 """
 
-# Held rows that a touchpoint of the same key has replaced: written now.
-UNHOLD: LiteralString = """
-UNWIND $keys AS k
-MATCH (h:HeldTouchpoint {source: k.source, sourceId: k.sourceId})
-DELETE h
-"""
-
-# The same, for every held row (after a batch write).
-UNHOLD_WRITTEN: LiteralString = """
-MATCH (h:HeldTouchpoint)
-WHERE EXISTS { MATCH (:Touchpoint {source: h.source, sourceId: h.sourceId}) }
-DELETE h
-RETURN count(*) AS removed
-"""
-
 # The held rows that name one of these records (source/sourceId), contact point keys or
 # VINs: a change to them may have given the rows a person; with who holds the contact
 # point a row names now.
-HELD_AROUND: LiteralString = """
+HELD_AROUND: LiteralString = (
+    """
 CALL () {
   UNWIND $records AS k
   MATCH (h:HeldTouchpoint {viaRecord: k})
@@ -225,12 +230,12 @@ CALL () {
   MATCH (h:HeldTouchpoint {viaVehicle: v})
   RETURN h
 }
-RETURN h.heldRow AS row, CASE WHEN h.viaContact IS NULL THEN [] ELSE COLLECT {
-  MATCH (:BlockingKey {blockKey: h.viaContact})<-[:IN_BLOCK]-(:SourceRecord)
-        -[:RESOLVED_TO]->(q:Person)
-  RETURN DISTINCT q.id
-} END AS holders
+WITH h, h.viaContact AS key
+RETURN h.heldRow AS row, CASE WHEN key IS NULL THEN [] ELSE """
+    + _HOLDERS
+    + """ END AS holders
 """
+)
 
 # Touchpoints as stored, to be held as read: their labels, properties and the keys of
 # what they link to, by relationship type.

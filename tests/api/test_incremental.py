@@ -405,9 +405,7 @@ def _housemates(driver: neo4j.Driver, db: str) -> set[tuple[str, str]]:
 def _add_partner(folders: list[Path]) -> tuple[str, str]:
     """A new dealer account of someone else at the address of one in ``folders[0]``,
     appended to each folder's accounts: (the new record's ID, the neighbour's)."""
-    path = folders[0] / "dealer_crm_accounts.csv"
-    with path.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter=";"))
+    _, rows = _accounts(folders[0])
     there = next(r for r in rows if address_key(r["STREET"], r["ZIP"], r["COUNTRY"]))
     partner = {
         **there,
@@ -538,6 +536,13 @@ def _well_known(
     return [by_id[r["id"]] for r in found]
 
 
+def _accounts(folder: Path) -> tuple[Path, list[dict[str, str]]]:
+    """The dealer accounts file of the data in ``folder``, and its rows."""
+    path = folder / "dealer_crm_accounts.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        return path, list(csv.DictReader(fh, delimiter=";"))
+
+
 def _write_accounts(path: Path, rows: list[dict[str, str]]) -> None:
     """The dealer accounts file at ``path`` holding ``rows``."""
     _write_csv(path, rows, ";")
@@ -574,9 +579,7 @@ def test_a_changed_record_that_moves_away_takes_its_person_out_of_the_household(
     the changed data groups them."""
     db = neo4j_settings.database
     everything = shutil.copytree(split[0], tmp_path / "all")
-    accounts = everything / "dealer_crm_accounts.csv"
-    with accounts.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter=";"))
+    accounts, rows = _accounts(everything)
     there = next(r for r in rows if address_key(r["STREET"], r["ZIP"], r["COUNTRY"]))
     new = {"MOBILE": "", "BIRTH_DATE": ""}
     mover = {
@@ -632,9 +635,7 @@ def test_a_record_that_moves_to_another_customer_takes_its_touchpoints_along(
     changed data attaches them; no touchpoint is left without a person."""
     db = neo4j_settings.database
     everything = shutil.copytree(split[0], tmp_path / "all")
-    accounts = everything / "dealer_crm_accounts.csv"
-    with accounts.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter=";"))
+    accounts, rows = _accounts(everything)
     with (everything / "dealer_crm_orders.csv").open(encoding="utf-8") as fh:
         orders = list(csv.DictReader(fh, delimiter=";"))
     stays = _newcomer(rows, "A-9999990")
@@ -719,9 +720,7 @@ def test_a_moved_record_s_contact_points_take_their_touchpoints_along(
     former customer still holds stay, as a batch run of the changed data attaches them."""
     db = neo4j_settings.database
     everything = shutil.copytree(split[0], tmp_path / "all")
-    accounts = everything / "dealer_crm_accounts.csv"
-    with accounts.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter=";"))
+    accounts, rows = _accounts(everything)
     stays = _newcomer(rows, "A-9999990", MOBILE="+39 331 555 0199")
     leaves = {**stays, "ACCOUNT_ID": "A-9999991", "EMAIL": "quintus.o@example.com"}
     sent = _send(
@@ -771,9 +770,7 @@ def test_a_contact_point_a_delta_leaves_shared_or_unheld_takes_its_messages_out(
     them."""
     db = neo4j_settings.database
     everything = shutil.copytree(split[0], tmp_path / "all")
-    accounts = everything / "dealer_crm_accounts.csv"
-    with accounts.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter=";"))
+    accounts, rows = _accounts(everything)
     quintus = _newcomer(rows, "A-9999990", MOBILE="+39 331 555 0199")
     partner = _newcomer(
         rows, "A-9999992", FIRST_NAME="Zofia", LAST_NAME="Kowalczyk-Lindqvist"
@@ -850,9 +847,7 @@ def test_touchpoints_without_a_person_are_held_until_a_delta_gives_them_one(
     message is held, as a batch run of everything attaches and holds them."""
     db = neo4j_settings.database
     everything = shutil.copytree(split[0], tmp_path / "all")
-    accounts = everything / "dealer_crm_accounts.csv"
-    with accounts.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter=";"))
+    accounts, rows = _accounts(everything)
     quintus = _newcomer(rows, "A-9999990")
     vin = _vin("999905")
     (visit,) = _ids(vin)[:1]
@@ -986,9 +981,7 @@ def test_a_moved_record_s_vehicle_takes_its_service_visits_along(
     batch run of the changed data attaches them."""
     db = neo4j_settings.database
     everything = shutil.copytree(split[0], tmp_path / "all")
-    accounts = everything / "dealer_crm_accounts.csv"
-    with accounts.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter=";"))
+    accounts, rows = _accounts(everything)
     stays = _newcomer(rows, "A-9999990", MOBILE="+39 331 555 0199")
     leaves = {**stays, "ACCOUNT_ID": "A-9999991"}
     vin = _vin("999901")
@@ -1049,9 +1042,7 @@ def test_a_delta_s_order_takes_the_vehicle_s_later_service_visits(
     day, which only the orders in the graph say. A batch run of everything agrees."""
     db = neo4j_settings.database
     everything = shutil.copytree(split[0], tmp_path / "all")
-    accounts = everything / "dealer_crm_accounts.csv"
-    with accounts.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter=";"))
+    _, rows = _accounts(everything)
     first, second = rows[0], rows[1]
     vin = _vin("999902")
 
@@ -1170,9 +1161,7 @@ def test_a_moved_app_account_takes_its_vehicle_along(
     everything = shutil.copytree(split[0], tmp_path / "all")
     vin, app, users = _app_owner(everything, "999904")
     apps = everything / "owner_app_accounts.jsonl"
-    accounts = everything / "dealer_crm_accounts.csv"
-    with accounts.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter=";"))
+    accounts, rows = _accounts(everything)
     dealer = _newcomer(rows, "A-9999990")
     _write_accounts(accounts, [*rows, dealer])
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
@@ -1300,9 +1289,7 @@ def test_an_order_whose_email_a_delta_leaves_shared_takes_the_vehicle_s_visits_o
             'person = { contact = "email" }\n[source.touchpoint.columns]\n'
             '"vin" = "aboutVehicle"\n'
         )
-    accounts = everything / "dealer_crm_accounts.csv"
-    with accounts.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter=";"))
+    accounts, rows = _accounts(everything)
     quintus = _newcomer(rows, "A-9999990")
     partner = _newcomer(
         rows, "A-9999992", FIRST_NAME="Zofia", LAST_NAME="Kowalczyk-Lindqvist"
@@ -1578,9 +1565,7 @@ def test_erasing_a_person_erases_the_touchpoints_held_on_their_contact_points(
     Erasing one of them erases the held message too: it may be theirs."""
     db = neo4j_settings.database
     everything = shutil.copytree(split[0], tmp_path / "all")
-    accounts = everything / "dealer_crm_accounts.csv"
-    with accounts.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter=";"))
+    accounts, rows = _accounts(everything)
     quintus = _newcomer(rows, "A-9999990")
     partner = _newcomer(
         rows, "A-9999992", FIRST_NAME="Zofia", LAST_NAME="Kowalczyk-Lindqvist"
@@ -1637,9 +1622,7 @@ def test_a_held_order_takes_the_held_visits_of_its_vehicle_along_when_it_is_clai
     before the order came), as a batch run of everything attaches them."""
     db = neo4j_settings.database
     everything = shutil.copytree(split[0], tmp_path / "all")
-    accounts = everything / "dealer_crm_accounts.csv"
-    with accounts.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter=";"))
+    accounts, rows = _accounts(everything)
     quintus = _newcomer(rows, "A-9999990")
     vin = _vin("999907")
     order = {

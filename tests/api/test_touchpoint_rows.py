@@ -46,3 +46,24 @@ def test_each_touchpoint_is_written_once_or_quarantined_with_a_reason() -> None:
         ("service_visit/W-3", "ServiceVisit: no resolved record crm/A-9"),
     ]
     assert len(rows) + len(gate.quarantined) == len(read)
+
+
+def test_a_key_written_is_not_held_though_a_later_row_of_it_found_no_person() -> None:
+    gate = Gate(validators(default()), [])
+    directory = tp.Directory([tp.PersonView("P1", (("crm", "A-1"),), (), ())])
+    read = [
+        _visit("W-1", "2024-01-02T10:00:00"),
+        _visit("W-1", "2024-03-02T10:00:00", record="A-9"),  # the same id, nobody's
+        _visit("W-3", "2024-04-02T10:00:00", record="A-9"),  # nobody's
+    ]
+    held: list[tuple[tp.Touchpoint, str]] = []
+    rows = list(touchpoint_load.rows(read, directory, gate, held))
+    assert [r["props"]["sourceId"] for _, r in rows] == ["W-1"]
+    # The write of W-1 takes any held row of its key: holding its later row would undo it.
+    assert [(t.source_id, why) for t, why in held] == [
+        ("W-3", "no resolved record crm/A-9")
+    ]
+    assert sorted(q.location for q in gate.quarantined) == [
+        "service_visit/W-1",
+        "service_visit/W-3",
+    ]
