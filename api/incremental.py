@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, LiteralString
+from typing import Any, LiteralString, NamedTuple
 
 import neo4j
 
@@ -38,7 +38,7 @@ from linkage.ids import Key
 from linkage.incremental import Candidate, Outcome, Overlay, home_keys_of, resolve_one
 from linkage.pairscore import PairScorer
 from linkage.records import Quarantined, SourceRecord
-from linkage.referrals import Mention, Referral
+from linkage.referrals import Mention
 from linkage.resolve import (
     AMBIGUOUS,
     Customer,
@@ -50,7 +50,7 @@ from linkage.resolve import (
 from linkage.settings import LinkageSettings
 from linkage.sources import Ingested, ingest, load_sources
 from linkage.tombstones import Tombstones
-from linkage.touchpoints import Directory, Touchpoint
+from linkage.touchpoints import Touchpoint
 from ontology.errors import C360Error
 from ontology.model import Ontology
 from ontology.validate import validators
@@ -83,6 +83,8 @@ class IncrementalResult:
     touchpoints: int = 0  # the delta's touchpoints written, after the records
     held: int = 0  # the delta's touchpoints that found no person, held for later
     claimed: int = 0  # touchpoints held before that a change gave a person
+    held_referrals: int = 0  # the delta's referral mentions that found no person
+    claimed_referrals: int = 0  # referrals held before that a change linked
     referrals: int = 0  # the delta's referral mentions written as REFERRED
     touchpoints_s: float = 0.0  # the seconds the touchpoints and referrals took
     rescored: int = 0  # people whose referral influence changed
@@ -165,16 +167,19 @@ def run(
                 result.candidates.append(d.candidates)
                 result.outcomes[d.kind] += 1
             result.records += len(chunk)
-            result.quarantined += done.quarantined
-            result.claimed += done.claimed
+            result.quarantined += done.claims.quarantined
+            result.claimed += done.claims.touchpoints
+            result.claimed_referrals += done.claims.referrals
             if progress:
                 progress("incremental", result.records, len(records))
     started = time.perf_counter()
     journeys = _journeys(
         driver, database, holding, data, stones, settings.version, derive, progress
     )
-    result.touchpoints, result.referrals, result.held, claimed = journeys
-    result.claimed += claimed
+    result.touchpoints, result.referrals, result.held = journeys[:3]
+    result.claimed += journeys.claimed
+    result.held_referrals = journeys.held_referrals
+    result.claimed_referrals += journeys.claimed_referrals
     result.touchpoints_s = time.perf_counter() - started
     if records or result.touchpoints or result.referrals:
         started = time.perf_counter()
@@ -200,11 +205,10 @@ def _journeys(
     version: str,
     derive: tuple[LiteralString, dict[str, Any]],
     progress: Callable[[str, int, int], None] | None,
-) -> tuple[int, int, int, int]:
+) -> Journeys:
     """The delta's touchpoints and referrals, attached to the persons they name as the
-    graph has them now (their stages and segments derived again); how many touchpoints
-    and referrals were written, how many touchpoints found no person (held), and how
-    many held before found one. A mention is checked as a batch checks it
+    graph has them now (their stages and segments derived again), and what they came
+    to. A mention is checked as a batch checks it
     (``linkage.referrals.link``), against the referrals and first buying signals already
     in the graph too.
 
@@ -213,13 +217,13 @@ def _journeys(
     and their write."""
     touchpoints = list(data.touchpoints)
     if not touchpoints and not data.referrals:
-        return 0, 0, 0, 0
+        return Journeys()
     model, gate = holding.model, holding.gate
     owners = [t.owner for t in touchpoints]
     owners += [o for m in data.referrals for o in (m.referrer, m.referee)]
     quarantined, skipped = len(gate.quarantined), dict(stones.skipped)
 
-    def attach(tx: neo4j.ManagedTransaction) -> tuple[int, int, int, int]:
+    def attach(tx: neo4j.ManagedTransaction) -> Journeys:
         # A retried transaction starts again: what the first try noted is dropped.
         del gate.quarantined[quarantined:]
         stones.skipped.clear()
@@ -244,9 +248,10 @@ def _journeys(
         claimed = touchpoint_load.claim_held(tx, holding, vins=signs)
         touchpoint_load.hold(tx, held, gate)
         mentions = stones.mentions(data.referrals, directory)
-        known = _referrals_around(tx, mentions, directory, first_lead)
+        known = touchpoint_load.referrals_around(tx, mentions, directory, first_lead)
+        held_mentions: list[tuple[Mention, str]] = []
         referrals, displaced = touchpoint_load.referral_rows(
-            mentions, directory, first_lead, gate, known
+            mentions, directory, first_lead, gate, known, held_mentions
         )
         unrefer = [{"referrer": r.referrer, "referee": r.referee} for r in displaced]
         if unrefer:
@@ -254,47 +259,42 @@ def _journeys(
         load.load_rows(
             tx, referral_cypher.WRITE, referrals, what="referrals", progress=progress
         )
+        # A delta's row is the row as it is now: what an earlier version of it held goes.
+        touchpoint_load.unhold_referrals(tx, data.referrals)
+        touchpoint_load.hold_referrals(tx, held_mentions, gate)
+        renewed = {(m.evidence, m.mechanism) for m in data.referrals}
+        referred = touchpoint_load.claim_referrals(
+            tx,
+            holding,
+            [m for m in claimed.mentions if (m.evidence, m.mechanism) not in renewed],
+        )
+        gate.quarantined += referred.quarantined
         ids = {row["person"] for rows in by_label.values() for row in rows}
         ids |= {p for r in referrals + unrefer for p in (r["referrer"], r["referee"])}
-        ids |= moved.touched | claimed.touched
+        ids |= moved.touched | claimed.touched | referred.touched
         _derive(tx, sorted(ids), derive)
-        return written, len(referrals), len(held), claimed.count
+        return Journeys(
+            written,
+            len(referrals),
+            len(held),
+            claimed.count,
+            len(held_mentions),
+            referred.count,
+        )
 
     with driver.session(database=database) as session:
         return session.execute_write(attach)
 
 
-def _referrals_around(
-    tx: neo4j.ManagedTransaction,
-    mentions: Sequence[Mention],
-    directory: Directory,
-    first_lead: dict[str, str],
-) -> dict[str, Referral]:
-    """The referrals already in the graph above the persons ``mentions`` name (by
-    referee), and their first buying signals, earlier ones of the graph's added to
-    ``first_lead``."""
-    ids = {
-        pid
-        for m in mentions
-        for owner in (m.referrer, m.referee)
-        if (pid := directory.find(owner, m.at[:10])[0])
-    }
-    if not ids:
-        return {}
-    rows = tx.run(
-        referral_cypher.AROUND, ids=sorted(ids), leads=sorted(touchpoint_load.LEADS)
-    ).data()
-    known: dict[str, Referral] = {}
-    for r in rows:
-        for hop in r["above"]:
-            at = hop["at"].to_native().isoformat()
-            known[hop["referee"]] = Referral(
-                hop["referrer"], hop["referee"], hop["mechanism"], at, hop["evidence"]
-            )
-        if r["firstLead"] is not None:
-            at = r["firstLead"].to_native().isoformat()
-            first_lead[r["id"]] = min(at, first_lead.get(r["id"], at))
-    return known
+class Journeys(NamedTuple):
+    """What a delta's touchpoints and referral mentions came to."""
+
+    touchpoints: int = 0  # written
+    referrals: int = 0  # written
+    held: int = 0  # touchpoints that found no person
+    claimed: int = 0  # held touchpoints the delta's orders gave a person
+    held_referrals: int = 0  # mentions that found no person
+    claimed_referrals: int = 0  # held mentions linked now
 
 
 def _derive_query(
@@ -415,10 +415,7 @@ class Resolver:
             tx, records, homes, row["neighbours"], overlay, households, changed, after
         )
         stored = [stored_keys(row, self.settings) for row in rows]
-        followed, done.claimed = self._write(
-            tx, records, stored, overlay.written(), former, after
-        )
-        done.quarantined = [q for f in followed for q in f.quarantined]
+        done.claims = self._write(tx, records, stored, overlay.written(), former, after)
         done.write = time.perf_counter() - began
         return done
 
@@ -555,10 +552,9 @@ class Resolver:
         customers: list[Customer],
         former: dict[str, list[str]],
         after: _AfterWrites,
-    ) -> tuple[list[touchpoint_load.Followed], int]:
+    ) -> Claims:
         """The records, then their customers as the transaction leaves them, then the
-        rest; where the touchpoints the change reached went (the quarantined: to no
-        one), and how many held ones it attached."""
+        rest; what the touchpoints and held referrals the change reached came to."""
         at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         tx.run(
             load.RECORD_AND_PERSONS,
@@ -608,12 +604,22 @@ class Resolver:
             vins = [*vins, *sorted(extra)]
         if vins:
             followed.append(touchpoint_load.follow_vehicles(tx, vins, held))
+        # Held referral mentions, once the touchpoints (their first buying signals) are.
+        referred = touchpoint_load.claim_referrals(
+            tx, held, [m for c in claims for m in c.mentions]
+        )
         alive = (after.ids - after.gone).union(
-            *(c.touched for c in claims), *(f.touched for f in followed)
+            *(c.touched for c in claims),
+            *(f.touched for f in followed),
+            referred.touched,
         )
         # The person rows replace properties: derive the stage and segments again.
         _derive(tx, sorted(alive), self.derive)
-        return followed, sum(c.count for c in claims)
+        return Claims(
+            [q for f in followed for q in f.quarantined] + referred.quarantined,
+            sum(c.count for c in claims),
+            referred.count,
+        )
 
 
 @dataclass
@@ -623,8 +629,17 @@ class Done:
     read: float
     records: list[Decided] = field(default_factory=list)
     write: float = 0.0
-    quarantined: list[Quarantined] = field(default_factory=list)  # touchpoints
-    claimed: int = 0  # held touchpoints given a person
+    claims: Claims = field(default_factory=lambda: Claims([], 0, 0))
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a transaction's change did to touchpoints and referrals it reached: those
+    taken out or refused now (quarantined), held ones attached, held referrals linked."""
+
+    quarantined: list[Quarantined]
+    touchpoints: int
+    referrals: int
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from graph.cypher import resolution as resolution_graph
 from graph.cypher import touchpoints as touchpoint_cypher
 from graph.cypher.customer import search_text
 from linkage import batch_gc, consents
+from linkage import referrals as rf
 from linkage import touchpoints as tp
 from linkage.ids import Key
 from linkage.records import (
@@ -69,6 +70,7 @@ class PipelineResult:
     touchpoints: int
     referrals: int
     held: int = 0  # touchpoints that found no person, held for a later change
+    held_referrals: int = 0  # referral mentions that found no person, held the same way
     review: int = 0
     households: int = 0
     trained: bool = True  # False when the stored model was reused
@@ -110,6 +112,7 @@ class Writes:
         self._touchpoints_done = False
         # Touchpoints that found no person, with why: kept for a later change.
         self.held: list[tuple[tp.Touchpoint, str]] = []
+        self.held_referrals: list[tuple[rf.Mention, str]] = []  # the same, of referrals
         # The records resolution kept (one per key: the latest update of a duplicated one).
         self._kept = {id(r) for c in resolution.customers for r in c.records}
         self.sizes = {
@@ -167,6 +170,7 @@ class Writes:
             self._directory,
             self._first_leads,
             self._gate,
+            held=self.held_referrals,
         )
         self.counts["referrals"] = len(rows)
         return rows
@@ -246,6 +250,7 @@ def run(
     # Rows that found no person wait for a change that gives them one (the write has
     # taken those held before that have one now).
     touchpoint_load.hold(driver, writes.held, gate, database)
+    touchpoint_load.hold_referrals(driver, writes.held_referrals, gate, database)
     gate.quarantined += stones.report()  # counts only: what was erased is not named
     resolution_graph.prune_households(driver, database)
     resolution_graph.save_model(
@@ -272,6 +277,7 @@ def run(
         touchpoint_rows=dict(data.touchpoint_rows),
         touchpoints=writes.counts["touchpoints"],
         held=len(writes.held),
+        held_referrals=len(writes.held_referrals),
         referrals=writes.counts["referrals"],
         review=sum(1 for p in resolution.pairs if p.decision == "review"),
         households=len(resolution.households),
@@ -341,6 +347,7 @@ def _write(
     del by_label
     with driver.session(database=database) as session:
         session.run(referral_cypher.CLEAR).consume()  # CALL IN TRANSACTIONS: implicit
+        session.run(referral_cypher.CLEAR_HELD).consume()  # held again after the write
     load.load_rows(
         driver,
         referral_cypher.WRITE,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import neo4j
 
 from graph import load
+from graph.cypher import referrals as referral_cypher
 from graph.cypher import touchpoints as cypher
 from linkage import referrals as rf
 from linkage import touchpoints as tp
@@ -138,9 +139,10 @@ class Claimed:
 
     count: int = 0
     touched: set[str] = field(default_factory=set)  # the persons they went to
+    mentions: list[rf.Mention] = field(default_factory=list)  # held referrals found
     signs: set[str] = field(
         default_factory=set
-    )  # VINs an order or delivery among them is about
+    )  # VINs of orders, deliveries among them
 
 
 def claim_held(
@@ -163,7 +165,21 @@ def claim_held(
     }
     if not any(wanted.values()):
         return claimed
-    found = tx.run(cypher.HELD_AROUND, wanted).data()
+    wanted["named"] = [
+        f"{kind}:{value}"
+        for kind, values in (
+            ("record", "records"),
+            ("contact", "contacts"),
+            ("vin", "vins"),
+        )
+        for value in wanted[values]
+    ]
+    found = []
+    for r in tx.run(cypher.HELD_AROUND, wanted).data():
+        if r["referral"]:  # linked once the touchpoints are (``claim_referrals``)
+            claimed.mentions.append(rf.from_json(r["row"]))
+        else:
+            found.append(r)
     if not found:
         return claimed
     held = [tp.from_json(r["row"]) for r in found]
@@ -435,17 +451,148 @@ def referral_rows(
     first_lead: dict[str, str],
     gate: Gate,
     known: dict[str, rf.Referral] | None = None,
+    held: list[tuple[rf.Mention, str]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[rf.Referral]]:
     """``REFERRED`` rows: each hop before the referee's first lead (``first_leads``), one
     referrer per person (``known``: referrals already in the graph, ``rf.link``); and the
-    graph's referrals an earlier mention takes the place of."""
+    graph's referrals an earlier mention takes the place of. Mentions that found no
+    person go to the quarantine, and to ``held`` (with why), if given."""
     linked = rf.link(mentions, directory, first_lead, known)
     gate.quarantined += linked.quarantined
+    if held is not None:
+        held += linked.held
+    return _referred(linked.referrals, gate), linked.displaced
+
+
+def _referred(referrals: Iterable[rf.Referral], gate: Gate) -> list[dict[str, Any]]:
+    """``referral_cypher.WRITE`` rows of ``referrals`` the shapes accept."""
     out = []
-    for r in linked.referrals:
+    for r in referrals:
         props = {"mechanism": r.mechanism, "at": r.at, "evidence": r.evidence}
         clean = gate.check(rf.REFERRAL_EDGE, r.evidence, props)
-        if clean is None:
-            continue
-        out.append({"referrer": r.referrer, "referee": r.referee, "props": clean})
-    return out, linked.displaced
+        if clean is not None:
+            out.append({"referrer": r.referrer, "referee": r.referee, "props": clean})
+    return out
+
+
+def named(owner: tp.Owner) -> str:
+    """How a held referral names a side (``referrerVia``, ``refereeVia``), as
+    ``HELD_AROUND``'s $named spells what a change touched: ``record:source/sourceId``,
+    ``contact:`` the contact point's key (not its value), ``vin:`` the VIN."""
+    if owner.kind == "contact":
+        return f"contact:{contact_block_key(owner.value[0]) or ''}"
+    return f"{owner.kind}:{'/'.join(owner.value)}"
+
+
+def hold_referrals(
+    target: neo4j.Driver | neo4j.ManagedTransaction,
+    held: Iterable[tuple[rf.Mention, str]],
+    gate: Gate,
+    database: str = "neo4j",
+) -> int:
+    """Keep referral mentions that found no person (with why) in the graph
+    (``HeldReferral``); how many."""
+    rows = []
+    for m, reason in held:
+        props = {
+            "evidence": m.evidence,
+            "mechanism": m.mechanism,
+            "at": m.at,
+            "heldReason": reason,
+            "heldRow": rf.to_json(m),
+            "referrerVia": named(m.referrer),
+            "refereeVia": named(m.referee),
+        }
+        clean = gate.check(referral_cypher.HELD, m.evidence, props)
+        if clean is not None:
+            rows.append({"props": clean})
+    return load.load_rows(
+        target, referral_cypher.HOLD, rows, what="held referrals", database=database
+    )
+
+
+def unhold_referrals(
+    tx: neo4j.ManagedTransaction, mentions: Iterable[rf.Mention]
+) -> None:
+    """The held rows of ``mentions``' keys are held no more (they are decided now)."""
+    keys = [{"evidence": m.evidence, "mechanism": m.mechanism} for m in mentions]
+    if keys:
+        tx.run(referral_cypher.UNHOLD, keys=keys).consume()
+
+
+@dataclass
+class ClaimedReferrals:
+    """Held referral mentions a change decided (``claim_referrals``)."""
+
+    count: int = 0  # written as REFERRED
+    touched: set[str] = field(default_factory=set)  # referrers and referees written
+    quarantined: list[Quarantined] = field(default_factory=list)  # refused now
+
+
+def claim_referrals(
+    tx: neo4j.ManagedTransaction, holding: Holding, mentions: Sequence[rf.Mention]
+) -> ClaimedReferrals:
+    """Held mentions (``Claimed.mentions``) linked as a batch run of all the sources links
+    them, against the graph's referrals and first buying signals; those that still find
+    no person stay held (with the reason now), those refused for another reason now (a
+    later first lead, an earlier referrer) are quarantined and held no more."""
+    done = ClaimedReferrals()
+    mentions = list({(m.evidence, m.mechanism): m for m in mentions}.values())
+    if not mentions:
+        return done
+    directory = directory_from_graph(
+        tx, [o for m in mentions for o in (m.referrer, m.referee)]
+    )
+    first_lead: dict[str, str] = {}
+    known = referrals_around(tx, mentions, directory, first_lead)
+    linked = rf.link(mentions, directory, first_lead, known)
+    still = {(m.evidence, m.mechanism) for m, _ in linked.held}
+    # Still held: quarantined when first held. The rest are decided now.
+    waiting = {evidence for evidence, _ in still}
+    done.quarantined = [q for q in linked.quarantined if q.location not in waiting]
+    rows = _referred(linked.referrals, holding.gate)
+    unrefer = [{"referrer": r.referrer, "referee": r.referee} for r in linked.displaced]
+    if unrefer:
+        tx.run(referral_cypher.UNREFER, rows=unrefer).consume()
+    if rows:
+        tx.run(referral_cypher.WRITE, rows=rows).consume()
+    unhold_referrals(
+        tx, [m for m in mentions if (m.evidence, m.mechanism) not in still]
+    )
+    hold_referrals(tx, linked.held, holding.gate)
+    done.count = len(rows)
+    done.touched = {
+        str(r[side]) for r in rows + unrefer for side in ("referrer", "referee")
+    }
+    return done
+
+
+def referrals_around(
+    tx: neo4j.ManagedTransaction,
+    mentions: Sequence[rf.Mention],
+    directory: tp.Directory,
+    first_lead: dict[str, str],
+) -> dict[str, rf.Referral]:
+    """The referrals already in the graph above the persons ``mentions`` name (by
+    referee), and their first buying signals, earlier ones of the graph's added to
+    ``first_lead``."""
+    ids = {
+        pid
+        for m in mentions
+        for owner in (m.referrer, m.referee)
+        if (pid := directory.find(owner, m.at[:10])[0])
+    }
+    if not ids:
+        return {}
+    rows = tx.run(referral_cypher.AROUND, ids=sorted(ids), leads=sorted(LEADS)).data()
+    known: dict[str, rf.Referral] = {}
+    for r in rows:
+        for hop in r["above"]:
+            at = hop["at"].to_native().isoformat()
+            known[hop["referee"]] = rf.Referral(
+                hop["referrer"], hop["referee"], hop["mechanism"], at, hop["evidence"]
+            )
+        if r["firstLead"] is not None:
+            at = r["firstLead"].to_native().isoformat()
+            first_lead[r["id"]] = min(at, first_lead.get(r["id"], at))
+    return known

@@ -115,7 +115,8 @@ def main() -> None:
             + ", ".join(f"{n} {k}" for k, n in sorted(result.outcomes.items()))
             + f"; {len(result.quarantined):,} quarantined"
             + f" ({result.held:,} touchpoints held without a person, "
-            f"{result.claimed:,} held before attached)"
+            f"{result.claimed:,} held before attached; {result.held_referrals:,} "
+            f"referral mentions held, {result.claimed_referrals:,} held before linked)"
         )
         print(
             f"  per transaction: resolution (read candidates + decide) p50 "

@@ -13,11 +13,13 @@ Rows whose referrer column is blank simply name no referral. After resolution ea
 mention becomes a ``REFERRED`` edge between two customers unless it cannot be one, and
 then it is quarantined with the reason: a person not found, a self-referral, a hop later
 than the referee's first lead (domain brief §5), a second referrer for the same person
-(the earliest wins), or a cycle.
+(the earliest wins), or a cycle. A mention that found no person is also held, as read
+(``to_json``), for a later change that gives it one.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +66,8 @@ class Linked:
     quarantined: list[Quarantined] = field(default_factory=list)
     # The graph's referrals an earlier mention took the place of (an incremental run).
     displaced: list[Referral] = field(default_factory=list)
+    # Mentions that found no person, with why (also quarantined): to be held.
+    held: list[tuple[Mention, str]] = field(default_factory=list)
 
 
 def mechanisms(model: Ontology) -> tuple[str, ...]:
@@ -183,6 +187,8 @@ def link(
             reason = "would close a referral cycle"
         if reason or a is None or b is None:
             out.quarantined.append(_refused(m, reason or ""))
+            if a is None or b is None:
+                out.held.append((m, reason or ""))
             continue
         if latest is not None:  # a later referral of the graph closes it: that one goes
             out.displaced.append(latest)
@@ -225,3 +231,27 @@ def _path_up(
         if node == target:
             return path
     return None
+
+
+def to_json(m: Mention) -> str:
+    """``m`` as the text a held referral keeps (``from_json`` reads it back)."""
+    return json.dumps(
+        {
+            "mechanism": m.mechanism,
+            "at": m.at,
+            "referrer": [m.referrer.kind, *m.referrer.value],
+            "referee": [m.referee.kind, *m.referee.value],
+            "evidence": m.evidence,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def from_json(text: str) -> Mention:
+    """The mention ``to_json`` wrote."""
+    d = json.loads(text)
+    (a, *av), (b, *bv) = d["referrer"], d["referee"]
+    return Mention(
+        d["mechanism"], d["at"], Owner(a, tuple(av)), Owner(b, tuple(bv)), d["evidence"]
+    )

@@ -149,7 +149,8 @@ def run_incremental(
         f"{result.records} records resolved one by one ({outcomes}); "
         f"{result.touchpoints} touchpoints and {result.referrals} referrals written; "
         f"{result.held} touchpoints held without a person, {result.claimed} held before "
-        "attached; "
+        f"attached; {result.held_referrals} referral mentions held, "
+        f"{result.claimed_referrals} held before linked; "
         f"referral influence changed for {result.rescored} people; "
         f"{len(result.quarantined)} quarantined; per transaction of {per_transaction}: "
         f"resolution p50 {incremental_run.percentile(result.resolve_ms, 50):.1f} ms, p95 "
@@ -219,7 +220,7 @@ def report(result: pipeline.PipelineResult, kept: Path | None = None) -> None:
     say(
         f"  {result.touchpoints} touchpoints written to the customers' journeys; "
         f"{result.held} held without a person (in the quarantine too) until a change "
-        "gives them one"
+        f"gives them one; {result.held_referrals} referral mentions held the same way"
     )
     if result.refreshed_segments:
         say(

@@ -11,7 +11,8 @@ from typing import LiteralString
 
 # Everything held about one person (the right of access): its golden record, every source
 # record with its contact points and consent statements, its relationships, touchpoints,
-# segment history, referrals, households and the manual decisions about its records.
+# segment history, referrals, households, the held referral mentions naming its records
+# (its own form saying who referred it, say) and the manual decisions about its records.
 EXPORT: LiteralString = """
 MATCH (p:Person {id: $id})
 RETURN properties(p) AS person,
@@ -37,6 +38,10 @@ RETURN properties(p) AS person,
     RETURN {kind: [l IN labels(t) WHERE l <> 'Touchpoint'][0], properties: properties(t),
             links: [(t)-[l]->(x) | {relationship: type(l), key: coalesce(x.id, x.code, x.vin)}]}
     ORDER BY t.at, t.source, t.sourceId } AS touchpoints,
+  COLLECT { MATCH (p)<-[:RESOLVED_TO]-(s:SourceRecord)
+    WITH 'record:' + s.source + '/' + s.sourceId AS named
+    MATCH (h:HeldReferral) WHERE h.referrerVia = named OR h.refereeVia = named
+    RETURN properties(h) ORDER BY h.at, h.evidence } AS heldReferrals,
   COLLECT { MATCH (d:LinkDecision)
     WHERE any(k IN d.records + coalesce(d.apartFrom, []) WHERE k IN
               [(p)<-[:RESOLVED_TO]-(s:SourceRecord) | s.source + '/' + s.sourceId])
@@ -87,6 +92,19 @@ ERASE_STEPS: dict[str, LiteralString] = {
           UNION
           MATCH (:Person {id: $id})<-[:RESOLVED_TO]-(:SourceRecord)-[:IN_BLOCK]->(b:BlockingKey)
           MATCH (h:HeldTouchpoint {viaContact: b.blockKey})
+          RETURN h
+        }
+        DETACH DELETE h RETURN count(*) AS n""",
+    # referral mentions held without a person that named one of them on either side
+    "held referrals": """
+        CALL () {
+          UNWIND $keys AS k
+          MATCH (h:HeldReferral) WHERE h.referrerVia = 'record:' + k OR h.refereeVia = 'record:' + k
+          RETURN h
+          UNION
+          MATCH (:Person {id: $id})<-[:RESOLVED_TO]-(:SourceRecord)-[:IN_BLOCK]->(b:BlockingKey)
+          WITH DISTINCT 'contact:' + b.blockKey AS named
+          MATCH (h:HeldReferral) WHERE h.referrerVia = named OR h.refereeVia = named
           RETURN h
         }
         DETACH DELETE h RETURN count(*) AS n""",

@@ -30,6 +30,28 @@ MATCH (:Person {id: r.referrer})-[x:REFERRED]->(:Person {id: r.referee})
 DELETE x
 """
 
+# Held referrals (``HeldReferral``): mentions that found no person, kept as read until a
+# change gives both sides one (``api.touchpoint_load.claim_referrals``). A batch run holds
+# them all again, as it writes every referral again.
+HELD = "HeldReferral"
+
+HOLD: LiteralString = """
+UNWIND $rows AS r
+MERGE (h:HeldReferral {evidence: r.props.evidence, mechanism: r.props.mechanism})
+SET h = r.props
+"""
+
+UNHOLD: LiteralString = """
+UNWIND $keys AS k
+MATCH (h:HeldReferral {evidence: k.evidence, mechanism: k.mechanism})
+DELETE h
+"""
+
+CLEAR_HELD: LiteralString = """
+MATCH (h:HeldReferral)
+CALL (h) { DELETE h } IN TRANSACTIONS OF 10000 ROWS
+"""
+
 # For an incremental run: the referrals above each of $ids (its referrer, theirs, and so on;
 # one referrer a person makes each chain a line) and each one's first buying signal
 # ($leads: touchpoint classes), which decide whether a new mention can be a hop.

@@ -212,9 +212,10 @@ MERGE (h:HeldTouchpoint {source: r.props.source, sourceId: r.props.sourceId})
 SET h = r.props
 """
 
-# The held rows that name one of these records (source/sourceId), contact point keys or
-# VINs: a change to them may have given the rows a person; with who holds the contact
-# point a row names now.
+# The held touchpoints and referral mentions that name one of these records
+# (source/sourceId), contact point keys or VINs ($named: the same, spelled as a held
+# referral's referrerVia and refereeVia): a change to them may have given the rows a
+# person; with who holds the contact point a held touchpoint names now.
 HELD_AROUND: LiteralString = (
     """
 CALL () {
@@ -229,9 +230,18 @@ CALL () {
   UNWIND $vins AS v
   MATCH (h:HeldTouchpoint {viaVehicle: v})
   RETURN h
+  UNION
+  UNWIND $named AS v
+  MATCH (h:HeldReferral {referrerVia: v})
+  RETURN h
+  UNION
+  UNWIND $named AS v
+  MATCH (h:HeldReferral {refereeVia: v})
+  RETURN h
 }
 WITH h, h.viaContact AS key
-RETURN h.heldRow AS row, CASE WHEN key IS NULL THEN [] ELSE """
+RETURN h.heldRow AS row, h:HeldReferral AS referral,
+       CASE WHEN key IS NULL THEN [] ELSE """
     + _HOLDERS
     + """ END AS holders
 """

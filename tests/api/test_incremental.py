@@ -1666,3 +1666,79 @@ def test_a_held_order_takes_the_held_visits_of_its_vehicle_along_when_it_is_clai
     _batch_afresh(clean_graph, db, everything)
     assert _whose_visits(clean_graph, db) == after
     assert _held_touchpoints(clean_graph, db) == {}
+
+
+def _held_referrals(driver: neo4j.Driver, db: str) -> dict[str, str]:
+    """Held referral mentions: the row that says so -> why it found no person; each
+    keeps the mention as read."""
+    rows, _, _ = driver.execute_query(
+        "MATCH (h:HeldReferral) "
+        "RETURN h.evidence AS evidence, h.heldReason AS reason, h.heldRow AS row",
+        database_=db,
+    )
+    assert all(json.loads(r["row"])["evidence"] == r["evidence"] for r in rows)
+    return {r["evidence"]: r["reason"] for r in rows}
+
+
+def test_a_referral_naming_someone_not_known_yet_is_held_until_a_delta_brings_them(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """A web form names as its referrer an email nobody holds: a batch run quarantines
+    the mention and holds it. A delta brings the dealer account with that email: the
+    mention becomes a referral then, as a batch run of everything links it. Erasing the
+    referee of a held mention erases the mention too."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    accounts, rows = _accounts(everything)
+    quintus = _newcomer(rows, "A-9999990")
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    linked = {e[0] for e in _referrals(clean_graph, db)}
+    path = everything / "web_forms.jsonl"
+    forms = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    form = next(f for f in forms if f"web_form/{f['submission_id']}" in linked)
+    evidence = f"web_form/{form['submission_id']}"
+    form["referred_by"] = quintus["EMAIL"]
+    path.write_text("".join(json.dumps(f) + "\n" for f in forms), "utf-8")
+
+    batch = _batch_afresh(clean_graph, db, everything)
+    assert batch.held_referrals >= 1
+    assert evidence not in {e[0] for e in _referrals(clean_graph, db)}
+    held = _held_referrals(clean_graph, db)
+    assert held[evidence] == "referrer: no person has this contact point"
+    assert "referral (declared): referrer: no person has this contact point" in [
+        q.reason for q in batch.quarantined if q.location == evidence
+    ]
+
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _only(delta, [quintus])
+    result = _incremental(clean_graph, db, delta)
+    assert (result.outcomes, result.claimed_referrals) == ({"new customer": 1}, 1)
+    referrals = _referrals(clean_graph, db)
+    assert (evidence, "declared", (ACCOUNT.format(**quintus),)) in {
+        e[:3] for e in referrals
+    }
+    del held[evidence]
+    assert _held_referrals(clean_graph, db) == held
+
+    # A batch run of everything links and holds them the same way.
+    _write_accounts(accounts, [*rows, quintus])
+    _batch_afresh(clean_graph, db, everything)
+    assert _referrals(clean_graph, db) == referrals
+    assert _held_referrals(clean_graph, db) == held
+
+    # A held mention names its referee's record: it is in the referee's export, and
+    # erasing the referee erases it.
+    form["referred_by"] = "nobody.yet@example.org"
+    path.write_text("".join(json.dumps(f) + "\n" for f in forms), "utf-8")
+    _batch_afresh(clean_graph, db, everything)
+    assert evidence in _held_referrals(clean_graph, db)
+    referee = _assignment(clean_graph, db)[("web_form", form["submission_id"])]
+    key = b"a test privacy key"
+    exported = privacy.export(clean_graph, db, referee, key, "officer", "request 21")
+    assert evidence in {h["evidence"] for h in exported["heldReferrals"]}
+    erased = privacy.erase(clean_graph, db, referee, key, "officer", "request 22")
+    assert erased.removed["held referrals"] >= 1
+    assert evidence not in _held_referrals(clean_graph, db)

@@ -297,6 +297,13 @@ def test_referral_mentions_become_one_acyclic_referrer_per_person() -> None:
         "after the referee's first lead (2020-05-15T00:00:00)",
         "referrer: no person has this contact point",
     ]
+    # Only the mention that found no person waits for a later change; it keeps as read.
+    ((held, why),) = linked.held
+    assert (held.referrer.value, why) == (
+        ("email:Z@x.example",),
+        "referrer: no person has this contact point",
+    )
+    assert rf.from_json(rf.to_json(held)) == held
 
 
 def test_an_earlier_mention_takes_the_place_of_the_graph_s_referral() -> None:
