@@ -200,8 +200,13 @@ def claim_held(
         claimed.touched.add(row["person"])
     claimed.count = write(tx, holding.model, by_label)
     claimed.signs = set(ownership_signs(by_label))
-    if still:
-        hold(tx, still, holding.gate)
+    # Those still without a person stay held; written again only if the reason changed.
+    was = {
+        (t.source, t.source_id): r["reason"] for t, r in zip(held, found, strict=True)
+    }
+    changed = [(t, why) for t, why in still if was[(t.source, t.source_id)] != why]
+    if changed:
+        hold(tx, changed, holding.gate)
     return claimed
 
 

@@ -240,7 +240,7 @@ CALL () {
   RETURN h
 }
 WITH h, h.viaContact AS key
-RETURN h.heldRow AS row, h:HeldReferral AS referral,
+RETURN h.heldRow AS row, h.heldReason AS reason, h:HeldReferral AS referral,
        CASE WHEN key IS NULL THEN [] ELSE """
     + _HOLDERS
     + """ END AS holders
