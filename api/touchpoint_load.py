@@ -101,20 +101,35 @@ def hold_rows(
     held: Iterable[tuple[tp.Touchpoint, str]], gate: Gate
 ) -> list[dict[str, Any]]:
     """``HOLD`` rows of touchpoints that found no person (with why), kept as read."""
-    out = []
-    for t, reason in held:
-        props = {
-            "source": t.source,
-            "sourceId": t.source_id,
-            "at": t.at,
-            "heldReason": reason,
-            "heldRow": tp.to_json(t),
-            **_via(t.owner),
-        }
-        clean = gate.check(cypher.HELD, f"{t.source}/{t.source_id}", props)
-        if clean is not None:
-            out.append({"props": clean})
-    return out
+    return _held(
+        gate,
+        cypher.HELD,
+        (
+            (
+                f"{t.source}/{t.source_id}",
+                {
+                    "source": t.source,
+                    "sourceId": t.source_id,
+                    "at": t.at,
+                    "heldReason": reason,
+                    "heldRow": tp.to_json(t),
+                    **_via(t.owner),
+                },
+            )
+            for t, reason in held
+        ),
+    )
+
+
+def _held(
+    gate: Gate, label: str, rows: Iterable[tuple[str, dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """The ``{props}`` rows of held ``label`` (where, props) the shapes accept."""
+    return [
+        {"props": clean}
+        for where, props in rows
+        if (clean := gate.check(label, where, props)) is not None
+    ]
 
 
 def hold(
@@ -166,13 +181,13 @@ def claim_held(
     if not any(wanted.values()):
         return claimed
     wanted["named"] = [
-        f"{kind}:{value}"
-        for kind, values in (
+        spelled(kind, key)
+        for kind, keys in (
             ("record", "records"),
             ("contact", "contacts"),
             ("vin", "vins"),
         )
-        for value in wanted[values]
+        for key in wanted[keys]
     ]
     found = []
     for r in tx.run(cypher.HELD_AROUND, wanted).data():
@@ -481,12 +496,17 @@ def _referred(referrals: Iterable[rf.Referral], gate: Gate) -> list[dict[str, An
 
 
 def named(owner: tp.Owner) -> str:
-    """How a held referral names a side (``referrerVia``, ``refereeVia``), as
-    ``HELD_AROUND``'s $named spells what a change touched: ``record:source/sourceId``,
-    ``contact:`` the contact point's key (not its value), ``vin:`` the VIN."""
+    """How a held referral names a side (``referrerVia``, ``refereeVia``): the record,
+    the contact point's key (not its value) or the VIN, spelled by ``spelled``."""
     if owner.kind == "contact":
-        return f"contact:{contact_block_key(owner.value[0]) or ''}"
-    return f"{owner.kind}:{'/'.join(owner.value)}"
+        return spelled("contact", contact_block_key(owner.value[0]) or "")
+    return spelled(owner.kind, "/".join(owner.value))
+
+
+def spelled(kind: str, key: str) -> str:
+    """A record (``source/sourceId``), contact point key or VIN as held referrals name
+    it (and ``HELD_AROUND``'s $named asks for it): ``record:``, ``contact:``, ``vin:``."""
+    return f"{kind}:{key}"
 
 
 def hold_referrals(
@@ -497,20 +517,25 @@ def hold_referrals(
 ) -> int:
     """Keep referral mentions that found no person (with why) in the graph
     (``HeldReferral``); how many."""
-    rows = []
-    for m, reason in held:
-        props = {
-            "evidence": m.evidence,
-            "mechanism": m.mechanism,
-            "at": m.at,
-            "heldReason": reason,
-            "heldRow": rf.to_json(m),
-            "referrerVia": named(m.referrer),
-            "refereeVia": named(m.referee),
-        }
-        clean = gate.check(referral_cypher.HELD, m.evidence, props)
-        if clean is not None:
-            rows.append({"props": clean})
+    rows = _held(
+        gate,
+        referral_cypher.HELD,
+        (
+            (
+                m.evidence,
+                {
+                    "evidence": m.evidence,
+                    "mechanism": m.mechanism,
+                    "at": m.at,
+                    "heldReason": reason,
+                    "heldRow": rf.to_json(m),
+                    "referrerVia": named(m.referrer),
+                    "refereeVia": named(m.referee),
+                },
+            )
+            for m, reason in held
+        ),
+    )
     return load.load_rows(
         target, referral_cypher.HOLD, rows, what="held referrals", database=database
     )

@@ -72,6 +72,17 @@ MERGE (t:Tombstone {tombstoneKey: k})
 ON CREATE SET t.erasedAt = $at
 """
 
+# What held rows (``HeldTouchpoint``, ``HeldReferral``) may name of the person: each of
+# its records ($keys, "source/sourceId") and the contact point key of each block its
+# records are stored under; one per row (``record`` or ``contact``, the other null).
+_NAMED: LiteralString = """
+        CALL () {
+          UNWIND $keys AS record RETURN record, null AS contact
+          UNION
+          MATCH (:Person {id: $id})<-[:RESOLVED_TO]-(:SourceRecord)-[:IN_BLOCK]->(b:BlockingKey)
+          RETURN DISTINCT null AS record, b.blockKey AS contact
+        }"""
+
 # What hangs off the person and its records; each returns how many it removed.
 ERASE_STEPS: dict[str, LiteralString] = {
     # open memberships leave the segments' stored counts (history goes with the person)
@@ -84,30 +95,24 @@ ERASE_STEPS: dict[str, LiteralString] = {
         WHERE NOT EXISTS { (t)<-[:HAD]-(o:Person) WHERE o <> p }
         DETACH DELETE t RETURN count(*) AS n""",
     # rows held without a person that named one of its records or contact points
-    "held touchpoints": """
-        CALL () {
-          UNWIND $keys AS k
-          MATCH (h:HeldTouchpoint {viaRecord: k})
-          RETURN h
+    "held touchpoints": _NAMED
+    + """
+        CALL (record, contact) {
+          MATCH (h:HeldTouchpoint {viaRecord: record}) RETURN h
           UNION
-          MATCH (:Person {id: $id})<-[:RESOLVED_TO]-(:SourceRecord)-[:IN_BLOCK]->(b:BlockingKey)
-          MATCH (h:HeldTouchpoint {viaContact: b.blockKey})
-          RETURN h
+          MATCH (h:HeldTouchpoint {viaContact: contact}) RETURN h
         }
-        DETACH DELETE h RETURN count(*) AS n""",
+        WITH DISTINCT h DETACH DELETE h RETURN count(*) AS n""",
     # referral mentions held without a person that named one of them on either side
-    "held referrals": """
-        CALL () {
-          UNWIND $keys AS k
-          MATCH (h:HeldReferral) WHERE h.referrerVia = 'record:' + k OR h.refereeVia = 'record:' + k
-          RETURN h
+    "held referrals": _NAMED
+    + """
+        WITH coalesce('record:' + record, 'contact:' + contact) AS named
+        CALL (named) {
+          MATCH (h:HeldReferral {referrerVia: named}) RETURN h
           UNION
-          MATCH (:Person {id: $id})<-[:RESOLVED_TO]-(:SourceRecord)-[:IN_BLOCK]->(b:BlockingKey)
-          WITH DISTINCT 'contact:' + b.blockKey AS named
-          MATCH (h:HeldReferral) WHERE h.referrerVia = named OR h.refereeVia = named
-          RETURN h
+          MATCH (h:HeldReferral {refereeVia: named}) RETURN h
         }
-        DETACH DELETE h RETURN count(*) AS n""",
+        WITH DISTINCT h DETACH DELETE h RETURN count(*) AS n""",
     "consent statements": """
         MATCH (:Person {id: $id})<-[:RESOLVED_TO]-(:SourceRecord)-[:STATED_CONSENT]->(c:Consent)
         DETACH DELETE c RETURN count(*) AS n""",
