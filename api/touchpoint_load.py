@@ -298,9 +298,9 @@ def write(
 def directory_from_graph(
     tx: neo4j.ManagedTransaction, owners: Iterable[tp.Owner]
 ) -> tp.Directory:
-    """A ``Directory`` of the persons ``owners`` name (an incremental delta's touchpoints
-    and referral mentions), read from the graph: they reach customers resolved before the
-    delta, not only its own records."""
+    """A ``Directory`` of who ``owners`` name (an incremental change's touchpoints and
+    referral mentions), read from the graph: they reach customers resolved before the
+    change, not only its own records. It knows only what was asked."""
     records: set[tuple[str, ...]] = set()
     vins: set[str] = set()
     contacts: dict[str, set[str]] = {"email": set(), "phone": set(), "app": set()}
@@ -319,26 +319,22 @@ def directory_from_graph(
         phones=sorted(contacts["phone"]),
         accounts=sorted(contacts["app"]),
         vins=sorted(vins),
-    ).data()
-    directory = tp.Directory(
-        tp.PersonView(
-            r["id"],
-            tuple((s, i) for s, i in r["records"]),
-            tuple(
-                [f"email:{e}" for e in r["emails"]]
-                + [f"phone:{p}" for p in r["phones"]]
-                + [f"app:{a}" for a in sorted(set(r["accounts"]))]
-            ),
-            tuple(
-                (vin, load.as_text(since), load.as_text(until))
-                for vin, since, until in r["vehicles"]
-            ),
-        )
-        for r in found
     )
-    # A batch run's orders and deliveries start an ownership too (``tp.attach``).
-    for r in tx.run(cypher.OWNERSHIP_SIGNS, vins=sorted(vins)):
-        directory.owns_from(r["vin"], _day(r["at"]), r["person"])
+    directory = tp.Directory(())
+    named: dict[tp.Owner, list[str]] = {}
+    for r in found:
+        kind, key, person = r["kind"], r["key"], r["person"]
+        if kind == "vin":
+            since, until = load.as_text(r["since"]), load.as_text(r["until"])
+            directory.owns(key, since, until, person)
+        elif kind == "sign":  # a batch run's orders and deliveries start an ownership
+            directory.owns(key, _day(r["since"]), None, person)
+        elif kind == "record":
+            named.setdefault(tp.Owner("record", tuple(key)), []).append(person)
+        else:
+            named.setdefault(tp.Owner("contact", (f"{kind}:{key}",)), []).append(person)
+    for owner, persons in named.items():
+        directory.learn(owner, persons)
     return directory
 
 

@@ -411,9 +411,11 @@ class Directory:
                 f"a directory learns records and contact points, not {owner.kind}"
             )
 
-    def owns_from(self, vin: str, day: str, person: str) -> None:
-        """``person`` owns ``vin`` from ``day`` on (an order or a delivery says so)."""
-        self.owned.setdefault(vin.upper(), []).append((day, None, person))
+    def owns(self, vin: str, since: str | None, until: str | None, person: str) -> None:
+        """``person`` owns ``vin`` from ``since`` (None: from the start) through
+        ``until`` (None: still): an ownership read elsewhere, or started by an order
+        or a delivery."""
+        self.owned.setdefault(vin.upper(), []).append((since or "", until, person))
         self._sorted = False
 
     def find(self, owner: Owner, day: str) -> tuple[str | None, str]:
@@ -469,7 +471,7 @@ def attach(
         yield t, pid
         about = t.links.get("aboutVehicle")
         if about:
-            directory.owns_from(about, t.at[:10], pid)
+            directory.owns(about, t.at[:10], None, pid)
     for t in by_vin:
         pid, reason = directory.find(t.owner, t.at[:10])
         if pid is None:

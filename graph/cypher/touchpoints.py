@@ -92,48 +92,42 @@ MATCH (t:Touchpoint) WHERE NOT (t)<-[:HAD]-()
 CALL (t) { DETACH DELETE t } IN TRANSACTIONS OF 10000 ROWS
 """
 
-# The persons an incremental delta's touchpoints name, by record, contact point or vehicle,
-# each with what a ``linkage.touchpoints.Directory`` needs of it: its records, contact keys
-# and vehicles. Every lookup is by index.
+# Who the rows of an incremental change name, one row per (what was asked, person): the
+# person of each record, the holders of each email, phone or app account, and each
+# vehicle's owners with the span of their ownership (``vin``), and the persons whose
+# touchpoints about the vehicle reached them by record or contact point (``sign``: an
+# order or a delivery; from its day on, its person owns the vehicle, as
+# ``linkage.touchpoints.attach`` has it in a batch run). Only what was asked comes back,
+# every lookup by index.
 OWNERS: LiteralString = """
 CALL () {
   UNWIND $records AS k
   MATCH (:SourceRecord {source: k[0], sourceId: k[1]})-[:RESOLVED_TO]->(p:Person)
-  RETURN p
+  RETURN 'record' AS kind, k AS key, p.id AS person, null AS since, null AS until
   UNION
   UNWIND $emails AS e
   MATCH (:Email {value: e})<-[:HAS_CONTACT_POINT]-(:SourceRecord)-[:RESOLVED_TO]->(p:Person)
-  RETURN p
+  RETURN 'email' AS kind, e AS key, p.id AS person, null AS since, null AS until
   UNION
   UNWIND $phones AS f
   MATCH (:Phone {value: f})<-[:HAS_CONTACT_POINT]-(:SourceRecord)-[:RESOLVED_TO]->(p:Person)
-  RETURN p
+  RETURN 'phone' AS kind, f AS key, p.id AS person, null AS since, null AS until
   UNION
   UNWIND $accounts AS a
   MATCH (:SourceRecord {appAccount: a})-[:RESOLVED_TO]->(p:Person)
-  RETURN p
+  RETURN 'app' AS kind, a AS key, p.id AS person, null AS since, null AS until
   UNION
   UNWIND $vins AS v
-  MATCH (:Vehicle {vin: v})<-[:OWNS]-(p:Person)
-  RETURN p
+  MATCH (:Vehicle {vin: v})<-[o:OWNS]-(p:Person)
+  RETURN 'vin' AS kind, v AS key, p.id AS person, o.ownedFrom AS since,
+         o.ownedThrough AS until
+  UNION
+  UNWIND $vins AS v
+  MATCH (:Vehicle {vin: v})<-[:ABOUT_VEHICLE]-(t:Touchpoint)<-[:HAD]-(p:Person)
+  WHERE t.viaRecord IS NOT NULL OR t.viaContact IS NOT NULL
+  RETURN 'sign' AS kind, v AS key, p.id AS person, t.at AS since, null AS until
 }
-RETURN p.id AS id,
-       [(p)<-[:RESOLVED_TO]-(s:SourceRecord) | [s.source, s.sourceId]] AS records,
-       coalesce(p.emails, []) AS emails,
-       coalesce(p.phones, []) AS phones,
-       [(p)<-[:RESOLVED_TO]-(s:SourceRecord) WHERE s.appAccount IS NOT NULL | s.appAccount]
-         AS accounts,
-       [(p)-[o:OWNS]->(v:Vehicle) | [v.vin, o.ownedFrom, o.ownedThrough]] AS vehicles
-"""
-
-# The touchpoints about these vehicles that reached their person by record or contact
-# point (an order, a delivery): from its day on, the touchpoint's person owns the vehicle,
-# as ``linkage.touchpoints.attach`` has it in a batch run.
-OWNERSHIP_SIGNS: LiteralString = """
-UNWIND $vins AS vin
-MATCH (:Vehicle {vin: vin})<-[:ABOUT_VEHICLE]-(t:Touchpoint)<-[:HAD]-(p:Person)
-WHERE t.viaRecord IS NOT NULL OR t.viaContact IS NOT NULL
-RETURN vin, t.at AS at, p.id AS person
+RETURN kind, key, person, since, until
 """
 
 # The vehicles whose ownership these persons' changes may have moved: those they own, and
