@@ -272,7 +272,10 @@ def _journeys(
         ids = {row["person"] for rows in by_label.values() for row in rows}
         ids |= {p for r in referrals + unrefer for p in (r["referrer"], r["referee"])}
         ids |= moved.touched | claimed.touched | referred.touched
-        _derive(tx, sorted(ids), derive)
+        # A buying signal earlier than a referral of the graph refuses it now.
+        refused, unreferred = touchpoint_load.recheck_referrals(tx, ids)
+        gate.quarantined += refused
+        _derive(tx, sorted(ids | unreferred), derive)
         return Journeys(
             written,
             len(referrals),
@@ -613,10 +616,14 @@ class Resolver:
             *(f.touched for f in followed),
             referred.touched,
         )
+        # A merge or a moved buying signal may leave a referral a batch run refuses.
+        refused, unreferred = touchpoint_load.recheck_referrals(tx, alive)
         # The person rows replace properties: derive the stage and segments again.
-        _derive(tx, sorted(alive), self.derive)
+        _derive(tx, sorted(alive | unreferred), self.derive)
         return Claims(
-            [q for f in followed for q in f.quarantined] + referred.quarantined,
+            [q for f in followed for q in f.quarantined]
+            + referred.quarantined
+            + refused,
             sum(c.count for c in claims),
             referred.count,
         )

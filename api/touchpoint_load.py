@@ -614,11 +614,45 @@ def referrals_around(
     known: dict[str, rf.Referral] = {}
     for r in rows:
         for hop in r["above"]:
-            at = hop["at"].to_native().isoformat()
-            known[hop["referee"]] = rf.Referral(
-                hop["referrer"], hop["referee"], hop["mechanism"], at, hop["evidence"]
-            )
+            known[hop["referee"]] = _referral(hop)
         if r["firstLead"] is not None:
-            at = r["firstLead"].to_native().isoformat()
+            at = _iso(r["firstLead"])
             first_lead[r["id"]] = min(at, first_lead.get(r["id"], at))
     return known
+
+
+def recheck_referrals(
+    tx: neo4j.ManagedTransaction, ids: Iterable[str]
+) -> tuple[list[Quarantined], set[str]]:
+    """The graph's referrals into ``ids`` that a batch run would refuse now (a merge
+    gave one of them a second referrer, a touchpoint an earlier buying signal:
+    ``rf.recheck``) taken out; (their quarantine rows, the persons they joined)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return [], set()
+    refused = rf.Linked()
+    for r in tx.run(referral_cypher.INTO, ids=wanted, leads=sorted(LEADS)):
+        lead = None if r["firstLead"] is None else _iso(r["firstLead"])
+        found = rf.recheck([_referral(hop) for hop in r["hops"]], lead)
+        refused.displaced += found.displaced
+        refused.quarantined += found.quarantined
+    gone = [{"referrer": h.referrer, "referee": h.referee} for h in refused.displaced]
+    if gone:
+        tx.run(referral_cypher.UNREFER, rows=gone).consume()
+    return refused.quarantined, {p for g in gone for p in g.values()}
+
+
+def _referral(hop: Mapping[str, Any]) -> rf.Referral:
+    """A ``REFERRED`` hop as read (referrer, referee, mechanism, at, evidence)."""
+    return rf.Referral(
+        hop["referrer"],
+        hop["referee"],
+        hop["mechanism"],
+        _iso(hop["at"]),
+        hop["evidence"],
+    )
+
+
+def _iso(at: Any) -> str:
+    """A stored time as the ISO text ``rf.link`` compares."""
+    return str(at.to_native().isoformat())

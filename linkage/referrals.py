@@ -205,6 +205,25 @@ def link(
     return out
 
 
+def recheck(hops: Iterable[Referral], first_lead: str | None) -> Linked:
+    """The graph's referrals into one referee (``hops``) that a batch run would refuse
+    now, ``Linked.displaced`` and quarantined with why: every hop later than the
+    referee's first buying signal (``first_lead``, ISO time), and every one after the
+    earliest (one referrer a person). A change can leave such hops: a merge hands two
+    referees' referrals to one person, a touchpoint gives a referee an earlier signal."""
+    out = Linked()
+    for i, hop in enumerate(sorted(hops, key=_order)):
+        if first_lead is not None and first_lead < hop.at:
+            reason = f"after the referee's first lead ({first_lead})"
+        elif i:
+            reason = "the referee was referred earlier by someone else"
+        else:
+            continue
+        out.displaced.append(hop)
+        out.quarantined.append(_refused(hop, reason))
+    return out
+
+
 def _order(hop: Mention | Referral) -> tuple[str, str]:
     """The order a batch run takes mentions in: by time, then by the row's ID."""
     return hop.at, hop.evidence

@@ -52,10 +52,18 @@ MATCH (h:HeldReferral)
 CALL (h) { DELETE h } IN TRANSACTIONS OF 10000 ROWS
 """
 
+# A person ``p``'s first buying signal ($leads: touchpoint classes): a referral dated
+# after it is no hop (domain brief §5).
+_FIRST_LEAD: LiteralString = """COLLECT {
+         MATCH (p)-[:HAD]->(t:Touchpoint) WHERE any(l IN labels(t) WHERE l IN $leads)
+         RETURN t.at ORDER BY t.at LIMIT 1
+       }[0]"""
+
 # For an incremental run: the referrals above each of $ids (its referrer, theirs, and so on;
-# one referrer a person makes each chain a line) and each one's first buying signal
-# ($leads: touchpoint classes), which decide whether a new mention can be a hop.
-AROUND: LiteralString = """
+# one referrer a person makes each chain a line) and each one's first buying signal,
+# which decide whether a new mention can be a hop.
+AROUND: LiteralString = (
+    """
 UNWIND $ids AS id
 MATCH (p:Person {id: id})
 RETURN id,
@@ -65,11 +73,29 @@ RETURN id,
          RETURN DISTINCT r {referrer: startNode(r).id, referee: endNode(r).id,
                             .mechanism, .at, .evidence}
        } AS above,
-       COLLECT {
-         MATCH (p)-[:HAD]->(t:Touchpoint) WHERE any(l IN labels(t) WHERE l IN $leads)
-         RETURN t.at ORDER BY t.at LIMIT 1
-       }[0] AS firstLead
+       """
+    + _FIRST_LEAD
+    + """ AS firstLead
 """
+)
+
+# The referrals into each of $ids that has any, with its first buying signal: a change
+# may have left one a hop a batch run refuses (``linkage.referrals.recheck``).
+INTO: LiteralString = (
+    """
+UNWIND $ids AS id
+MATCH (p:Person {id: id})
+WHERE EXISTS { (p)<-[:REFERRED]-() }
+RETURN id,
+       COLLECT {
+         MATCH (a:Person)-[r:REFERRED]->(p)
+         RETURN r {referrer: a.id, referee: id, .mechanism, .at, .evidence}
+       } AS hops,
+       """
+    + _FIRST_LEAD
+    + """ AS firstLead
+"""
+)
 
 # From the customer up to the root of their chain: one row per hop, nearest first.
 CHAIN: LiteralString = """

@@ -381,6 +381,147 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     }
 
 
+def test_a_delta_s_earlier_buying_signal_refuses_a_referral_of_the_graph(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """A delta brings a quotation a referee had the day before the form that names their
+    referrer: a batch of everything refuses that referral (a hop after the referee's
+    first lead), so the delta takes it out of the graph, with the same reason."""
+    db = neo4j_settings.database
+    everything, _, _ = split
+    whole, batch, delta = tmp_path / "whole", tmp_path / "batch", tmp_path / "delta"
+    holdout(everything, whole, tmp_path / "nothing", 0.0, 1)  # a copy to edit
+    holdout(everything, batch, delta, 0.0, 1)  # the delta's files are empty
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    rows, _, _ = clean_graph.execute_query(
+        "MATCH (:Person)-[x:REFERRED]->(:Person)<-[:RESOLVED_TO]-"
+        "(s:SourceRecord {source: 'dealer_crm'}) "
+        "RETURN x.evidence AS evidence, x.at AS at, s.sourceId AS account "
+        "ORDER BY evidence LIMIT 1",
+        database_=db,
+    )
+    (hop,) = rows
+    dealer, account = hop["account"].split("/")
+    name = "dealer_crm_quotations.csv"
+    with (whole / name).open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter=";")
+        fields, some = list(reader.fieldnames or []), next(reader)
+    day_before = hop["at"].to_native() - dt.timedelta(days=1)
+    quote = {
+        **some,
+        "QUOTE_ID": "Q-EARLIER-1",
+        "DEALER_CODE": dealer,
+        "ACCOUNT_ID": account,
+        "QUOTE_DATE": day_before.strftime("%d.%m.%Y"),
+        "STATUS": "lost",
+        "REJECTION_REASON": "",
+    }
+    for folder in (whole, delta):
+        with (folder / name).open("a", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fields, delimiter=";")
+            if folder == delta and not (folder / name).stat().st_size:
+                writer.writeheader()
+            writer.writerow(quote)
+
+    refused = _batch_afresh(clean_graph, db, whole)
+    expected = _referrals(clean_graph, db)
+    assert hop["evidence"] not in {e[0] for e in expected}
+    why = {q.location: q.reason for q in refused.quarantined}[hop["evidence"]]
+    assert "after the referee's first lead" in why
+    _batch_afresh(clean_graph, db, batch)
+    assert hop["evidence"] in {e[0] for e in _referrals(clean_graph, db)}
+    result = _incremental(clean_graph, db, delta)
+    assert result.touchpoints == 1
+    assert _referrals(clean_graph, db) == expected
+    assert {q.location: q.reason for q in result.quarantined}[hop["evidence"]] == why
+
+
+def test_a_merge_keeps_the_earliest_of_the_referrals_it_hands_over(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """Two web forms of a newcomer, each naming another referrer, are two customers
+    until a delta's form holds the first one's email and the second one's mobile: the
+    merged customer keeps the earlier referral only, as a batch of everything does, and
+    the later one is quarantined with the batch's reason. (The delta brings no
+    touchpoint: the resolving transaction itself must see to it.)"""
+    db = neo4j_settings.database
+    everything, _, _ = split
+    whole, batch, delta = tmp_path / "whole", tmp_path / "batch", tmp_path / "delta"
+    holdout(everything, whole, tmp_path / "nothing", 0.0, 1)  # a copy to edit
+    holdout(everything, batch, delta, 0.0, 1)  # the delta's files are empty
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    linked, _, _ = clean_graph.execute_query(
+        "MATCH ()-[x:REFERRED]->() RETURN x.evidence AS evidence", database_=db
+    )
+    forms = [
+        json.loads(line)
+        for line in (whole / "web_forms.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    by_id = {f"web_form/{f['submission_id']}": f for f in forms}
+    referrers = sorted(
+        {by_id[r["evidence"]]["referred_by"] for r in linked if r["evidence"] in by_id}
+    )
+    assert len(referrers) >= 2
+    newsletter = next(f for f in forms if f["form"] == "newsletter")
+    first = {
+        **newsletter,
+        "submission_id": "WF-9999991-1",
+        "first_name": "Quintus",
+        "last_name": "Oyelaran",
+        "email": "q.oyelaran@example.org",
+        "phone": "",
+        "country": "NL",
+        "referred_by": referrers[0],
+        "submitted_at": "2024-03-01T10:00:00",
+    }
+    second = {
+        **first,
+        "submission_id": "WF-9999992-1",
+        "last_name": "Adeyemi-Oyelaran",  # a name the first form's alone does not join
+        "email": "quintus.o@mail.example",
+        "phone": "+31612345678",
+        "referred_by": referrers[1],
+        "submitted_at": "2024-04-01T10:00:00",
+    }
+    # The bridge: a form that makes no touchpoint and names no referrer.
+    bridge = {
+        **first,
+        "submission_id": "WF-9999993-1",
+        "form": "callback",
+        "phone": second["phone"],
+        "referred_by": None,
+        "submitted_at": "2024-05-01T10:00:00",
+    }
+
+    def write(folder: Path, *rows: dict[str, Any]) -> None:
+        lines = "".join(json.dumps(f) + "\n" for f in rows)
+        (folder / "web_forms.jsonl").write_text(lines, encoding="utf-8")
+
+    write(whole, *forms, first, second, bridge)
+    write(batch, *forms, first, second)
+    write(delta, bridge)
+    evidence = [f"web_form/{f['submission_id']}" for f in (first, second)]
+
+    refused = _batch_afresh(clean_graph, db, whole)
+    expected = _referrals(clean_graph, db)
+    assert evidence[0] in {e[0] for e in expected}
+    assert evidence[1] not in {e[0] for e in expected}
+    why = {q.location: q.reason for q in refused.quarantined}[evidence[1]]
+    _batch_afresh(clean_graph, db, batch)
+    two = {e[0]: e[3] for e in _referrals(clean_graph, db) if e[0] in evidence}
+    assert len(two) == 2 and len(set(two.values())) == 2  # two customers, two referrers
+    result = _incremental(clean_graph, db, delta)
+    assert result.outcomes == {"merged": 1} and result.touchpoints == 0
+    assert _referrals(clean_graph, db) == expected
+    assert {q.location: q.reason for q in result.quarantined}[evidence[1]] == why
+
+
 def _households(driver: neo4j.Driver, db: str) -> dict[str, frozenset[str]]:
     """Household ID -> its members' IDs."""
     rows, _, _ = driver.execute_query(

@@ -351,6 +351,35 @@ def test_an_earlier_mention_takes_the_place_of_the_graph_s_referral() -> None:
     assert again.quarantined[0].reason.endswith("the graph has this referral already")
 
 
+def test_a_referee_keeps_only_its_earliest_hop_before_its_first_lead() -> None:
+    """A change can leave the graph a referee with two referrers (a merge) or a hop later
+    than its first buying signal (a touchpoint dated before it): ``recheck`` refuses what
+    a batch run of the same mentions refuses, for the same reasons."""
+    early = rf.Referral("C", "B", "declared", "2020-01-01T00:00:00", "web/B-C")
+    late = rf.Referral("A", "B", "declared", "2020-03-01T00:00:00", "web/B-A")
+    for lead in (None, "2020-02-01T00:00:00", "2019-06-01T00:00:00"):
+        rechecked = rf.recheck([late, early], lead)
+        batch = rf.link(
+            [_mention(h.at, h.referrer, "B") for h in (late, early)],
+            tp.Directory(_people()),
+            {"B": lead} if lead else {},
+        )
+        kept = {(r.referrer, r.at) for r in batch.referrals}
+        assert {(h.referrer, h.at) for h in rechecked.displaced} == {
+            (h.referrer, h.at) for h in (early, late)
+        } - kept
+        assert [q.reason for q in rechecked.quarantined] == [
+            q.reason for q in batch.quarantined
+        ]
+    assert rf.recheck([late, early], None).displaced == [late]
+    assert rf.recheck([early], "2020-02-01T00:00:00").displaced == []
+    refused = rf.recheck([late, early], "2019-06-01T00:00:00")
+    assert refused.displaced == [early, late]
+    assert {q.reason for q in refused.quarantined} == {
+        "referral (declared): after the referee's first lead (2019-06-01T00:00:00)"
+    }
+
+
 def test_an_earlier_mention_refuses_the_graph_s_later_hop_of_a_cycle() -> None:
     """The graph has A -> B -> C. A mention C -> A dated before both arrives: a batch run
     of everything takes it first, and refuses B -> C, the hop that closes the cycle. A
