@@ -616,8 +616,14 @@ class Resolver:
             *(f.touched for f in followed),
             referred.touched,
         )
-        # A merge or a moved buying signal may leave a referral a batch run refuses.
-        refused, unreferred = touchpoint_load.recheck_referrals(tx, alive)
+        # A customer that absorbed another or gained touchpoints (an earlier buying
+        # signal) may have a referral a batch run refuses now; no other can.
+        gained = {*after.merged.values(), *(into for _, into in after.journeys.whole)}
+        gained |= {m["into"] for m in after.journeys.via}
+        gained = gained.union(
+            *(c.touched for c in claims), *(f.touched for f in followed)
+        )
+        refused, unreferred = touchpoint_load.recheck_referrals(tx, gained - after.gone)
         # The person rows replace properties: derive the stage and segments again.
         _derive(tx, sorted(alive | unreferred), self.derive)
         return Claims(

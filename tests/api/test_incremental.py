@@ -291,6 +291,15 @@ def _influence(
     }
 
 
+def _copies(everything: Path, tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Copies of the data in ``everything`` to edit: the whole (for a batch of
+    everything), the batch, and beside it a delta whose files are empty."""
+    whole, batch, delta = tmp_path / "whole", tmp_path / "batch", tmp_path / "delta"
+    holdout(everything, whole, tmp_path / "nothing", 0.0, 1)
+    holdout(everything, batch, delta, 0.0, 1)
+    return whole, batch, delta
+
+
 def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     clean_graph: neo4j.Driver,
     neo4j_settings: Neo4jSettings,
@@ -304,9 +313,7 @@ def test_a_delta_s_referrals_link_as_a_batch_of_everything_links_them(
     graph's referral: the earliest mention wins, so it takes that referral's place."""
     db = neo4j_settings.database
     everything, _, _ = split
-    whole, batch, delta = tmp_path / "whole", tmp_path / "batch", tmp_path / "delta"
-    holdout(everything, whole, tmp_path / "nothing", 0.0, 1)  # a copy to edit
-    holdout(everything, batch, delta, 0.0, 1)  # the delta's files are empty
+    whole, batch, delta = _copies(everything, tmp_path)
     forms = [
         json.loads(line)
         for line in (whole / "web_forms.jsonl").read_text(encoding="utf-8").splitlines()
@@ -392,9 +399,7 @@ def test_a_delta_s_earlier_buying_signal_refuses_a_referral_of_the_graph(
     first lead), so the delta takes it out of the graph, with the same reason."""
     db = neo4j_settings.database
     everything, _, _ = split
-    whole, batch, delta = tmp_path / "whole", tmp_path / "batch", tmp_path / "delta"
-    holdout(everything, whole, tmp_path / "nothing", 0.0, 1)  # a copy to edit
-    holdout(everything, batch, delta, 0.0, 1)  # the delta's files are empty
+    whole, batch, delta = _copies(everything, tmp_path)
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
     rows, _, _ = clean_graph.execute_query(
         "MATCH (:Person)-[x:REFERRED]->(:Person)<-[:RESOLVED_TO]-"
@@ -452,9 +457,7 @@ def test_a_merge_keeps_the_earliest_of_the_referrals_it_hands_over(
     touchpoint: the resolving transaction itself must see to it.)"""
     db = neo4j_settings.database
     everything, _, _ = split
-    whole, batch, delta = tmp_path / "whole", tmp_path / "batch", tmp_path / "delta"
-    holdout(everything, whole, tmp_path / "nothing", 0.0, 1)  # a copy to edit
-    holdout(everything, batch, delta, 0.0, 1)  # the delta's files are empty
+    whole, batch, delta = _copies(everything, tmp_path)
     pipeline.run(clean_graph, everything / "sources.toml", database=db)
     linked, _, _ = clean_graph.execute_query(
         "MATCH ()-[x:REFERRED]->() RETURN x.evidence AS evidence", database_=db
