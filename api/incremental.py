@@ -272,8 +272,13 @@ def _journeys(
         ids = {row["person"] for rows in by_label.values() for row in rows}
         ids |= {p for r in referrals + unrefer for p in (r["referrer"], r["referee"])}
         ids |= moved.touched | claimed.touched | referred.touched
-        # A buying signal earlier than a referral of the graph refuses it now.
-        refused, unreferred = touchpoint_load.recheck_referrals(tx, ids)
+        # A buying signal earlier than a referral of the graph refuses it now; only a
+        # person that gained a touchpoint can have one (the referrals written above were
+        # checked against the graph as it is).
+        gained = {row["person"] for rows in by_label.values() for row in rows}
+        refused, unreferred = touchpoint_load.recheck_referrals(
+            tx, gained | moved.gained | claimed.touched
+        )
         gate.quarantined += refused
         _derive(tx, sorted(ids | unreferred), derive)
         return Journeys(
@@ -621,7 +626,7 @@ class Resolver:
         gained = {*after.merged.values(), *(into for _, into in after.journeys.whole)}
         gained |= {m["into"] for m in after.journeys.via}
         gained = gained.union(
-            *(c.touched for c in claims), *(f.touched for f in followed)
+            *(c.touched for c in claims), *(f.gained for f in followed)
         )
         refused, unreferred = touchpoint_load.recheck_referrals(tx, gained - after.gone)
         # The person rows replace properties: derive the stage and segments again.

@@ -345,6 +345,7 @@ class Followed:
     into quarantine with the reason, as a batch run would quarantine their rows."""
 
     touched: set[str] = field(default_factory=set)  # persons that gained or lost one
+    gained: set[str] = field(default_factory=set)  # persons that gained one
     quarantined: list[Quarantined] = field(default_factory=list)
     signs: set[str] = field(
         default_factory=set
@@ -378,6 +379,7 @@ class Followed:
         elif into != t["person"]:
             self._moves.append({**key, "into": into})
             self.touched |= {into, t["person"]}
+            self.gained.add(into)
 
     def apply(self, tx: neo4j.ManagedTransaction, holding: Holding) -> None:
         if self._moves:
