@@ -8,12 +8,17 @@ accounts, birth dates further apart than a typo, two records of a source known t
 never-link, or - both sides being named - no compatible pair of given
 names. A refused edge is kept as ``separated`` evidence and goes to the review queue, so
 what the guard decided is visible and reversible.
+
+Co-attendance is evidence too: a pair the model left in the review band, two named records,
+joins when the two clusters it spans were at the same event (a ticket under another email
+than the person's other records, whose other records include a ticket or a survey answer
+about that event). These edges come last, once everything stronger has been applied.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence, Set
+from dataclasses import dataclass, field, replace
 
 from jellyfish import jaro_winkler_similarity, levenshtein_distance
 
@@ -43,6 +48,7 @@ class _Side:
     names: set[tuple[str, str | None]] = field(default_factory=set)  # (given, family)
     forbidden: set[int] = field(default_factory=set)
     once: set[str] = field(default_factory=set)
+    events: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +138,14 @@ def cluster(
     edges: Iterable[Edge],
     never: Iterable[tuple[int, int]] = (),
     guards: Guards = Guards(),
+    co_attended: Iterable[Edge] = (),
 ) -> Clustering:
-    """Union-find over ``edges`` in descending strength; deterministic for the same input."""
+    """Union-find over ``edges`` in descending strength; deterministic for the same input.
+
+    Then ``co_attended`` (pairs of the review band): each joins when both its records are
+    named and its two clusters share an event (its tree edge names it as its ``value``),
+    again and again while one more does (a union can bring the event that another pair was
+    waiting for)."""
     n = len(people)
     parent = list(range(n))
     # A cluster's guard facts, made when a union first needs them: most records join
@@ -156,8 +168,28 @@ def cluster(
             i = parent[i]
         return i
 
+    def events(root: int) -> Set[str]:
+        found = sides.get(root)
+        return found.events if found is not None else people[root].events
+
     tree: list[Edge] = []
     refused: list[Refusal] = []
+
+    def unite(ra: int, rb: int, e: Edge) -> None:
+        a, b = sides[ra], sides[rb]
+        if len(a.members) < len(b.members):
+            ra, rb, a, b = rb, ra, b, a
+        parent[rb] = ra
+        a.members += b.members
+        for key, values in b.exclusive.items():
+            a.exclusive.setdefault(key, set()).update(values)
+        a.names |= b.names
+        a.forbidden |= b.forbidden
+        a.once |= b.once
+        a.events |= b.events
+        del sides[rb]
+        tree.append(e)
+
     ordered = sorted(edges, key=lambda e: (-e.strength, -(e.score or 0.0), e.a, e.b))
     for e in ordered:
         ra, rb = find(e.a), find(e.b)
@@ -168,17 +200,25 @@ def cluster(
         if reason:
             refused.append(Refusal(e, reason))
             continue
-        if len(a.members) < len(b.members):
-            ra, rb, a, b = rb, ra, b, a
-        parent[rb] = ra
-        a.members += b.members
-        for key, values in b.exclusive.items():
-            a.exclusive.setdefault(key, set()).update(values)
-        a.names |= b.names
-        a.forbidden |= b.forbidden
-        a.once |= b.once
-        del sides[rb]
-        tree.append(e)
+        unite(ra, rb, e)
+    waiting = sorted(
+        (e for e in co_attended if people[e.a].names and people[e.b].names),
+        key=lambda e: (-(e.score or 0.0), e.a, e.b),
+    )
+    while waiting:
+        later = []
+        for e in waiting:
+            ra, rb = find(e.a), find(e.b)
+            if ra == rb:
+                continue
+            shared = events(ra) & events(rb)
+            if not shared:  # most wait: no side is set up for them
+                later.append(e)
+            elif not _conflict(side(ra), side(rb), guards):
+                unite(ra, rb, replace(e, value=min(shared)))  # the event, as evidence
+        if len(later) == len(waiting):
+            break
+        waiting = later
     # Label every cluster by its smallest member so labels do not depend on union order.
     smallest: dict[int, int] = {}
     for i in range(n):
@@ -226,4 +266,5 @@ def _side(members: list[int], people: Iterable[Person]) -> _Side:
         if p.once:
             side.once.add(p.once)
         side.names.update(p.names)
+        side.events.update(p.events)
     return side

@@ -29,12 +29,15 @@ from linkage.pairscore import PairScorer
 from linkage.records import SourceRecord
 from linkage.resolve import (
     AMBIGUOUS,
+    CO_ATTENDANCE,
+    CO_ATTENDED,
     RULE,
     SCORED,
     Customer,
     Link,
     PairEvidence,
     _customer,
+    at_one_event,
     guard_person,
     identifying_rules,
 )
@@ -94,6 +97,7 @@ def resolve_one(
     best: dict[str, tuple[Edge, Key]] = {}  # candidate -> strongest edge, record it hit
     guarded: dict[str, list[Person]] = {}  # candidate -> its records' guard data
     pairs: list[PairEvidence] = []
+    band: dict[str, tuple[float, Key]] = {}  # candidate -> best review-band pair, named
     for cand in candidates:
         guarded[cand.id] = []
         for other in cand.records:
@@ -111,6 +115,7 @@ def resolve_one(
             )
             p = scored.match_probability
             features = tuple((name, round(w, 2)) for name, w in scored.weights.items())
+            apart = (record.key, other.key) in never or (other.key, record.key) in never
             if rule is None and p < settings.auto_match:
                 if p >= settings.review:
                     pairs.append(
@@ -118,13 +123,16 @@ def resolve_one(
                             record.key, other.key, "review", "splink", p, None, features
                         )
                     )
+                    named = guarded[cand.id][-1].names and not apart
+                    if named and p > band.get(cand.id, (0.0, other.key))[0]:
+                        band[cand.id] = (p, other.key)
                 continue
             edge = (
                 Edge(0, 1, RULE, rule[0], p, rule[1])
                 if rule
                 else Edge(0, 1, SCORED, "splink", p)
             )
-            if (record.key, other.key) in never or (other.key, record.key) in never:
+            if apart:
                 pairs.append(
                     PairEvidence(
                         record.key,
@@ -177,8 +185,55 @@ def resolve_one(
         if reason is None:
             joined.append(by_id[cid])
             people += theirs
+    if settings.co_attendance and person.names:
+        for cid, event in _co_attended(person, joined, band, by_id, guarded, settings):
+            p, hit = band[cid]
+            best[cid] = (Edge(0, 1, CO_ATTENDED, CO_ATTENDANCE, p, event), hit)
+            joined.append(by_id[cid])
+            people += guarded[cid]
+            reason = at_one_event(event)
+            pairs = [
+                PairEvidence(e.a, e.b, "linked", CO_ATTENDANCE, p, reason, e.features)
+                if (e.a, e.b) == (record.key, hit)
+                else e
+                for e in pairs
+            ]
     outcome = _outcome(record, candidates, joined, best, pairs, settings)
     return replace(outcome, held=held and not joined)
+
+
+def _co_attended(
+    person: Person,
+    joined: Sequence[Candidate],
+    band: Mapping[str, tuple[float, Key]],
+    by_id: Mapping[str, Candidate],
+    guarded: Mapping[str, list[Person]],
+    settings: LinkageSettings,
+) -> list[tuple[str, str]]:
+    """The candidates a review-band pair with the record joins by co-attendance, as a
+    batch's last clustering pass joins them (``cluster.cluster``): while one of them was at
+    an event the record's customer was at (which comes back with it), and the guards
+    allow."""
+    events = set(person.events).union(*(c.events for c in joined))
+    people = [person, *(p for c in joined for p in guarded[c.id])]
+    done = {c.id for c in joined}
+    waiting = sorted(
+        (cid for cid in band if cid not in done), key=lambda cid: (-band[cid][0], cid)
+    )
+    out: list[tuple[str, str]] = []
+    while True:
+        later = [cid for cid in waiting if not by_id[cid].events & events]
+        ready = [cid for cid in waiting if cid not in later]
+        united = False
+        for cid in ready:
+            if refusal(people, guarded[cid], settings.guards) is None:
+                out.append((cid, min(by_id[cid].events & events)))
+                people += guarded[cid]
+                events |= by_id[cid].events
+                united = True
+        if not united:
+            return out
+        waiting = later
 
 
 def _ambiguous(named: Sequence[Sequence[Person]], settings: LinkageSettings) -> bool:

@@ -40,6 +40,13 @@ from ontology.errors import C360Error
 
 Progress = Callable[[str, int, int], None]
 MANUAL, RULE, SCORED = 3.0, 2.0, 1.0  # edge strengths: manual beats rules beats scores
+CO_ATTENDED = 0.5  # a review-band score with an event both clusters were at: last
+CO_ATTENDANCE = "co_attendance"  # its rule name on the link
+
+
+def at_one_event(event: str | None) -> str:
+    """The reason a co-attendance link gives (its pair's ``decisionReason``)."""
+    return f"both at event {event}"
 
 
 class Engine(StrEnum):
@@ -190,7 +197,7 @@ def resolve(
     ]
     guards = settings.guards
     edges, ambiguous = _hold_out_ambiguous(people, edges, settings)
-    clustering = cluster(people, edges, never, guards)
+    clustering = cluster(people, edges, never, guards, _co_attended(pairs, settings))
     del edges, people
     clock.begin("golden records", len(recs))
     # The evidence first: then the scored pairs, the largest table, can go.
@@ -531,6 +538,19 @@ def _edges(
     return edges
 
 
+def _co_attended(scored: pd.DataFrame, settings: LinkageSettings) -> list[Edge]:
+    """The review band's pairs, which co-attendance may join (``cluster``)."""
+    if not settings.co_attendance:
+        return []
+    band = scored[scored["match_probability"] < settings.auto_match]
+    return [
+        Edge(int(a), int(b), CO_ATTENDED, CO_ATTENDANCE, float(p))
+        for a, b, p in zip(
+            band["uid_l"], band["uid_r"], band["match_probability"], strict=True
+        )
+    ]
+
+
 def _customer(
     recs: Sequence[SourceRecord],
     keys: Sequence[Key],
@@ -643,7 +663,8 @@ def _evidence(
     every scored pair's weights was the largest object of a big run.
     """
     kept: list[tuple[Edge, str, str | None]] = [
-        (e, "linked", None) for e in clustering.tree
+        (e, "linked", at_one_event(e.value) if e.rule == CO_ATTENDANCE else None)
+        for e in clustering.tree
     ]
     seen = {(e.a, e.b) for e in clustering.tree}
     for r in clustering.refused:

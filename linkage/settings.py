@@ -92,6 +92,8 @@ class LinkageSettings:
     max_household: int
     source_priority: tuple[str, ...]
     survivorship: dict[str, tuple[str, ...]]
+    # a review-band pair of two named records joins when its clusters were at one event
+    co_attendance: bool = True
 
     @property
     def guards(self) -> Guards:
@@ -139,6 +141,14 @@ def _parse(
             problems.append(f"{where}.{key} must be a number, got {value!r}")
             return default
         return float(value)
+
+    def flag(table: dict[str, Any], key: str, default: bool, where: str) -> bool:
+        """A true/false from the file, or the default with a named problem."""
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            problems.append(f"{where}.{key} must be true or false, got {value!r}")
+            return default
+        return value
 
     def _columns(value: Any, where: str, problems: list[str]) -> tuple[str, ...]:
         cols = tuple(str(c) for c in value)
@@ -259,6 +269,7 @@ def _parse(
         deduplicated_sources=tuple(str(s) for s in cl.get("deduplicated_sources", [])),
         given_name_similarity=num(cl, "given_name_similarity", 0.85, "cluster"),
         max_household=int(num(cl, "max_household", 8, "cluster")),
+        co_attendance=flag(cl, "co_attendance", True, "cluster"),
         source_priority=tuple(surv.get("source_priority", [])),
         survivorship=fields,
     )

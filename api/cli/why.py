@@ -89,9 +89,11 @@ def _lines(
         if chain:
             records, steps = chain["records"], chain["steps"]
             for (x, y), step in zip(pairwise(records), steps, strict=True):
+                why = step.get("decisionReason")
                 out.append(
                     f"  {_name(tuple(x))} -- {step.get('rule')}"
                     f"{_score(step.get('matchScore'))} --> {_name(tuple(y))}"
+                    + (f" ({why})" if why else "")
                 )
     else:
         out.append(

@@ -406,3 +406,50 @@ def test_without_guards_clusters_are_connected_components(seed: int) -> None:
     assert len(result.tree) == n - len(components)
     for members in components:
         assert {result.labels[i] for i in members} == {members[0]}
+
+
+# --- co-attendance: review-band pairs joined by an event both clusters were at ----------
+
+
+def at(given: str, *events: str) -> Person:
+    return Person(names=((given, "rossi"),), events=frozenset(events))
+
+
+def test_a_review_pair_joins_when_its_clusters_were_at_one_event() -> None:
+    # 0: a ticket for EV-1 under another email; 1-2: the person's dealer record and a
+    # ticket for EV-1 that a rule joined.
+    people = [at("anna", "EV-1"), at("anna"), at("anna", "EV-1")]
+    review = edge(0, 1, 0.5, "co_attendance", 0.93)
+    joined = cluster(people, [edge(1, 2, 2.0)], (), GUARDS, [review])
+    assert len(set(joined.labels)) == 1
+    # The link names the event, as the evidence of the join.
+    assert [e for e in joined.tree if e.rule == "co_attendance"] == [
+        edge(0, 1, 0.5, "co_attendance", 0.93, "EV-1")
+    ]
+    # Without the ticket that places the dealer record's person at EV-1, no event is shared.
+    apart = cluster(people, [], (), GUARDS, [review])
+    assert len(set(apart.labels)) == 3
+    assert apart.tree == ()
+
+
+def test_co_attendance_waits_for_the_union_that_brings_the_event() -> None:
+    # 0-1 share nothing at first; 1-2 share EV-2, and 2 brings EV-1, which 0 was at.
+    people = [at("anna", "EV-1"), at("anna", "EV-2"), at("anna", "EV-1", "EV-2")]
+    first, second = edge(0, 1, 0.5, "c", 0.95), edge(1, 2, 0.5, "c", 0.85)
+    result = cluster(people, [], (), GUARDS, [first, second])
+    assert len(set(result.labels)) == 1
+    assert [(e.a, e.b, e.value) for e in result.tree] == [
+        (1, 2, "EV-2"),
+        (0, 1, "EV-1"),
+    ]
+
+
+def test_co_attendance_needs_two_named_records_and_passes_the_guards() -> None:
+    survey = Person(
+        events=frozenset({"EV-1"})
+    )  # nameless: whose it is is not its to say
+    people = [survey, at("anna", "EV-1")]
+    assert len(set(cluster(people, [], (), GUARDS, [edge(0, 1, 0.5)]).labels)) == 2
+    # Partners at the same event: a review pair between them stays a review pair.
+    partners = [at("anna", "EV-1"), at("marco", "EV-1")]
+    assert len(set(cluster(partners, [], (), GUARDS, [edge(0, 1, 0.5)]).labels)) == 2

@@ -16,7 +16,14 @@ from linkage.generate.run import generate
 from linkage.incremental import Candidate, resolve_one
 from linkage.pairscore import PairScorer
 from linkage.records import SourceRecord
-from linkage.resolve import Decisions, Resolution, _duckdb, resolve
+from linkage.resolve import (
+    Customer,
+    Decisions,
+    Resolution,
+    _duckdb,
+    at_one_event,
+    resolve,
+)
 from linkage.sources import ingest, load_sources
 from ontology.model import default
 from ontology.validate import validators
@@ -242,6 +249,16 @@ def test_hostile_records_never_crash_and_are_all_accounted_for() -> None:
     assert reason.field == "givenName" and reason.reason.startswith("SourceRecord")
 
 
+def _candidate(customer: Customer) -> Candidate:
+    """A batch's customer as incremental resolution reads it from the graph."""
+    return Candidate(
+        customer.id,
+        customer.records,
+        {link.record: link for link in customer.links},
+        frozenset(e for r in customer.records for e in r.events),
+    )
+
+
 def _person_record(
     source: str, sid: str, first: str | None, last: str | None, events: tuple[str, ...]
 ) -> SourceRecord:
@@ -288,12 +305,7 @@ def test_incremental_resolution_uses_co_attendance_too() -> None:
     scorer = PairScorer(SETTINGS, res.model)
     at = res.assignment()
     candidates = [
-        Candidate(
-            c.id,
-            c.records,
-            {link.record: link for link in c.links},
-            frozenset(e for r in c.records for e in r.events),
-        )
+        _candidate(c)
         for c in res.customers
         if c.id in {at[danijel.key], at[germaine.key]}
     ]
@@ -305,6 +317,47 @@ def test_incremental_resolution_uses_co_attendance_too() -> None:
     outcome = resolve_one(about_dealer, candidates, SETTINGS, scorer)
     assert outcome.customer.id not in {at[danijel.key], at[germaine.key]}
     assert {p.decision for p in outcome.pairs} == {"review"}
+
+
+def test_co_attendance_joins_what_the_model_left_for_review_in_batch_and_incrementally(
+    generated: Path,
+) -> None:
+    """A ticket under another email than the person's other records scores in the review
+    band on the name; the event its person's other records were at joins it, in a batch
+    and when the ticket arrives later, and such joins are right (against the truth)."""
+    records = _records(generated / "sources.toml")
+    res = resolve(records, SETTINGS)
+    truth = evaluate.read_truth(generated / "truth" / "truth.csv")
+    joined = [p for p in res.pairs if p.rule == "co_attendance"]
+    assert len(joined) >= 5 and {p.decision for p in joined} == {"linked"}
+    assert all(p.score is not None and p.score < SETTINGS.auto_match for p in joined)
+    assert all((p.reason or "").startswith("both at event ") for p in joined)
+    assert sum(truth[p.a] == truth[p.b] for p in joined) >= 0.9 * len(joined)
+    # Without co-attendance those pairs stay apart, for review.
+    off = resolve(records, replace(SETTINGS, co_attendance=False), model=res.model)
+    apart = off.assignment()
+    assert all(apart[p.a] != apart[p.b] for p in joined)
+    # The ticket arrives after the rest: it joins the same records, by co-attendance.
+    pair = next(p for p in joined if "ticketing" in {p.a[0], p.b[0]})
+    ticket_key = pair.a if pair.a[0] == "ticketing" else pair.b
+    (ticket,) = [r for r in records if r.key == ticket_key]
+    rest = resolve([r for r in records if r != ticket], SETTINGS, model=res.model)
+    compared = {k for p in res.pairs if ticket_key in (p.a, p.b) for k in (p.a, p.b)}
+    candidates = [
+        _candidate(c)
+        for c in rest.customers
+        if any(r.key in compared for r in c.records)
+    ]
+    outcome = resolve_one(ticket, candidates, SETTINGS, PairScorer(SETTINGS, res.model))
+    batch = next(c for c in res.customers if ticket in c.records)
+    assert {r.key for r in outcome.customer.records} == {r.key for r in batch.records}
+    (by_event,) = [p for p in outcome.pairs if p.rule == "co_attendance"]
+    # Its link names the event both were at, as the batch's does.
+    (link,) = [x for x in outcome.customer.links if x.record == ticket_key]
+    (stored,) = [x for x in batch.links if x.record == ticket_key]
+    assert link.rule == "co_attendance" and link.value in ticket.events
+    assert (stored.rule, stored.value) == (link.rule, link.value)
+    assert (by_event.decision, by_event.reason) == ("linked", at_one_event(link.value))
 
 
 def test_each_scored_pair_carries_the_weights_that_make_its_score(
