@@ -221,6 +221,11 @@ def test_broken_file_reports_every_problem_in_one_error(tmp_path: Path) -> None:
         ),
         ("app_account = 0", "app_acount = 0", "cluster.exclusive: unknown field"),
         (
+            "[cluster]",
+            '[cluster]\nco_attendance = "yes"',
+            "cluster.co_attendance must be true or false, got 'yes'",
+        ),
+        (
             'name = ["source_priority"',
             'eye_colour = ["source_priority"',
             "survivorship: unknown field 'eye_colour'",
