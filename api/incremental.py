@@ -269,13 +269,14 @@ def _journeys(
             [m for m in claimed.mentions if (m.evidence, m.mechanism) not in renewed],
         )
         gate.quarantined += referred.quarantined
-        ids = {row["person"] for rows in by_label.values() for row in rows}
-        ids |= {p for r in referrals + unrefer for p in (r["referrer"], r["referee"])}
+        gained = {row["person"] for rows in by_label.values() for row in rows}
+        ids = gained | {
+            p for r in referrals + unrefer for p in (r["referrer"], r["referee"])
+        }
         ids |= moved.touched | claimed.touched | referred.touched
         # A buying signal earlier than a referral of the graph refuses it now; only a
         # person that gained a touchpoint can have one (the referrals written above were
         # checked against the graph as it is).
-        gained = {row["person"] for rows in by_label.values() for row in rows}
         refused, unreferred = touchpoint_load.recheck_referrals(
             tx, gained | moved.gained | claimed.touched
         )

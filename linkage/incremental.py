@@ -221,19 +221,20 @@ def _co_attended(
         (cid for cid in band if cid not in done), key=lambda cid: (-band[cid][0], cid)
     )
     out: list[tuple[str, str]] = []
-    while True:
-        later = [cid for cid in waiting if not by_id[cid].events & events]
-        ready = [cid for cid in waiting if cid not in later]
-        united = False
-        for cid in ready:
-            if refusal(people, guarded[cid], settings.guards) is None:
-                out.append((cid, min(by_id[cid].events & events)))
+    while waiting:
+        later = []
+        for cid in waiting:
+            shared = by_id[cid].events & events
+            if not shared:
+                later.append(cid)
+            elif refusal(people, guarded[cid], settings.guards) is None:
+                out.append((cid, min(shared)))
                 people += guarded[cid]
                 events |= by_id[cid].events
-                united = True
-        if not united:
-            return out
+        if len(later) == len(waiting):
+            break
         waiting = later
+    return out
 
 
 def _ambiguous(named: Sequence[Sequence[Person]], settings: LinkageSettings) -> bool:
