@@ -411,7 +411,7 @@ class Resolver:
         after.owners = {overlay.current(c) for c in after.owners | changed}
         # Their contact points, and those a changed record held before: whose touchpoints
         # named one may have another holder now, or none, or several.
-        after.contacts = {k: v for w in rows for k, v in contact_values(w).items()}
+        after.contacts.update(kv for w in rows for kv in contact_values(w).items())
         after.contacts.update(
             kv
             for c in read.values()
@@ -421,7 +421,14 @@ class Resolver:
         )
         after.journeys = _journey_moves(after, overlay)
         after.homes, after.homes_gone = self._households(
-            tx, records, homes, row["neighbours"], overlay, households, changed, after
+            tx,
+            records,
+            homes,
+            row["neighbours"],
+            overlay,
+            households,
+            changed | after.split,
+            after,
         )
         stored = [stored_keys(row, self.settings) for row in rows]
         done.claims = self._write(tx, records, stored, overlay.written(), former, after)
@@ -435,7 +442,20 @@ class Resolver:
         customers = [outcome.customer] + ([outcome.left] if outcome.left else [])
         after.ids.update(c.id for c in customers)
         after.gone.update(outcome.absorbed)
-        if outcome.left:
+        if outcome.split:
+            # A contradicted customer split: its records that changed customer take
+            # their touchpoints and contact points along, and its household is checked.
+            after.moved += outcome.split
+            after.split.update(former for _, former in outcome.split)
+            moved = {key for key, _ in outcome.split}
+            after.contacts.update(
+                kv
+                for c in customers
+                for r in c.records
+                if r.key in moved
+                for kv in contact_values(frames.row(r)).items()
+            )
+        elif outcome.left:
             after.moved.append((record.key, outcome.left.id))
         if outcome.emptied:
             after.gone.add(outcome.emptied)
@@ -689,6 +709,7 @@ class _AfterWrites:
         default_factory=list
     )  # record, customer it left
     emptied: list[tuple[Key, str]] = field(default_factory=list)  # ... its last record
+    split: set[str] = field(default_factory=set)  # contradicted customers split in two
     journeys: _JourneyMoves = field(default_factory=lambda: _JourneyMoves([], []))
 
 
@@ -778,6 +799,8 @@ def _kind(outcome: Outcome, record: SourceRecord, candidates: list[Candidate]) -
     known = any(r.key == record.key for c in candidates for r in c.records)
     if outcome.absorbed:
         return "merged"
+    if outcome.split:
+        return "split"
     if outcome.left is not None or outcome.emptied:
         return "moved"
     if known:

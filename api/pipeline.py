@@ -46,7 +46,14 @@ from linkage.records import (
     VehicleClaim,
     parse_record,
 )
-from linkage.resolve import NO_DECISIONS, Decisions, Engine, Resolution, resolve
+from linkage.resolve import (
+    MANUAL_MERGE,
+    NO_DECISIONS,
+    Decisions,
+    Engine,
+    Resolution,
+    resolve,
+)
 from linkage.settings import LinkageSettings
 from linkage.settings import default as default_linkage
 from linkage.sources import Ingested, ingest, load_sources
@@ -659,7 +666,7 @@ class Gate:
                                     "goldenFields": golden.get(link.record),
                                     "at": at,
                                     "actor": "manual"
-                                    if link.rule == "manual_merge"
+                                    if link.rule == MANUAL_MERGE
                                     else "auto",
                                 },
                             )

@@ -19,24 +19,28 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from linkage import frame as frames
 from linkage import rules
 from linkage.blocks import home_keys
-from linkage.cluster import Edge, Person, names_compatible, refusal
-from linkage.ids import Key, assign
+from linkage.cluster import Edge, Person, cluster, names_compatible, refusal
+from linkage.ids import Assigned, Key, assign
 from linkage.pairscore import PairScorer
 from linkage.records import SourceRecord
 from linkage.resolve import (
     AMBIGUOUS,
     CO_ATTENDANCE,
     CO_ATTENDED,
+    MANUAL_MERGE,
     RULE,
     SCORED,
     Customer,
     Link,
     PairEvidence,
+    _best_edges,
     _customer,
+    _hold_out_ambiguous,
     at_one_event,
     guard_person,
     identifying_rules,
@@ -71,6 +75,9 @@ class Outcome:
         PairEvidence, ...
     ]  # linked, review and separated pairs with the record
     held: bool = False  # a nameless record held out as ambiguous
+    # A contradicted customer split (``_split_off``): its records that changed customer,
+    # each with the ID it had; ``left`` is the part the record did not join.
+    split: tuple[tuple[Key, str], ...] = ()
 
 
 def home_keys_of(person: Candidate, settings: LinkageSettings) -> dict[str, str]:
@@ -157,6 +164,7 @@ def resolve_one(
         key=lambda cid: (-best[cid][0].strength, -(best[cid][0].score or 0.0), cid),
     )
     joined: list[Candidate] = []
+    contradicted: list[Candidate] = []  # refused by a guard, strongest evidence first
     people = [person]
     held = not person.names and _ambiguous([guarded[cid] for cid in order], settings)
     allowed = set(order)
@@ -185,6 +193,8 @@ def resolve_one(
         if reason is None:
             joined.append(by_id[cid])
             people += theirs
+        elif not unsure:
+            contradicted.append(by_id[cid])
     if settings.co_attendance and person.names:
         for cid, event in _co_attended(person, joined, band, by_id, guarded, settings):
             p, hit = band[cid]
@@ -198,8 +208,151 @@ def resolve_one(
                 else e
                 for e in pairs
             ]
+    new = not any(r.key == record.key for c in candidates for r in c.records)
+    if new and not joined and not held:
+        for cand in contradicted:
+            split = _split_off(record, me, person, cand, pairs, settings, scorer, never)
+            if split is not None:
+                return split
     outcome = _outcome(record, candidates, joined, best, pairs, settings)
     return replace(outcome, held=held and not joined)
+
+
+MAX_SPLIT = 30  # records of a contradicted customer clustered again, at most
+
+
+def _split_off(
+    record: SourceRecord,
+    me: Mapping[str, Any],
+    person: Person,
+    cand: Candidate,
+    pairs: Sequence[PairEvidence],
+    settings: LinkageSettings,
+    scorer: PairScorer,
+    never: frozenset[tuple[Key, Key]],
+) -> Outcome | None:
+    """A new record that a customer's guards refuse may show that the customer is two
+    people: a batch of its records and the new one, whose stronger edges come first, would
+    join the record to part of it and refuse the rest (the birth date a new dealer account
+    brings contradicts a namesake merged on a scored pair). The customer's records and the
+    record are clustered again from all their pairs, as a batch clusters them; when that
+    makes exactly the record with some of them and the rest, the customer splits: the part
+    with more records keeps the ID, the other gets a new one with the lineage (``assign``).
+
+    None (the record stays refused, as before) when the customer's own pairs do not make it
+    one cluster (a co-attendance join, records merged by hand, or evidence the graph holds
+    and the pairs do not show), when a nameless record among them is shared by differently
+    named people (a batch holds it for review), when it has more than ``MAX_SPLIT`` records
+    (the pairs grow as its square), or when clustering again changes nothing."""
+    if len(cand.records) > MAX_SPLIT or any(
+        link.rule == MANUAL_MERGE for link in cand.links.values()
+    ):
+        return None
+    recs = [record, *cand.records]
+    rows = [me, *(frames.row(r) for r in cand.records)]
+    people = [person, *(guard_person(row, settings) for row in rows[1:])]
+    keys = [r.key for r in recs]
+    edges, apart = _pair_edges(rows, keys, settings, scorer, never)
+    if _hold_out_ambiguous(people, edges, settings)[1]:
+        return None  # a nameless record that differently named people share: review
+    guards = settings.guards
+    alone = cluster(
+        people[1:],
+        [replace(e, a=e.a - 1, b=e.b - 1) for e in edges if e.a],
+        [(a - 1, b - 1) for a, b in apart if a],
+        guards,
+    )
+    if len(set(alone.labels)) != 1:
+        return None
+    together = cluster(people, edges, apart, guards)
+    labels = together.labels
+    taken = [i for i in range(1, len(recs)) if labels[i] == labels[0]]
+    rest = [i for i in range(1, len(recs)) if labels[i] != labels[0]]
+    if not taken or len({labels[i] for i in rest}) != 1:
+        return None
+    parts = [[0, *taken], rest]
+    assigned = assign(
+        [[keys[i] for i in p] for p in parts], {k: cand.id for k in keys[1:]}
+    )
+    best = _best_edges(together)
+    mine, left = (
+        _split_part(recs, keys, p, a, best, cand, settings)
+        for p, a in zip(parts, assigned, strict=True)
+    )
+    ours = {r.key for r in mine.records}
+    split = tuple((k, cand.id) for k in keys[1:] if (k in ours) == (mine.id != cand.id))
+    # The record's pairs with the customer as the new clustering decided them, and each
+    # pair it refused (the customer's link that no longer holds among them).
+    decided = [
+        PairEvidence(keys[e.a], keys[e.b], "linked", e.rule, e.score)
+        for e in together.tree
+        if e.a == 0
+    ] + [
+        PairEvidence(
+            keys[r.edge.a],
+            keys[r.edge.b],
+            "separated",
+            r.edge.rule,
+            r.edge.score,
+            r.reason,
+        )
+        for r in together.refused
+    ]
+    theirs = set(keys[1:])
+    kept = [
+        p
+        for p in pairs
+        if not (p.a == record.key and p.b in theirs and p.decision != "review")
+    ]
+    return Outcome(mine, (), left, None, tuple(kept + decided), split=split)
+
+
+def _pair_edges(
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[Key],
+    settings: LinkageSettings,
+    scorer: PairScorer,
+    never: frozenset[tuple[Key, Key]],
+) -> tuple[list[Edge], list[tuple[int, int]]]:
+    """Every pair of ``rows`` as a batch makes its edges (an identity rule, or a score at
+    or above ``auto_match``), and the pairs a never-link decision keeps apart."""
+    edges, apart = [], []
+    for i in range(len(rows)):
+        for j in range(i + 1, len(rows)):
+            if (keys[i], keys[j]) in never or (keys[j], keys[i]) in never:
+                apart.append((i, j))
+            left, right = (i, j) if keys[i] < keys[j] else (j, i)
+            p = scorer.score(rows[left], rows[right]).match_probability
+            rule = rules.first_match(settings.identity_rules, rows[i], rows[j])
+            if rule:
+                edges.append(Edge(i, j, RULE, rule[0], p, rule[1]))
+            elif p >= settings.auto_match:
+                edges.append(Edge(i, j, SCORED, "splink", p))
+    return edges, apart
+
+
+def _split_part(
+    recs: Sequence[SourceRecord],
+    keys: Sequence[Key],
+    members: Sequence[int],
+    assigned: Assigned,
+    best: Mapping[int, Edge],
+    cand: Candidate,
+    settings: LinkageSettings,
+) -> Customer:
+    """One part of a split customer; a record keeps its stored link while the record it
+    names is in its part, else it takes the new clustering's."""
+    customer = _customer(recs, keys, members, assigned, best, settings)
+    part = {keys[i] for i in members}
+    return replace(
+        customer,
+        links=tuple(
+            stored
+            if (stored := cand.links.get(link.record)) and stored.matched in part
+            else link
+            for link in customer.links
+        ),
+    )
 
 
 def _co_attended(

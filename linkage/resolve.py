@@ -42,6 +42,7 @@ Progress = Callable[[str, int, int], None]
 MANUAL, RULE, SCORED = 3.0, 2.0, 1.0  # edge strengths: manual beats rules beats scores
 CO_ATTENDED = 0.5  # a review-band score with an event both clusters were at: last
 CO_ATTENDANCE = "co_attendance"  # its rule name on the link
+MANUAL_MERGE = "manual_merge"  # the rule of a merge made by hand (``c360 merge``)
 
 
 def at_one_event(event: str | None) -> str:
@@ -513,7 +514,7 @@ def _edges(
     settings: LinkageSettings,
 ) -> list[Edge]:
     edges = [
-        Edge(min(index[a], index[b]), max(index[a], index[b]), MANUAL, "manual_merge")
+        Edge(min(index[a], index[b]), max(index[a], index[b]), MANUAL, MANUAL_MERGE)
         for a, b in decisions.merge
         if a in index and b in index
     ]

@@ -1886,3 +1886,134 @@ def test_a_referral_naming_someone_not_known_yet_is_held_until_a_delta_brings_th
     erased = privacy.erase(clean_graph, db, referee, key, "officer", "request 22")
     assert erased.removed["held referrals"] >= 1
     assert evidence not in _held_referrals(clean_graph, db)
+
+
+def test_a_record_that_contradicts_a_customer_splits_it_with_its_touchpoints(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """Two namesakes: the elder's dealer account (with a birth date and an order), the
+    younger one's web form and ticket from an address the model reads as the elder's
+    written another way. A batch merges them. The younger one's own dealer account then
+    arrives with his email and another birth date: the incremental run splits the
+    customer as a batch of everything groups the records, the part with fewer records under
+    a new ID with its lineage, and the elder's order and delivery go with him."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    accounts, rows = _accounts(everything)
+    elder = _newcomer(
+        rows,
+        "A-9999980",
+        EMAIL="quintus.oyelaran@example.org",
+        BIRTH_DATE="01.01.1970",
+    )
+    younger = {
+        **elder,
+        "ACCOUNT_ID": "A-9999981",
+        "EMAIL": "quintusoyelaran@example.org",
+        "BIRTH_DATE": "05.05.1985",
+    }
+    form = {
+        "submission_id": "WF-9999980-1",
+        "form": "test_ride",
+        "first_name": "Quintus",
+        "last_name": "Oyelaran",
+        "email": "quintusoyelaran@example.org",
+        "phone": None,
+        "country": elder["COUNTRY"],
+        "preferred_dealer": elder["PREFERRED_DEALER"] or elder["DEALER_CODE"],
+        "model_interest": None,
+        "consent": {},
+        "referred_by": None,
+        "utm_source": "search",
+        "submitted_at": "2025-07-24T14:35:04",
+    }
+    tickets = everything / "event_tickets.jsonl"
+    event = json.loads(tickets.read_text(encoding="utf-8").splitlines()[0])["event_id"]
+    ticket = {
+        "ticket_id": "T-2025-99999800",
+        "event_id": event,
+        "buyer_name": "Quintus Oyelaran",
+        "buyer_email": "quintusoyelaran@example.org",
+        "ticket_type": "prospect",
+        "attendees": [{"name": "Quintus Oyelaran", "role": "prospect"}],
+        "purchased_at": "2025-05-01T10:00:00",
+        "checked_in_at": None,
+    }
+    with (everything / "web_forms.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(form) + "\n")
+    with tickets.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(ticket) + "\n")
+    with (everything / "dealer_crm_orders.csv").open(encoding="utf-8") as fh:
+        order = next(csv.DictReader(fh, delimiter=";"))
+    _append_csv(
+        everything / "dealer_crm_orders.csv",
+        [
+            {
+                **order,
+                "ORDER_ID": "O-9999980-1",
+                "DEALER_CODE": elder["DEALER_CODE"],
+                "ACCOUNT_ID": elder["ACCOUNT_ID"],
+                "VIN": "",
+            }
+        ],
+        ";",
+    )
+    _write_accounts(accounts, [*rows, elder])
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    ids = {
+        ACCOUNT.format(**elder),
+        ACCOUNT.format(**younger),
+        form["submission_id"],
+        ticket["ticket_id"],
+    }
+
+    def parts() -> set[frozenset[str]]:
+        by: dict[str, set[str]] = {}
+        for (_, sid), person in _assignment(clean_graph, db).items():
+            if sid in ids:
+                by.setdefault(person, set()).add(sid)
+        return {frozenset(p) for p in by.values()}
+
+    def journeys() -> dict[tuple[str, str], set[str]]:
+        return {
+            t: {r[1] for r in records}
+            for t, records in _journeys(clean_graph, db).items()
+            if any(r[1] in ids for r in records)
+        }
+
+    merged = _assignment(clean_graph, db)[("dealer_crm", ACCOUNT.format(**elder))]
+    assert parts() == {frozenset(ids - {ACCOUNT.format(**younger)})}  # one customer
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _only(delta, [younger])
+
+    assert _incremental(clean_graph, db, delta).outcomes == {"split": 1}
+    after = parts()
+    assert after == {
+        frozenset({ACCOUNT.format(**elder)}),
+        frozenset(ids - {ACCOUNT.format(**elder)}),
+    }
+    now = _assignment(clean_graph, db)
+    elders = now[("dealer_crm", ACCOUNT.format(**elder))]
+    assert now[("ticketing", ticket["ticket_id"])] == merged  # more records: the ID
+    rows_, _, _ = clean_graph.execute_query(
+        "MATCH (p:Person {id: $id}) RETURN p.splitFrom AS lineage, "
+        "[(p)-[:HAD]->(t) | t.sourceId] AS had",
+        id=elders,
+        database_=db,
+    )
+    assert rows_[0]["lineage"] == [merged]
+    # The order, its delivery and the dealer visit went with the account.
+    assert {
+        "O-9999980-1#order",
+        "O-9999980-1#delivery",
+        ACCOUNT.format(**elder),
+    } <= set(rows_[0]["had"])
+    moved = journeys()
+    # A batch run of everything groups them and their touchpoints the same way.
+    _write_accounts(accounts, [*rows, elder, younger])
+    _batch_afresh(clean_graph, db, everything)
+    assert parts() == after
+    assert journeys() == moved
