@@ -514,10 +514,11 @@ class Overlay:
         else:
             self._held.discard(record.key)  # a changed record decided again
         survivor = outcome.customer.id
-        # Touchpoints stay with their person; a merge hands the absorbed ones' over.
+        # Touchpoints stay with their person; a merge hands the absorbed ones' over; the
+        # record's own (a ticket's event) are its person's for the records after it.
         events = {
             survivor: self._events(survivor).union(
-                *(self._events(gone) for gone in outcome.absorbed)
+                record.events, *(self._events(gone) for gone in outcome.absorbed)
             )
         }
         taken = set(outcome.absorbed) | set(self._absorbed.get(survivor, ()))

@@ -2017,3 +2017,94 @@ def test_a_record_that_contradicts_a_customer_splits_it_with_its_touchpoints(
     _batch_afresh(clean_graph, db, everything)
     assert parts() == after
     assert journeys() == moved
+
+
+def test_a_delta_ticket_s_event_counts_for_the_next_transaction_s_co_attendance(
+    clean_graph: neo4j.Driver,
+    neo4j_settings: Neo4jSettings,
+    split: tuple[Path, Path, Path],
+    tmp_path: Path,
+) -> None:
+    """A newcomer's dealer account and a survey about an event from his other email are
+    two customers. A delta brings his two tickets for that event, one under each email,
+    in transactions of one record: the second ticket's review-band pair with the first
+    joins the two customers by co-attendance (the first ticket's attendance is written
+    only after all the records; the run keeps its events meanwhile), as a batch of
+    everything joins them."""
+    db = neo4j_settings.database
+    everything = shutil.copytree(split[0], tmp_path / "all")
+    accounts, rows = _accounts(everything)
+    # A common name (the model scores the two tickets 0.87, in the review band) and
+    # two emails that share nothing.
+    post, inbox = "miguel.calhoun.77@post.example.net", "calhoun.m@inbox.example"
+    account = _newcomer(
+        rows, "A-9999970", FIRST_NAME="Miguel", LAST_NAME="Calhoun", EMAIL=post
+    )
+    tickets_file = everything / "event_tickets.jsonl"
+    event = json.loads(tickets_file.read_text(encoding="utf-8").splitlines()[0])[
+        "event_id"
+    ]
+    _append_csv(
+        everything / "nps_responses.csv",
+        [
+            {
+                "response_id": "R-9999970-1",
+                "checkpoint": "event",
+                "subject_type": "event",
+                "subject_id": event,
+                "score": "9",
+                "reason": "",
+                "respondent_email": inbox,
+                "respondent_account": "",
+                "answered_at": "2025-07-11",
+            }
+        ],
+        ",",
+    )
+    _write_accounts(accounts, [*rows, account])
+    pipeline.run(clean_graph, everything / "sources.toml", database=db)
+    ids = {
+        ACCOUNT.format(**account),
+        "R-9999970-1",
+        "T-2025-99999700",
+        "T-2025-99999701",
+    }
+
+    def people() -> int:
+        return len(
+            {p for (_, sid), p in _assignment(clean_graph, db).items() if sid in ids}
+        )
+
+    assert people() == 2
+    tickets = [
+        {
+            "ticket_id": f"T-2025-9999970{n}",
+            "event_id": event,
+            "buyer_name": "Miguel Calhoun",
+            "buyer_email": email,
+            "ticket_type": "prospect",
+            "attendees": [{"name": "Miguel Calhoun", "role": "prospect"}],
+            "purchased_at": "2025-05-01T10:00:00",
+            "checked_in_at": "2025-07-10T09:30:00",
+        }
+        for n, email in enumerate((post, inbox))
+    ]
+    delta = shutil.copytree(everything, tmp_path / "delta")
+    _empty_but(delta, ())
+    (delta / "event_tickets.jsonl").write_text(
+        "".join(json.dumps(t) + "\n" for t in tickets), encoding="utf-8"
+    )
+    result = _incremental(clean_graph, db, delta, per_transaction=1)
+    assert result.outcomes == {"joined": 1, "merged": 1}
+    assert people() == 1
+    linked, _, _ = clean_graph.execute_query(
+        "MATCH (a:SourceRecord)-[m:MATCHED {decision: 'linked'}]-(:SourceRecord) "
+        "WHERE a.sourceId = 'T-2025-99999701' RETURN m.rule AS rule",
+        database_=db,
+    )
+    assert "co_attendance" in {r["rule"] for r in linked}
+    # A batch of everything makes them one person too.
+    with tickets_file.open("a", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(t) + "\n" for t in tickets)
+    _batch_afresh(clean_graph, db, everything)
+    assert people() == 1

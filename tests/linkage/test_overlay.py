@@ -87,3 +87,59 @@ def test_a_record_reaches_a_customer_merged_earlier_in_its_transaction() -> None
     (final,) = overlay.written()
     assert final.id == kept and final.absorbed == (absorbed,)
     assert len(final.records) == 6
+
+
+def _luc(
+    source: str, sid: str, email: str, events: tuple[str, ...] = ()
+) -> SourceRecord:
+    named = source != "survey"
+    return SourceRecord(
+        source=source,
+        source_id=sid,
+        updated_at="2024-05-01",
+        first_name="Luc" if named else None,
+        last_name="Martel" if named else None,
+        email=email,
+        phone=None,
+        country="FR",
+        preferred_dealer=None,
+        email_key=email,
+        phone_key=None,
+        events=events,
+    )
+
+
+def test_a_ticket_s_event_counts_for_the_records_after_it_in_its_transaction() -> None:
+    """Two tickets for one event, each under one of a person's two emails: each joins the
+    customer its email names, and their review-band pair (same name, other emails) joins
+    those customers by co-attendance, as a batch of everything does, though the first
+    ticket's attendance is written to the graph only after the transaction."""
+    post, inbox = "martel.luc@post.example.net", "luc.martel@inbox.example"
+    account = _luc("dealer_crm", "A-1", post)
+    survey = _luc("survey", "R-1", inbox, ("EV-1",))  # an answer about the event
+    tickets = [
+        _luc("ticketing", "T-1", post, ("EV-1",)),
+        _luc("ticketing", "T-2", inbox, ("EV-1",)),
+    ]
+    res = resolve([*_records(), account, survey], SETTINGS)
+    at = res.assignment()
+    assert at[account.key] != at[survey.key]
+    everything = resolve(
+        [*_records(), account, survey, *tickets], SETTINGS, at, model=res.model
+    )
+    batch = everything.assignment()
+    assert len({batch[r.key] for r in (account, survey, *tickets)}) == 1
+    stored = {c.id: _candidate(c) for c in res.customers}
+    stored[at[survey.key]] = replace(stored[at[survey.key]], events=frozenset({"EV-1"}))
+    scorer = PairScorer(SETTINGS, res.model)
+    overlay = Overlay(stored, junk=())
+    for ticket in tickets:
+        keys = block_keys(frame.row(ticket), SETTINGS)
+        read = overlay.candidates([at[account.key], at[survey.key]], keys)
+        outcome = resolve_one(ticket, read, SETTINGS, scorer)
+        overlay.apply(ticket, keys, outcome)
+    assert {r.key for r in outcome.customer.records} == {
+        r.key for r in (account, survey, *tickets)
+    }
+    linked = {p.rule: p.reason for p in outcome.pairs if p.decision == "linked"}
+    assert linked["co_attendance"] == "both at event EV-1"
