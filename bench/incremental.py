@@ -187,8 +187,11 @@ def assignment(driver: neo4j.Driver) -> dict[tuple[str, str], str]:
 
 
 def former_ids(driver: neo4j.Driver) -> dict[str, list[str]]:
+    """Each person -> the IDs it absorbed or was split from: customers a delta record
+    reached through it (it merged them, or its guards refused the record and it split)."""
     rows, _, _ = driver.execute_query(
-        "MATCH (p:Person) WHERE p.formerIds IS NOT NULL RETURN p.id AS id, p.formerIds AS f"
+        "MATCH (p:Person) WHERE p.formerIds IS NOT NULL OR p.splitFrom IS NOT NULL "
+        "RETURN p.id AS id, coalesce(p.formerIds, []) + coalesce(p.splitFrom, []) AS f"
     )
     return {r["id"]: list(r["f"]) for r in rows}
 
