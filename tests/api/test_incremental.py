@@ -1888,6 +1888,28 @@ def test_a_referral_naming_someone_not_known_yet_is_held_until_a_delta_brings_th
     assert evidence not in _held_referrals(clean_graph, db)
 
 
+def _first_event(folder: Path) -> str:
+    """The event of the first ticket of the data in ``folder``."""
+    first = (folder / "event_tickets.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    return str(json.loads(first)["event_id"])
+
+
+def _ticket(
+    tid: str, event: str, name: str, email: str, checked_in: str | None
+) -> dict[str, Any]:
+    """A ticket row for one prospect, bought on 1 May 2025."""
+    return {
+        "ticket_id": tid,
+        "event_id": event,
+        "buyer_name": name,
+        "buyer_email": email,
+        "ticket_type": "prospect",
+        "attendees": [{"name": name, "role": "prospect"}],
+        "purchased_at": "2025-05-01T10:00:00",
+        "checked_in_at": checked_in,
+    }
+
+
 def test_a_record_that_contradicts_a_customer_splits_it_with_its_touchpoints(
     clean_graph: neo4j.Driver,
     neo4j_settings: Neo4jSettings,
@@ -1931,17 +1953,13 @@ def test_a_record_that_contradicts_a_customer_splits_it_with_its_touchpoints(
         "submitted_at": "2025-07-24T14:35:04",
     }
     tickets = everything / "event_tickets.jsonl"
-    event = json.loads(tickets.read_text(encoding="utf-8").splitlines()[0])["event_id"]
-    ticket = {
-        "ticket_id": "T-2025-99999800",
-        "event_id": event,
-        "buyer_name": "Quintus Oyelaran",
-        "buyer_email": "quintusoyelaran@example.org",
-        "ticket_type": "prospect",
-        "attendees": [{"name": "Quintus Oyelaran", "role": "prospect"}],
-        "purchased_at": "2025-05-01T10:00:00",
-        "checked_in_at": None,
-    }
+    ticket = _ticket(
+        "T-2025-99999800",
+        _first_event(everything),
+        "Quintus Oyelaran",
+        "quintusoyelaran@example.org",
+        None,
+    )
     with (everything / "web_forms.jsonl").open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(form) + "\n")
     with tickets.open("a", encoding="utf-8") as fh:
@@ -2041,9 +2059,7 @@ def test_a_delta_ticket_s_event_counts_for_the_next_transaction_s_co_attendance(
         rows, "A-9999970", FIRST_NAME="Miguel", LAST_NAME="Calhoun", EMAIL=post
     )
     tickets_file = everything / "event_tickets.jsonl"
-    event = json.loads(tickets_file.read_text(encoding="utf-8").splitlines()[0])[
-        "event_id"
-    ]
+    event = _first_event(everything)
     _append_csv(
         everything / "nps_responses.csv",
         [
@@ -2077,16 +2093,9 @@ def test_a_delta_ticket_s_event_counts_for_the_next_transaction_s_co_attendance(
 
     assert people() == 2
     tickets = [
-        {
-            "ticket_id": f"T-2025-9999970{n}",
-            "event_id": event,
-            "buyer_name": "Miguel Calhoun",
-            "buyer_email": email,
-            "ticket_type": "prospect",
-            "attendees": [{"name": "Miguel Calhoun", "role": "prospect"}],
-            "purchased_at": "2025-05-01T10:00:00",
-            "checked_in_at": "2025-07-10T09:30:00",
-        }
+        _ticket(
+            f"T-2025-9999970{n}", event, "Miguel Calhoun", email, "2025-07-10T09:30:00"
+        )
         for n, email in enumerate((post, inbox))
     ]
     delta = shutil.copytree(everything, tmp_path / "delta")
