@@ -17,7 +17,7 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, LiteralString, NamedTuple
 
@@ -346,8 +346,8 @@ class Resolver:
         self.scorer = scorer
         self.never = never
         self.derive = derive  # _derive_query of the segment definitions
-        # The events of the run's records decided so far: their touchpoints are written
-        # after all the records, and a later transaction's co-attendance needs them now.
+        # The events of the run's records decided so far (``Overlay``), for its next
+        # transactions.
         self.events: dict[Key, frozenset[str]] = {}
 
     def write_all(
@@ -380,7 +380,7 @@ class Resolver:
         former: dict[str, list[str]] = {}
         households: dict[str, list[Home]] = {}  # person -> the household it is in
         for person in row["persons"]:
-            read[person["id"]] = self._with_events(_candidate(person))
+            read[person["id"]] = _candidate(person)
             former[person["id"]] = list(person["formerIds"])
             households[person["id"]] = [_home(h) for h in person["households"]]
             for i in person["wanted"]:
@@ -391,7 +391,7 @@ class Resolver:
         mine = {r.key for r in records}
         changed = {c.id for c in read.values() if any(r.key in mine for r in c.records)}
         done = Done(time.perf_counter() - started)
-        overlay = Overlay(read, row["junk"])
+        overlay = Overlay(read, row["junk"], self.events)
         after = _AfterWrites()
         for record, ks, ids in zip(records, keys, asked, strict=True):
             began = time.perf_counter()
@@ -400,8 +400,6 @@ class Resolver:
                 record, candidates, self.settings, self.scorer, self.never
             )
             overlay.apply(record, ks, outcome)
-            if record.events:
-                self.events[record.key] = frozenset(record.events)
             self._note(record, outcome, after)
             done.records.append(
                 Decided(
@@ -439,11 +437,6 @@ class Resolver:
         done.claims = self._write(tx, records, stored, overlay.written(), former, after)
         done.write = time.perf_counter() - began
         return done
-
-    def _with_events(self, person: Candidate) -> Candidate:
-        """``person`` with the events of its records this run decided before."""
-        extra = [self.events[r.key] for r in person.records if r.key in self.events]
-        return replace(person, events=person.events.union(*extra)) if extra else person
 
     def _note(
         self, record: SourceRecord, outcome: Outcome, after: _AfterWrites

@@ -26,7 +26,7 @@ from linkage import rules
 from linkage.blocks import home_keys
 from linkage.cluster import Edge, Person, cluster, names_compatible, refusal
 from linkage.ids import Assigned, Key, assign
-from linkage.pairscore import PairScorer
+from linkage.pairscore import PairScorer, Scored
 from linkage.records import SourceRecord
 from linkage.resolve import (
     AMBIGUOUS,
@@ -113,13 +113,7 @@ def resolve_one(
             row = frames.row(other)
             guarded[cand.id].append(guard_person(row, settings))
             rule = rules.first_match(settings.identity_rules, me, row)
-            # Splink's left side is the smaller key (a batch orders records by key), and
-            # a reversed level looks one way only.
-            scored = (
-                scorer.score(me, row)
-                if record.key < other.key
-                else scorer.score(row, me)
-            )
+            scored = _score(scorer, (record.key, me), (other.key, row))
             p = scored.match_probability
             features = tuple((name, round(w, 2)) for name, w in scored.weights.items())
             apart = (record.key, other.key) in never or (other.key, record.key) in never
@@ -321,14 +315,24 @@ def _pair_edges(
         for j in range(i + 1, len(rows)):
             if (keys[i], keys[j]) in never or (keys[j], keys[i]) in never:
                 apart.append((i, j))
-            left, right = (i, j) if keys[i] < keys[j] else (j, i)
-            p = scorer.score(rows[left], rows[right]).match_probability
+            p = _score(scorer, (keys[i], rows[i]), (keys[j], rows[j])).match_probability
             rule = rules.first_match(settings.identity_rules, rows[i], rows[j])
             if rule:
                 edges.append(Edge(i, j, RULE, rule[0], p, rule[1]))
             elif p >= settings.auto_match:
                 edges.append(Edge(i, j, SCORED, "splink", p))
     return edges, apart
+
+
+def _score(
+    scorer: PairScorer,
+    x: tuple[Key, Mapping[str, Any]],
+    y: tuple[Key, Mapping[str, Any]],
+) -> Scored:
+    """Two records' pair scored as a batch scores it: Splink's left side is the smaller
+    key (a batch orders records by key), and a reversed level looks one way only."""
+    (_, left), (_, right) = sorted((x, y), key=lambda kr: kr[0])
+    return scorer.score(left, right)
 
 
 def _split_part(
@@ -480,8 +484,17 @@ class Overlay:
     records before it would give (tests/api/test_incremental.py compares the two).
     """
 
-    def __init__(self, read: Mapping[str, Candidate], junk: Collection[str]) -> None:
+    def __init__(
+        self,
+        read: Mapping[str, Candidate],
+        junk: Collection[str],
+        events: dict[Key, frozenset[str]] | None = None,
+    ) -> None:
         self._read = read  # as the transaction's read found them
+        # The events of the records decided so far (a ticket's), by record: their
+        # touchpoints are written after all of a run's records, and co-attendance needs
+        # them now. A run passes one map to each transaction's overlay.
+        self._decided = {} if events is None else events
         self._junk = frozenset(junk)  # keys too common to be evidence
         self._now: dict[str, Candidate | None] = {}  # touched customers; None: gone
         self._into: dict[str, str] = {}  # absorbed customer -> the one it went into
@@ -501,7 +514,16 @@ class Overlay:
             if k not in self._junk
             for r in self._blocks.get(k, ())
         ]
-        return [c for cid in dict.fromkeys(found) if (c := self.state(cid))]
+        return [
+            self._with_events(c)
+            for cid in dict.fromkeys(found)
+            if (c := self.state(cid))
+        ]
+
+    def _with_events(self, person: Candidate) -> Candidate:
+        """``person`` with the events of its records decided before."""
+        extra = [self._decided[r.key] for r in person.records if r.key in self._decided]
+        return replace(person, events=person.events.union(*extra)) if extra else person
 
     def apply(
         self, record: SourceRecord, keys: Sequence[str], outcome: Outcome
@@ -513,12 +535,15 @@ class Overlay:
             self._held.add(record.key)
         else:
             self._held.discard(record.key)  # a changed record decided again
+        if record.events:
+            self._decided[record.key] = frozenset(record.events)
+        else:
+            self._decided.pop(record.key, None)  # a changed record decided again
         survivor = outcome.customer.id
-        # Touchpoints stay with their person; a merge hands the absorbed ones' over; the
-        # record's own (a ticket's event) are its person's for the records after it.
+        # Touchpoints stay with their person; a merge hands the absorbed ones' over.
         events = {
             survivor: self._events(survivor).union(
-                record.events, *(self._events(gone) for gone in outcome.absorbed)
+                *(self._events(gone) for gone in outcome.absorbed)
             )
         }
         taken = set(outcome.absorbed) | set(self._absorbed.get(survivor, ()))
